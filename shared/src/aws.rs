@@ -1,0 +1,1 @@
+//! The AWS SDK adapters implementing the ports.

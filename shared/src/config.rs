@@ -1,0 +1,1 @@
+//! The mapping file: parsing, validation with line and column, convention (pattern) rules.

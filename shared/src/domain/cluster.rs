@@ -1,0 +1,195 @@
+//! EKS clusters as the engine sees them: where they are, their status and authentication mode.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AccountId, ClusterName, InvalidValue, Region};
+
+/// Where a cluster lives: account, region and name. Orders by account, region, then name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ClusterRef {
+    /// The account owning the cluster.
+    pub account: AccountId,
+    /// The cluster's region.
+    pub region: Region,
+    /// The cluster name, unique per account and region.
+    pub name: ClusterName,
+}
+
+impl ClusterRef {
+    /// A cluster reference from its parts.
+    pub fn new(account: AccountId, region: Region, name: ClusterName) -> Self {
+        Self {
+            account,
+            region,
+            name,
+        }
+    }
+
+    /// The cluster ARN in the `aws` partition, used as the SQS message group id and in logs.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:eks:{}:{}:cluster/{}",
+            self.region, self.account, self.name
+        )
+    }
+
+    /// Parses `arn:<partition>:eks:<region>:<account>:cluster/<name>`.
+    pub fn from_arn(arn: &str) -> Result<Self, InvalidValue> {
+        let err = |reason: &str| InvalidValue::new("cluster ARN", arn, reason);
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [_, _, service, region, account, resource] = parts[..] else {
+            return Err(err(
+                "expected arn:aws:eks:<region>:<account>:cluster/<name>",
+            ));
+        };
+        let name = resource
+            .strip_prefix("cluster/")
+            .filter(|_| parts[0] == "arn" && service == "eks")
+            .ok_or_else(|| err("expected arn:aws:eks:<region>:<account>:cluster/<name>"))?;
+        Ok(Self {
+            account: AccountId::new(account).map_err(|e| err(&e.reason))?,
+            region: Region::new(region).map_err(|e| err(&e.reason))?,
+            name: ClusterName::new(name).map_err(|e| err(&e.reason))?,
+        })
+    }
+}
+
+impl fmt::Display for ClusterRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.account, self.region, self.name)
+    }
+}
+
+/// The EKS cluster status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClusterStatus {
+    /// Being created; no access-entry calls yet (their behaviour then is unconfirmed).
+    Creating,
+    /// Ready for access-entry calls.
+    Active,
+    /// A config update (e.g. authentication mode) is in progress.
+    Updating,
+    /// Being deleted.
+    Deleting,
+    /// Creation failed.
+    Failed,
+    /// Pending (EKS Anywhere / outposts).
+    Pending,
+}
+
+impl ClusterStatus {
+    /// Parses the status string EKS returns.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "CREATING" => Self::Creating,
+            "ACTIVE" => Self::Active,
+            "UPDATING" => Self::Updating,
+            "DELETING" => Self::Deleting,
+            "FAILED" => Self::Failed,
+            "PENDING" => Self::Pending,
+            _ => return None,
+        })
+    }
+
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Active => "ACTIVE",
+            Self::Updating => "UPDATING",
+            Self::Deleting => "DELETING",
+            Self::Failed => "FAILED",
+            Self::Pending => "PENDING",
+        }
+    }
+
+    /// Whether waiting may make the cluster `ACTIVE` (as opposed to a dead end like `FAILED`).
+    pub fn is_transitional(self) -> bool {
+        matches!(self, Self::Creating | Self::Updating | Self::Pending)
+    }
+}
+
+/// How a cluster authenticates IAM principals. Moves one way only: `ConfigMap → ApiAndConfigMap → Api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthenticationMode {
+    /// Only the `aws-auth` ConfigMap; every access-entry call fails.
+    ConfigMap,
+    /// Access entries and `aws-auth`; an entry overrides the principal's `aws-auth` mapping.
+    ApiAndConfigMap,
+    /// Access entries only.
+    Api,
+}
+
+impl AuthenticationMode {
+    /// Parses the mode string EKS returns.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "CONFIG_MAP" => Self::ConfigMap,
+            "API_AND_CONFIG_MAP" => Self::ApiAndConfigMap,
+            "API" => Self::Api,
+            _ => return None,
+        })
+    }
+
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfigMap => "CONFIG_MAP",
+            Self::ApiAndConfigMap => "API_AND_CONFIG_MAP",
+            Self::Api => "API",
+        }
+    }
+
+    /// Whether access entries work in this mode.
+    pub fn supports_access_entries(self) -> bool {
+        !matches!(self, Self::ConfigMap)
+    }
+}
+
+/// What the engine knows about one cluster, read fresh from `DescribeCluster`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// Where the cluster is.
+    pub cluster: ClusterRef,
+    /// The cluster status at read time.
+    pub status: ClusterStatus,
+    /// The authentication mode at read time.
+    pub authentication_mode: AuthenticationMode,
+    /// The cluster's tags (selectors match on them).
+    pub tags: BTreeMap<String, String>,
+    /// Creation time, seconds since the Unix epoch; used to recognise the creator's bootstrap entry.
+    pub created_at: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_arn_round_trips() {
+        let arn = "arn:aws:eks:eu-west-1:111122223333:cluster/prod-1";
+        let cluster = ClusterRef::from_arn(arn).unwrap();
+        assert_eq!(cluster.name.as_str(), "prod-1");
+        assert_eq!(cluster.arn(), arn);
+        assert!(ClusterRef::from_arn("arn:aws:eks:eu-west-1:111122223333:nodegroup/x").is_err());
+        assert!(ClusterRef::from_arn("prod-1").is_err());
+    }
+
+    #[test]
+    fn modes_and_statuses_parse_their_wire_strings() {
+        for m in [
+            AuthenticationMode::ConfigMap,
+            AuthenticationMode::ApiAndConfigMap,
+            AuthenticationMode::Api,
+        ] {
+            assert_eq!(AuthenticationMode::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(ClusterStatus::parse("ACTIVE"), Some(ClusterStatus::Active));
+        assert!(ClusterStatus::parse("active").is_none());
+    }
+}

@@ -1,0 +1,367 @@
+//! Small validated identifiers: account ids, regions, names, Kubernetes groups and namespaces.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::InvalidValue;
+
+/// Declares a `String` newtype that is validated by `$check` on construction, displays as its
+/// inner string and (de)serializes as a plain string.
+macro_rules! validated_string {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $check:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates and wraps `value`.
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidValue> {
+                let value = value.into();
+                match $check(&value) {
+                    Ok(()) => Ok(Self(value)),
+                    Err(reason) => Err(InvalidValue::new($kind, &value, reason)),
+                }
+            }
+
+            /// The validated string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::new(value)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Self::new(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+validated_string!(
+    /// A 12-digit AWS account id, kept as a string because leading zeros matter.
+    AccountId,
+    "account id",
+    check_account_id
+);
+validated_string!(
+    /// An AWS region code such as `eu-west-1` or `us-gov-west-1`.
+    Region,
+    "region",
+    check_region
+);
+validated_string!(
+    /// An EKS cluster name: 1–100 characters, alphanumeric first, then alphanumerics, `-` and `_`.
+    ClusterName,
+    "cluster name",
+    check_cluster_name
+);
+validated_string!(
+    /// An IAM Identity Center permission set name: 1–32 characters of `[\w+=,.@-]`.
+    PermissionSetName,
+    "permission set name",
+    check_permission_set_name
+);
+validated_string!(
+    /// An Identity Store group display name (1–1024 characters, no control characters).
+    GroupName,
+    "group name",
+    check_group_name
+);
+validated_string!(
+    /// A Kubernetes group given to an access entry; EKS rejects names starting with `system:`.
+    KubernetesGroup,
+    "kubernetes group",
+    check_kubernetes_group
+);
+validated_string!(
+    /// A Kubernetes username for an access entry; EKS rejects the reserved prefixes
+    /// `system:`, `eks:`, `aws:`, `amazon:` and `iam:`.
+    Username,
+    "kubernetes username",
+    check_username
+);
+validated_string!(
+    /// A namespace an access policy is scoped to: a DNS-1123 label, optionally ending in a single
+    /// `*` wildcard (`payments-*`), which is the only wildcard EKS accepts.
+    NamespacePattern,
+    "namespace pattern",
+    check_namespace_pattern
+);
+validated_string!(
+    /// An IAM role's unique id (`AROA…`). EKS binds an access entry to it, not to the ARN.
+    RoleId,
+    "role id",
+    check_role_id
+);
+
+fn check_account_id(value: &str) -> Result<(), String> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("an account id is exactly 12 digits; quote it in YAML so leading zeros survive".into())
+    }
+}
+
+fn check_region(value: &str) -> Result<(), String> {
+    // `xx-[partition-]name-N`, e.g. eu-west-1, us-gov-west-1, ap-southeast-4, eusc-de-east-1.
+    let parts: Vec<&str> = value.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err("expected a region code such as eu-west-1".into())
+    }
+}
+
+fn check_cluster_name(value: &str) -> Result<(), String> {
+    let mut bytes = value.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if first_ok && rest_ok && value.len() <= 100 {
+        Ok(())
+    } else {
+        Err("1-100 characters: a letter or digit, then letters, digits, '-' or '_'".into())
+    }
+}
+
+/// Whether `c` is one of the characters IAM allows in a permission set name (`[\w+=,.@-]`).
+pub(crate) fn is_permission_set_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+}
+
+fn check_permission_set_name(value: &str) -> Result<(), String> {
+    let len = value.chars().count();
+    if (1..=32).contains(&len) && value.chars().all(is_permission_set_char) {
+        Ok(())
+    } else {
+        Err("a permission set name is 1-32 characters of letters, digits and _+=,.@-".into())
+    }
+}
+
+fn check_group_name(value: &str) -> Result<(), String> {
+    let len = value.chars().count();
+    if (1..=1024).contains(&len) && !value.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err("a group name is 1-1024 characters without control characters".into())
+    }
+}
+
+fn check_kubernetes_group(value: &str) -> Result<(), String> {
+    if value.is_empty() || value.len() > 255 {
+        return Err("a kubernetes group is 1-255 characters".into());
+    }
+    if value.starts_with("system:") {
+        return Err(
+            "EKS rejects kubernetes groups starting with 'system:'; for cluster-admin use \
+                    the AmazonEKSClusterAdminPolicy access policy instead of system:masters"
+                .into(),
+        );
+    }
+    if value.chars().any(char::is_control) {
+        return Err("a kubernetes group may not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// Username prefixes EKS reserves for itself (AWS-FACTS §2).
+pub const RESERVED_USERNAME_PREFIXES: [&str; 5] = ["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+fn check_username(value: &str) -> Result<(), String> {
+    if value.is_empty() || value.len() > 255 {
+        return Err("a username is 1-255 characters".into());
+    }
+    if let Some(prefix) = RESERVED_USERNAME_PREFIXES
+        .iter()
+        .find(|p| value.starts_with(*p))
+    {
+        return Err(format!(
+            "EKS rejects usernames starting with '{prefix}'; leave username unset to get EKS's default"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `value` is a DNS-1123 label: 1–63 of `[a-z0-9-]`, alphanumeric at both ends.
+pub(crate) fn is_dns1123_label(value: &str) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+fn check_namespace_pattern(value: &str) -> Result<(), String> {
+    let (stem, wildcard) = match value.strip_suffix('*') {
+        Some(stem) => (stem, true),
+        None => (value, false),
+    };
+    if stem.contains('*') {
+        return Err("EKS accepts '*' only as the last character (e.g. 'team-*')".into());
+    }
+    if wildcard {
+        // A prefix may end in '-' ("dev-*") but must otherwise be label characters; a bare "*"
+        // would mean every namespace, which is what scope `cluster` is for.
+        let ok = !stem.is_empty()
+            && stem.len() <= 62
+            && stem
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            && !stem.starts_with('-');
+        if ok {
+            Ok(())
+        } else {
+            Err(
+                "a wildcard namespace is a lowercase DNS-1123 prefix followed by '*' \
+                 (e.g. 'payments-*'); use scope: cluster for all namespaces"
+                    .into(),
+            )
+        }
+    } else if is_dns1123_label(stem) {
+        Ok(())
+    } else {
+        Err(
+            "a namespace is a DNS-1123 label: 1-63 lowercase letters, digits or '-', \
+             starting and ending with a letter or digit"
+                .into(),
+        )
+    }
+}
+
+fn check_role_id(value: &str) -> Result<(), String> {
+    if value.len() >= 16
+        && value.len() <= 128
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        Ok(())
+    } else {
+        Err("an IAM unique id is 16-128 uppercase letters and digits (e.g. AROA...)".into())
+    }
+}
+
+impl NamespacePattern {
+    /// Whether this pattern ends in the `*` wildcard.
+    pub fn is_wildcard(&self) -> bool {
+        self.0.ends_with('*')
+    }
+
+    /// Whether this pattern grants access to the namespace `namespace`.
+    pub fn matches(&self, namespace: &str) -> bool {
+        match self.0.strip_suffix('*') {
+            Some(prefix) => namespace.starts_with(prefix),
+            None => self.0 == namespace,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert!(AccountId::new("012345678901").is_ok());
+        assert!(AccountId::new("12345678901").is_err());
+        assert!(AccountId::new("1234567890ab").is_err());
+    }
+
+    #[test]
+    fn regions_follow_the_aws_shape() {
+        for ok in ["eu-west-1", "us-east-1", "us-gov-west-1", "ap-southeast-4"] {
+            assert!(Region::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "eu-west", "EU-WEST-1", "euwest1", "eu--1"] {
+            assert!(Region::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn permission_set_names_follow_iam_rules() {
+        assert!(PermissionSetName::new("PaymentsDeveloper").is_ok());
+        assert!(PermissionSetName::new("a+b=c,d.e@f-g_h").is_ok());
+        assert!(PermissionSetName::new("x".repeat(32)).is_ok());
+        assert!(PermissionSetName::new("x".repeat(33)).is_err());
+        assert!(PermissionSetName::new("").is_err());
+        assert!(PermissionSetName::new("has space").is_err());
+        assert!(PermissionSetName::new("EKSTeam-{team}").is_err());
+    }
+
+    #[test]
+    fn namespace_patterns_allow_only_a_trailing_wildcard() {
+        for ok in ["payments", "payments-*", "a", "dev-*", "x1-*"] {
+            assert!(NamespacePattern::new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "*",
+            "pay*ments",
+            "*-dev",
+            "Payments",
+            "-a",
+            "a-",
+            "a_b",
+            "a**",
+        ] {
+            assert!(NamespacePattern::new(bad).is_err(), "{bad}");
+        }
+        let p = NamespacePattern::new("payments-*").unwrap();
+        assert!(p.matches("payments-eu") && !p.matches("payments"));
+    }
+
+    #[test]
+    fn kubernetes_groups_and_usernames_reject_reserved_prefixes() {
+        assert!(KubernetesGroup::new("payments-devs").is_ok());
+        assert!(KubernetesGroup::new("system:masters").is_err());
+        assert!(Username::new("alice").is_ok());
+        for bad in ["system:x", "eks:x", "aws:x", "amazon:x", "iam:x"] {
+            assert!(Username::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn serde_round_trips_and_validates() {
+        let id: AccountId = serde_json::from_str("\"111122223333\"").unwrap();
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"111122223333\"");
+        assert!(serde_json::from_str::<AccountId>("\"1\"").is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Domain types: validated newtypes for every identifier that crosses a boundary, and the plain
+//! values (clusters, access entries, roles) the engine reasons about. No SDK types live here.
+
+mod arn;
+mod cluster;
+mod entry;
+mod ids;
+mod policy;
+
+pub use arn::{PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path};
+pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
+pub use entry::{ActualEntry, EntryType, ManagedTags, RoleInfo};
+pub use ids::{
+    AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,
+    RESERVED_USERNAME_PREFIXES, Region, RoleId, Username,
+};
+pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
+
+/// Why a value was rejected on construction. The message names the value and the rule it broke, so
+/// it can be shown to an operator as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} {value:?}: {reason}")]
+pub struct InvalidValue {
+    /// What kind of value it was meant to be ("account id", "namespace pattern", ...).
+    pub kind: &'static str,
+    /// The rejected input, verbatim.
+    pub value: String,
+    /// The rule it broke, phrased as a fix hint where possible.
+    pub reason: String,
+}
+
+impl InvalidValue {
+    pub(crate) fn new(kind: &'static str, value: &str, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The reconcile engine: read inventory and actual state, plan, guard, apply through the ports.

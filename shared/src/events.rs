@@ -1,0 +1,1 @@
+//! EventBridge and CloudTrail events classified into triggers.

@@ -1,0 +1,307 @@
+//! Ports: the small async traits through which the engine reaches AWS. The SDK adapters in
+//! [`crate::aws`] implement them for real; [`crate::memory`] implements them in memory for pure
+//! engine tests. Everything crossing a port is a domain type, never an SDK type.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName, ClusterRef,
+    GroupName, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn, Region, RoleInfo,
+    Username,
+};
+
+/// What kind of failure a port call met, decided from the AWS error *code* (never message text
+/// alone). The engine's retry and convergence logic keys on this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// 409 `ResourceInUseException`: the entry (or resource) already exists.
+    AlreadyExists,
+    /// 404 `ResourceNotFoundException` / `NoSuchEntity`.
+    NotFound,
+    /// 400 `InvalidParameterException` naming the principal: a just-created role EKS cannot see
+    /// yet, or a principal that does not exist.
+    InvalidPrincipal,
+    /// 400 `InvalidRequestException`: e.g. the cluster is in `CONFIG_MAP` mode or not `ACTIVE`.
+    InvalidRequest,
+    /// 400 `InvalidParameterException` for anything else: a bug or bad input, not retryable.
+    InvalidParameter,
+    /// 429 / `ThrottlingException` / `TooManyRequestsException`.
+    Throttled,
+    /// `ResourceLimitExceededException` (e.g. 3,000 entries per cluster).
+    LimitExceeded,
+    /// 403 `AccessDeniedException`: the function's or member role's policy forbids the call.
+    AccessDenied,
+    /// 5xx, timeouts, connection failures: worth retrying.
+    Transient,
+    /// Anything else.
+    Other,
+}
+
+/// A failed port call: what kind of failure, during which operation, and AWS's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{operation} failed ({kind:?}): {message}")]
+pub struct PortError {
+    /// The failure kind the engine reacts to.
+    pub kind: ErrorKind,
+    /// The AWS operation name, e.g. `CreateAccessEntry`.
+    pub operation: String,
+    /// AWS's error code and message, for people.
+    pub message: String,
+}
+
+impl PortError {
+    /// A port error of `kind` for `operation`.
+    pub fn new(kind: ErrorKind, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            operation: operation.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether retrying the same call later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, ErrorKind::Throttled | ErrorKind::Transient)
+    }
+}
+
+/// The request to create one access entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEntry {
+    /// The principal (full path).
+    pub principal: PrincipalArn,
+    /// Kubernetes groups.
+    pub kubernetes_groups: BTreeSet<KubernetesGroup>,
+    /// Username; `None` lets EKS fill its default.
+    pub username: Option<Username>,
+    /// Tags set at creation (the managed tags).
+    pub tags: BTreeMap<String, String>,
+}
+
+/// EKS in one account and region.
+#[async_trait]
+pub trait EksApi: Send + Sync {
+    /// `ListClusters`, all pages.
+    async fn list_clusters(&self) -> Result<Vec<ClusterName>, PortError>;
+    /// `DescribeCluster`.
+    async fn describe_cluster(&self, cluster: &ClusterName) -> Result<ClusterInfo, PortError>;
+    /// `UpdateClusterConfig(accessConfig.authenticationMode)`; the cluster goes `UPDATING`.
+    async fn set_authentication_mode(
+        &self,
+        cluster: &ClusterName,
+        mode: AuthenticationMode,
+    ) -> Result<(), PortError>;
+    /// `ListAccessEntries`, all pages.
+    async fn list_access_entries(
+        &self,
+        cluster: &ClusterName,
+    ) -> Result<Vec<PrincipalArn>, PortError>;
+    /// `DescribeAccessEntry` (policies are left empty; see [`EksApi::list_associated_policies`]).
+    async fn describe_access_entry(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalArn,
+    ) -> Result<ActualEntry, PortError>;
+    /// `ListAssociatedAccessPolicies`, all pages.
+    async fn list_associated_policies(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalArn,
+    ) -> Result<BTreeMap<PolicyArn, AccessScope>, PortError>;
+    /// `CreateAccessEntry` (type `STANDARD`).
+    async fn create_access_entry(
+        &self,
+        cluster: &ClusterName,
+        entry: &NewEntry,
+    ) -> Result<(), PortError>;
+    /// `UpdateAccessEntry`: replaces the whole group list; `None` username resets nothing.
+    async fn update_access_entry(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalArn,
+        kubernetes_groups: &BTreeSet<KubernetesGroup>,
+        username: Option<&Username>,
+    ) -> Result<(), PortError>;
+    /// `DeleteAccessEntry` (removes its associations too).
+    async fn delete_access_entry(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalArn,
+    ) -> Result<(), PortError>;
+    /// `AssociateAccessPolicy`: associating again replaces the scope.
+    async fn associate_access_policy(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalArn,
+        policy: &PolicyArn,
+        scope: &AccessScope,
+    ) -> Result<(), PortError>;
+    /// `DisassociateAccessPolicy`.
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &ClusterName,
+        principal: &PrincipalArn,
+        policy: &PolicyArn,
+    ) -> Result<(), PortError>;
+    /// `TagResource` on an access entry ARN.
+    async fn tag_resource(
+        &self,
+        resource_arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), PortError>;
+}
+
+/// IAM in one account.
+#[async_trait]
+pub trait IamApi: Send + Sync {
+    /// `ListRoles(PathPrefix=/aws-reserved/sso.amazonaws.com/)`, all pages: the SSO roles.
+    async fn list_sso_roles(&self) -> Result<Vec<RoleInfo>, PortError>;
+    /// `GetRole` for an explicit principal; `Ok(None)` when it does not exist.
+    async fn get_role(&self, role: &PrincipalArn) -> Result<Option<RoleInfo>, PortError>;
+}
+
+/// The Identity Center instance eks-sso-sync works against.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IdentityCenterInstance {
+    /// `arn:aws:sso:::instance/ssoins-…`
+    pub instance_arn: String,
+    /// `d-…`
+    pub identity_store_id: String,
+}
+
+/// A permission set's ARN and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PermissionSetInfo {
+    /// `arn:aws:sso:::permissionSet/ssoins-…/ps-…`
+    pub arn: String,
+    /// Its name, which the SSO role name embeds.
+    pub name: PermissionSetName,
+}
+
+/// Who an account assignment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalType {
+    /// An Identity Store group.
+    Group,
+    /// An Identity Store user.
+    User,
+}
+
+/// One account assignment: principal → permission set in an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AccountAssignment {
+    /// The account.
+    pub account: AccountId,
+    /// The permission set ARN.
+    pub permission_set_arn: String,
+    /// Group or user.
+    pub principal_type: PrincipalType,
+    /// The Identity Store group or user id.
+    pub principal_id: String,
+}
+
+/// IAM Identity Center administration (`sso-admin`), in the Identity Center home region.
+#[async_trait]
+pub trait SsoAdminApi: Send + Sync {
+    /// `ListInstances`.
+    async fn list_instances(&self) -> Result<Vec<IdentityCenterInstance>, PortError>;
+    /// `ListPermissionSets` + `DescribePermissionSet` for each.
+    async fn list_permission_sets(
+        &self,
+        instance_arn: &str,
+    ) -> Result<Vec<PermissionSetInfo>, PortError>;
+    /// `ListPermissionSetsProvisionedToAccount`: permission set ARNs provisioned to `account`.
+    async fn permission_sets_provisioned_to_account(
+        &self,
+        instance_arn: &str,
+        account: &AccountId,
+    ) -> Result<Vec<String>, PortError>;
+    /// `ListAccountsForProvisionedPermissionSet`.
+    async fn accounts_for_permission_set(
+        &self,
+        instance_arn: &str,
+        permission_set_arn: &str,
+    ) -> Result<Vec<AccountId>, PortError>;
+    /// `ListAccountAssignments` for one account and permission set.
+    async fn account_assignments(
+        &self,
+        instance_arn: &str,
+        account: &AccountId,
+        permission_set_arn: &str,
+    ) -> Result<Vec<AccountAssignment>, PortError>;
+    /// `ListAccountAssignmentsForPrincipal`: everything a group or user is assigned.
+    async fn assignments_for_principal(
+        &self,
+        instance_arn: &str,
+        principal_type: PrincipalType,
+        principal_id: &str,
+    ) -> Result<Vec<AccountAssignment>, PortError>;
+}
+
+/// The Identity Store (users, groups, memberships), in the Identity Center home region.
+#[async_trait]
+pub trait IdentityStoreApi: Send + Sync {
+    /// `GetGroupId` by display name; `Ok(None)` when no such group exists.
+    async fn group_id(
+        &self,
+        identity_store_id: &str,
+        name: &GroupName,
+    ) -> Result<Option<String>, PortError>;
+    /// `DescribeGroup`: the display name of a group id; `Ok(None)` when it is gone.
+    async fn group_name(
+        &self,
+        identity_store_id: &str,
+        group_id: &str,
+    ) -> Result<Option<GroupName>, PortError>;
+    /// `ListGroupMembershipsForMember`: the group ids a user belongs to.
+    async fn groups_of_user(
+        &self,
+        identity_store_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<String>, PortError>;
+    /// `ListGroupMemberships`: the user ids in a group.
+    async fn members_of_group(
+        &self,
+        identity_store_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<String>, PortError>;
+}
+
+/// Reaches the per-account, per-region APIs, assuming the member-account role where needed.
+#[async_trait]
+pub trait AccountConnector: Send + Sync {
+    /// EKS in `account` / `region`.
+    async fn eks(&self, account: &AccountId, region: &Region)
+    -> Result<Arc<dyn EksApi>, PortError>;
+    /// IAM in `account`.
+    async fn iam(&self, account: &AccountId) -> Result<Arc<dyn IamApi>, PortError>;
+}
+
+/// One unit of work for the reconciler: reconcile this cluster.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ReconcileJob {
+    /// The cluster to reconcile.
+    pub cluster: ClusterRef,
+    /// Why (the trigger kind), for logs and audit records.
+    pub reason: String,
+    /// The EventBridge event id that caused it, if any.
+    pub event_id: Option<String>,
+    /// When the first attempt was enqueued (seconds since the epoch): bounds the wait for a
+    /// cluster that is not yet `ACTIVE`.
+    pub first_enqueued_at: i64,
+    /// How many times the job was put back waiting for the cluster.
+    pub attempt: u32,
+}
+
+/// The reconcile queue (SQS FIFO, message group = cluster ARN).
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Enqueues jobs; a job for a cluster already queued may be deduplicated.
+    async fn enqueue(&self, jobs: &[ReconcileJob]) -> Result<(), PortError>;
+}
