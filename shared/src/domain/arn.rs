@@ -88,7 +88,7 @@ impl PrincipalArn {
             None => ("/".to_owned(), resource),
         };
         let name_ok =
-            !name.is_empty() && name.len() <= 64 && name.chars().all(|c| is_permission_set_char(c));
+            !name.is_empty() && name.len() <= 64 && name.chars().all(is_permission_set_char);
         if !name_ok {
             return Err(err(
                 "the role or user name is 1-64 characters of [\\w+=,.@-]",
