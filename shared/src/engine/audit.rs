@@ -1,0 +1,162 @@
+//! Audit records: one per change eks-sso-sync made (or tried to make), with before and after,
+//! so that "who gave this role access to prod, and why" always has an answer.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::domain::{ClusterRef, PrincipalArn};
+use crate::plan::Operation;
+
+/// One change to one access entry (or cluster setting).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When the change was made, RFC 3339.
+    pub time: String,
+    /// The cluster changed.
+    pub cluster: ClusterRef,
+    /// The principal whose entry changed, if any.
+    pub principal: Option<PrincipalArn>,
+    /// The operation kind (`create_entry`, `associate_policy`, ...).
+    pub operation: String,
+    /// The state before, as far as the plan knew it.
+    pub before: Value,
+    /// The state after.
+    pub after: Value,
+    /// Why the change was made (the rules, or the reason for a removal).
+    pub reason: String,
+    /// The triggering EventBridge event id, if the run was event-driven.
+    pub trigger_event_id: Option<String>,
+    /// `applied`, `already_done` or `failed: ...`.
+    pub outcome: String,
+}
+
+impl AuditRecord {
+    /// The audit record for `operation` on `cluster` with the given outcome.
+    pub fn new(
+        cluster: &ClusterRef,
+        operation: &Operation,
+        trigger_event_id: Option<&str>,
+        outcome: String,
+    ) -> Self {
+        let (before, after, reason) = describe(operation);
+        Self {
+            time: now_rfc3339(),
+            cluster: cluster.clone(),
+            principal: operation.principal().cloned(),
+            operation: operation_kind(operation).to_owned(),
+            before,
+            after,
+            reason,
+            trigger_event_id: trigger_event_id.map(str::to_owned),
+            outcome,
+        }
+    }
+
+    /// Writes the record as one structured log line (target `audit`), so it lands in CloudWatch
+    /// Logs next to the run that made it.
+    pub fn log(&self) {
+        tracing::info!(
+            target: "audit",
+            cluster = %self.cluster.arn(),
+            principal = self.principal.as_ref().map(PrincipalArn::as_str),
+            operation = %self.operation,
+            before = %self.before,
+            after = %self.after,
+            reason = %self.reason,
+            trigger_event_id = self.trigger_event_id.as_deref(),
+            outcome = %self.outcome,
+            "access change"
+        );
+    }
+}
+
+/// The stable snake_case name of an operation, as serialized in plans.
+pub fn operation_kind(operation: &Operation) -> &'static str {
+    match operation {
+        Operation::SetAuthenticationMode { .. } => "set_authentication_mode",
+        Operation::CreateEntry { .. } => "create_entry",
+        Operation::RecreateEntry { .. } => "recreate_entry",
+        Operation::UpdateEntry { .. } => "update_entry",
+        Operation::TagEntry { .. } => "tag_entry",
+        Operation::AssociatePolicy { .. } => "associate_policy",
+        Operation::DisassociatePolicy { .. } => "disassociate_policy",
+        Operation::DeleteEntry { .. } => "delete_entry",
+    }
+}
+
+fn describe(operation: &Operation) -> (Value, Value, String) {
+    match operation {
+        Operation::SetAuthenticationMode { from, to } => (
+            json!({ "authentication_mode": from }),
+            json!({ "authentication_mode": to }),
+            "switch_auth_mode is set".to_owned(),
+        ),
+        Operation::CreateEntry { entry } => (
+            Value::Null,
+            json!({ "kubernetes_groups": entry.kubernetes_groups, "username": entry.username, "tags": entry.tags }),
+            rules_reason(&entry.tags),
+        ),
+        Operation::RecreateEntry {
+            entry,
+            old_role_id,
+            new_role_id,
+        } => (
+            json!({ "role_id": old_role_id }),
+            json!({ "role_id": new_role_id, "kubernetes_groups": entry.kubernetes_groups }),
+            "role was recreated: the old entry was bound to the old role id and no longer works"
+                .to_owned(),
+        ),
+        Operation::UpdateEntry {
+            kubernetes_groups,
+            username,
+            before_groups,
+            before_username,
+            ..
+        } => (
+            json!({ "kubernetes_groups": before_groups, "username": before_username }),
+            json!({ "kubernetes_groups": kubernetes_groups, "username": username }),
+            "kubernetes groups or username differ from the mapping".to_owned(),
+        ),
+        Operation::TagEntry { tags, .. } => (
+            Value::Null,
+            json!({ "tags": tags }),
+            "mark the entry as managed / record the current role id and rules".to_owned(),
+        ),
+        Operation::AssociatePolicy {
+            policy,
+            scope,
+            before,
+            ..
+        } => (
+            json!({ "policy": policy, "scope": before }),
+            json!({ "policy": policy, "scope": scope }),
+            "policy or scope differs from the mapping".to_owned(),
+        ),
+        Operation::DisassociatePolicy { policy, before, .. } => (
+            json!({ "policy": policy, "scope": before }),
+            Value::Null,
+            "no rule grants this policy any more".to_owned(),
+        ),
+        Operation::DeleteEntry { reason, .. } => (
+            json!({ "entry": "present" }),
+            Value::Null,
+            serde_json::to_value(reason)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn rules_reason(tags: &std::collections::BTreeMap<String, String>) -> String {
+    match tags.get(crate::domain::ManagedTags::RULES) {
+        Some(rules) => format!("granted by rules {rules}"),
+        None => "granted by the mapping".to_owned(),
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

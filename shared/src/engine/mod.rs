@@ -1,0 +1,22 @@
+//! The reconcile engine: read inventory and actual state, compute desired state, plan, guard,
+//! and apply through the ports — one cluster at a time, idempotently.
+//!
+//! Events only decide *which* clusters to reconcile; [`reconcile_cluster`] never asks why it was
+//! called. It reads the current state every time, so duplicate, late and reordered events converge.
+
+mod apply;
+mod audit;
+mod read;
+mod reconcile;
+mod retry;
+mod sweep;
+
+pub use apply::{ApplyReport, OperationResult, Outcome, apply_plan};
+pub use audit::AuditRecord;
+pub use read::{InventoryReader, read_actual};
+pub use reconcile::{
+    ClusterReport, EngineError, ReconcileContext, ReconcileOptions, ReconcileStatus,
+    reconcile_cluster,
+};
+pub use retry::RetryPolicy;
+pub use sweep::list_managed_clusters;

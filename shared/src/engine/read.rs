@@ -1,0 +1,253 @@
+//! Reading state through the ports: a cluster's actual entries, and the slice of Identity Center
+//! and IAM inventory one cluster's desired state needs — each read at most once per run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::config::Mapping;
+use crate::domain::{
+    AccountId, ActualEntry, ClusterName, ClusterRef, GroupName, PermissionSetName, PrincipalArn,
+    RoleId, RoleInfo,
+};
+use crate::inventory::{Inventory, PermissionSetInventory};
+use crate::ports::{
+    AccountConnector, EksApi, ErrorKind, IdentityCenterInstance, IdentityStoreApi,
+    PermissionSetInfo, PortError, PrincipalType, SsoAdminApi,
+};
+
+/// Reads every entry of `cluster` with its policies: `ListAccessEntries`, then
+/// `DescribeAccessEntry` + `ListAssociatedAccessPolicies` per entry (tags and groups are only
+/// visible that way), `concurrency` entries at a time. An entry deleted between the list and the
+/// describe is simply absent.
+pub async fn read_actual(
+    eks: &dyn EksApi,
+    cluster: &ClusterName,
+    concurrency: usize,
+) -> Result<Vec<ActualEntry>, PortError> {
+    let principals = eks.list_access_entries(cluster).await?;
+    let entries: Vec<Option<ActualEntry>> = stream::iter(principals)
+        .map(|principal| async move {
+            let mut entry = match eks.describe_access_entry(cluster, &principal).await {
+                Ok(entry) => entry,
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            entry.policies = match eks.list_associated_policies(cluster, &principal).await {
+                Ok(policies) => policies,
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            Ok(Some(entry))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut entries: Vec<ActualEntry> = entries.into_iter().flatten().collect();
+    entries.sort_by(|a, b| a.principal.cmp(&b.principal));
+    Ok(entries)
+}
+
+/// What one account contributes to the inventory, read once per run.
+#[derive(Debug, Clone, Default)]
+struct AccountSlice {
+    /// Permission set name → groups holding an assignment in this account (present = assigned).
+    permission_sets: BTreeMap<PermissionSetName, (String, BTreeSet<GroupName>)>,
+    sso_roles: Vec<RoleInfo>,
+}
+
+/// Reads inventory through the ports with per-run caches, so a sweep over many clusters reads each
+/// account's assignments and roles once. Create one per invocation: caches never outlive a run,
+/// which keeps every run's view fresh.
+pub struct InventoryReader {
+    mapping: Arc<Mapping>,
+    connector: Arc<dyn AccountConnector>,
+    sso_admin: Arc<dyn SsoAdminApi>,
+    identity_store: Arc<dyn IdentityStoreApi>,
+    instance: OnceCell<IdentityCenterInstance>,
+    permission_sets: OnceCell<Vec<PermissionSetInfo>>,
+    principal_roles: OnceCell<BTreeMap<PrincipalArn, RoleId>>,
+    accounts: Mutex<BTreeMap<AccountId, Arc<OnceCell<AccountSlice>>>>,
+    group_names: Mutex<BTreeMap<String, Option<GroupName>>>,
+}
+
+impl InventoryReader {
+    /// A reader with empty caches.
+    pub fn new(
+        mapping: Arc<Mapping>,
+        connector: Arc<dyn AccountConnector>,
+        sso_admin: Arc<dyn SsoAdminApi>,
+        identity_store: Arc<dyn IdentityStoreApi>,
+    ) -> Self {
+        Self {
+            mapping,
+            connector,
+            sso_admin,
+            identity_store,
+            instance: OnceCell::new(),
+            permission_sets: OnceCell::new(),
+            principal_roles: OnceCell::new(),
+            accounts: Mutex::new(BTreeMap::new()),
+            group_names: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The Identity Center instance: from the mapping if given, else the only one `ListInstances`
+    /// returns (several is an error to fix in the mapping, not a guess).
+    pub async fn instance(&self) -> Result<&IdentityCenterInstance, PortError> {
+        self.instance
+            .get_or_try_init(|| async {
+                let settings = &self.mapping.identity_center;
+                if let (Some(arn), Some(store)) = (&settings.instance_arn, &settings.identity_store_id) {
+                    return Ok(IdentityCenterInstance { instance_arn: arn.clone(), identity_store_id: store.clone() });
+                }
+                let mut instances = self.sso_admin.list_instances().await?;
+                if let Some(arn) = &settings.instance_arn {
+                    instances.retain(|i| &i.instance_arn == arn);
+                }
+                match instances.len() {
+                    1 => Ok(instances.remove(0)),
+                    n => Err(PortError::new(
+                        ErrorKind::InvalidParameter,
+                        "ListInstances",
+                        format!("expected exactly one Identity Center instance, found {n}; set identity_center.instance_arn"),
+                    )),
+                }
+            })
+            .await
+    }
+
+    /// The permission sets some rule wants (exact or by pattern).
+    pub async fn wanted_permission_sets(&self) -> Result<&[PermissionSetInfo], PortError> {
+        let sets = self
+            .permission_sets
+            .get_or_try_init(|| async {
+                let instance = self.instance().await?;
+                let mut all = self
+                    .sso_admin
+                    .list_permission_sets(&instance.instance_arn)
+                    .await?;
+                all.retain(|ps| self.mapping.wants_permission_set(&ps.name));
+                all.sort();
+                Ok::<_, PortError>(all)
+            })
+            .await?;
+        Ok(sets)
+    }
+
+    /// The inventory one cluster's desired state needs: its own description, its account's
+    /// assignments and SSO roles, and the explicit principals.
+    pub async fn for_cluster(&self, cluster: &ClusterRef) -> Result<Inventory, PortError> {
+        let eks = self
+            .connector
+            .eks(&cluster.account, &cluster.region)
+            .await?;
+        let info = eks.describe_cluster(&cluster.name).await?;
+        let slice = self.account(&cluster.account).await?;
+        let mut inventory = Inventory {
+            clusters: vec![info],
+            principal_roles: self.principal_roles().await?.clone(),
+            ..Inventory::default()
+        };
+        for (name, (arn, groups)) in &slice.permission_sets {
+            let entry = inventory
+                .permission_sets
+                .entry(name.clone())
+                .or_insert_with(|| PermissionSetInventory {
+                    arn: arn.clone(),
+                    accounts: BTreeMap::new(),
+                });
+            entry
+                .accounts
+                .insert(cluster.account.clone(), groups.clone());
+        }
+        inventory
+            .sso_roles
+            .insert(cluster.account.clone(), slice.sso_roles.clone());
+        Ok(inventory)
+    }
+
+    async fn account(&self, account: &AccountId) -> Result<AccountSlice, PortError> {
+        let cell = {
+            let mut accounts = self.accounts.lock().await;
+            accounts.entry(account.clone()).or_default().clone()
+        };
+        let slice = cell.get_or_try_init(|| self.read_account(account)).await?;
+        Ok(slice.clone())
+    }
+
+    async fn read_account(&self, account: &AccountId) -> Result<AccountSlice, PortError> {
+        let instance = self.instance().await?;
+        let wanted = self.wanted_permission_sets().await?;
+        let provisioned: BTreeSet<String> = self
+            .sso_admin
+            .permission_sets_provisioned_to_account(&instance.instance_arn, account)
+            .await?
+            .into_iter()
+            .collect();
+        let mut slice = AccountSlice::default();
+        for ps in wanted.iter().filter(|ps| provisioned.contains(&ps.arn)) {
+            let assignments = self
+                .sso_admin
+                .account_assignments(&instance.instance_arn, account, &ps.arn)
+                .await?;
+            if assignments.is_empty() {
+                continue; // provisioned but unassigned: Identity Center has deleted the role
+            }
+            let mut groups = BTreeSet::new();
+            for a in assignments
+                .iter()
+                .filter(|a| a.principal_type == PrincipalType::Group)
+            {
+                if let Some(name) = self
+                    .group_name(&instance.identity_store_id, &a.principal_id)
+                    .await?
+                {
+                    groups.insert(name);
+                }
+            }
+            slice
+                .permission_sets
+                .insert(ps.name.clone(), (ps.arn.clone(), groups));
+        }
+        slice.sso_roles = self.connector.iam(account).await?.list_sso_roles().await?;
+        Ok(slice)
+    }
+
+    async fn group_name(
+        &self,
+        store: &str,
+        group_id: &str,
+    ) -> Result<Option<GroupName>, PortError> {
+        if let Some(cached) = self.group_names.lock().await.get(group_id) {
+            return Ok(cached.clone());
+        }
+        let name = self.identity_store.group_name(store, group_id).await?;
+        self.group_names
+            .lock()
+            .await
+            .insert(group_id.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    async fn principal_roles(&self) -> Result<&BTreeMap<PrincipalArn, RoleId>, PortError> {
+        self.principal_roles
+            .get_or_try_init(|| async {
+                let mut found = BTreeMap::new();
+                for rule in &self.mapping.principals {
+                    let arn = &rule.principal;
+                    if found.contains_key(arn) {
+                        continue;
+                    }
+                    let iam = self.connector.iam(arn.account()).await?;
+                    if let Some(role) = iam.get_role(arn).await? {
+                        found.insert(arn.clone(), role.role_id);
+                    }
+                }
+                Ok(found)
+            })
+            .await
+    }
+}

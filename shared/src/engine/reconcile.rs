@@ -1,0 +1,294 @@
+//! `reconcile_cluster`: read inventory and actual → desired → plan → guard → apply → report.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::apply::{ApplyReport, apply_plan};
+use super::read::{InventoryReader, read_actual};
+use super::retry::RetryPolicy;
+use crate::config::Mapping;
+use crate::desired::{self, Problem};
+use crate::domain::{ClusterRef, ClusterStatus};
+use crate::plan::{self, ClusterPlan, Operation};
+use crate::ports::{AccountConnector, ErrorKind, IdentityStoreApi, PortError, SsoAdminApi};
+
+/// Everything a reconcile needs: the mapping and the ports, built once per process (cold start),
+/// plus the per-run inventory caches.
+pub struct ReconcileContext {
+    /// The validated mapping.
+    pub mapping: Arc<Mapping>,
+    /// Per-account EKS and IAM.
+    pub connector: Arc<dyn AccountConnector>,
+    /// Identity Center administration.
+    pub sso_admin: Arc<dyn SsoAdminApi>,
+    /// The Identity Store.
+    pub identity_store: Arc<dyn IdentityStoreApi>,
+    /// Eventual-consistency retries.
+    pub retry: RetryPolicy,
+    /// Calls in flight per cluster (reads and independent writes).
+    pub concurrency: usize,
+    reader: InventoryReader,
+}
+
+impl ReconcileContext {
+    /// A context with fresh caches.
+    pub fn new(
+        mapping: Arc<Mapping>,
+        connector: Arc<dyn AccountConnector>,
+        sso_admin: Arc<dyn SsoAdminApi>,
+        identity_store: Arc<dyn IdentityStoreApi>,
+    ) -> Self {
+        let reader = InventoryReader::new(
+            mapping.clone(),
+            connector.clone(),
+            sso_admin.clone(),
+            identity_store.clone(),
+        );
+        Self {
+            mapping,
+            connector,
+            sso_admin,
+            identity_store,
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+            reader,
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the per-cluster concurrency.
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The same mapping, ports and settings with empty caches: call once per invocation so that
+    /// every run reads the world afresh.
+    pub fn fresh(&self) -> Self {
+        Self::new(
+            self.mapping.clone(),
+            self.connector.clone(),
+            self.sso_admin.clone(),
+            self.identity_store.clone(),
+        )
+        .with_retry(self.retry.clone())
+        .with_concurrency(self.concurrency)
+    }
+
+    /// The per-run inventory reader.
+    pub fn reader(&self) -> &InventoryReader {
+        &self.reader
+    }
+}
+
+/// How a reconcile is run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileOptions {
+    /// Plan only; change nothing.
+    pub dry_run: bool,
+    /// The EventBridge event id that triggered the run, recorded in audit records.
+    pub trigger_event_id: Option<String>,
+}
+
+/// Where a cluster stands after a reconcile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum ReconcileStatus {
+    /// Nothing to change: actual already matches desired.
+    InSync,
+    /// Every planned change was made.
+    Applied,
+    /// Some changes failed; a rerun (or the next sweep) retries from fresh state.
+    PartiallyApplied,
+    /// Planned only (dry run) and there are changes pending.
+    Pending,
+    /// The lockout guard refused the plan.
+    Refused,
+    /// The cluster is not `ACTIVE` (or was just switched and is `UPDATING`): reconcile it later.
+    Waiting {
+        /// Its status.
+        status: ClusterStatus,
+    },
+    /// `CONFIG_MAP` cluster and `switch_auth_mode` is off: it needs the switch.
+    NeedsAuthModeSwitch,
+    /// The mapping does not manage this cluster (selectors, account or region).
+    NotManaged,
+    /// The cluster does not exist (any more).
+    Gone,
+}
+
+/// The outcome of reconciling one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterReport {
+    /// The cluster.
+    pub cluster: ClusterRef,
+    /// Where it stands.
+    pub status: ReconcileStatus,
+    /// The plan that was made (absent when there was nothing to plan).
+    pub plan: Option<ClusterPlan>,
+    /// What applying it did (empty in a dry run).
+    pub apply: ApplyReport,
+    /// Problems found computing desired state (unresolvable roles, invalid captures, ...).
+    pub problems: Vec<Problem>,
+}
+
+/// Why a reconcile could not even plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// Reading state failed.
+    #[error("reading state of {cluster} failed: {source}")]
+    Read {
+        /// The cluster.
+        cluster: ClusterRef,
+        /// The failed call.
+        source: PortError,
+    },
+}
+
+impl EngineError {
+    /// Whether a retry later may succeed (throttling, 5xx, timeouts).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            EngineError::Read { source, .. } => source.is_transient(),
+        }
+    }
+}
+
+/// Reconciles one cluster: never asks *why*, always reads current state and converges.
+pub async fn reconcile_cluster(
+    cluster: &ClusterRef,
+    ctx: &ReconcileContext,
+    options: &ReconcileOptions,
+) -> Result<ClusterReport, EngineError> {
+    let read_err = |source: PortError| EngineError::Read {
+        cluster: cluster.clone(),
+        source,
+    };
+    let span = tracing::info_span!("reconcile", cluster = %cluster.arn(), trigger_event_id = options.trigger_event_id.as_deref());
+    let _entered = span.enter();
+    let report = |status, plan, apply, problems| ClusterReport {
+        cluster: cluster.clone(),
+        status,
+        plan,
+        apply,
+        problems,
+    };
+
+    let inventory = match ctx.reader.for_cluster(cluster).await {
+        Ok(inventory) => inventory,
+        Err(e) if e.kind == ErrorKind::NotFound && e.operation == "DescribeCluster" => {
+            return Ok(report(
+                ReconcileStatus::Gone,
+                None,
+                ApplyReport::default(),
+                vec![],
+            ));
+        }
+        Err(e) => return Err(read_err(e)),
+    };
+    let mut desired = desired::compute(&ctx.mapping, &inventory);
+    let problems = std::mem::take(&mut desired.problems);
+    let Some(cluster_desired) = desired.clusters.remove(cluster) else {
+        return Ok(report(
+            ReconcileStatus::NotManaged,
+            None,
+            ApplyReport::default(),
+            problems,
+        ));
+    };
+    let info = &cluster_desired.cluster;
+    // Access-entry calls fail on CONFIG_MAP clusters and are unconfirmed before ACTIVE: read
+    // nothing then; the planner turns the cluster state into a skip or a mode switch.
+    let actual = if info.status == ClusterStatus::Active
+        && info.authentication_mode.supports_access_entries()
+    {
+        let eks = ctx
+            .connector
+            .eks(&cluster.account, &cluster.region)
+            .await
+            .map_err(read_err)?;
+        read_actual(eks.as_ref(), &cluster.name, ctx.concurrency)
+            .await
+            .map_err(read_err)?
+    } else {
+        Vec::new()
+    };
+    let options_plan = ctx.mapping.plan_options();
+    let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &options_plan);
+    let pre_status = pre_apply_status(&cluster_plan, info.status, options.dry_run);
+    if let Some(status) = pre_status {
+        return Ok(report(
+            status,
+            Some(cluster_plan),
+            ApplyReport::default(),
+            problems,
+        ));
+    }
+    let eks = ctx
+        .connector
+        .eks(&cluster.account, &cluster.region)
+        .await
+        .map_err(read_err)?;
+    let applied = apply_plan(
+        eks.as_ref(),
+        &cluster_plan,
+        &actual,
+        &ctx.retry,
+        ctx.concurrency,
+        options.trigger_event_id.as_deref(),
+    )
+    .await;
+    let status = post_apply_status(&cluster_plan, &applied);
+    tracing::info!(changes = applied.applied(), failures = applied.failures().count(), status = ?status, "reconciled");
+    Ok(report(status, Some(cluster_plan), applied, problems))
+}
+
+/// The status when there is nothing to apply (or applying is not wanted).
+fn pre_apply_status(
+    plan: &ClusterPlan,
+    status: ClusterStatus,
+    dry_run: bool,
+) -> Option<ReconcileStatus> {
+    use crate::plan::SkipReason;
+    let skipped_because = |reason: SkipReason| {
+        plan.skipped
+            .iter()
+            .any(|s| s.principal.is_none() && s.reason == reason)
+    };
+    if plan.refused.is_some() {
+        return Some(ReconcileStatus::Refused);
+    }
+    if skipped_because(SkipReason::ClusterNotActive) {
+        return Some(ReconcileStatus::Waiting { status });
+    }
+    if skipped_because(SkipReason::ConfigMapCluster) {
+        return Some(ReconcileStatus::NeedsAuthModeSwitch);
+    }
+    if plan.operations.is_empty() {
+        return Some(ReconcileStatus::InSync);
+    }
+    dry_run.then_some(ReconcileStatus::Pending)
+}
+
+fn post_apply_status(plan: &ClusterPlan, applied: &ApplyReport) -> ReconcileStatus {
+    if applied.failures().next().is_some() {
+        return ReconcileStatus::PartiallyApplied;
+    }
+    // After a mode switch the cluster is UPDATING; its entries follow once it is ACTIVE again.
+    if plan
+        .operations
+        .iter()
+        .any(|op| matches!(op, Operation::SetAuthenticationMode { .. }))
+    {
+        return ReconcileStatus::Waiting {
+            status: ClusterStatus::Updating,
+        };
+    }
+    ReconcileStatus::Applied
+}
