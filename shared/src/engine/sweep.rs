@@ -1,21 +1,25 @@
 //! The full sweep's listing: every cluster, in every configured account and region, that the
 //! mapping manages.
 
+use std::collections::BTreeSet;
+
 use futures::stream::{self, StreamExt};
 
 use super::reconcile::ReconcileContext;
 use crate::domain::{AccountId, ClusterRef, Region};
 use crate::ports::PortError;
 
-/// Lists the clusters the mapping manages. An account or region that cannot be read is reported
+/// Lists the clusters the mapping manages (in `only` these accounts, if given). An account or region that cannot be read is reported
 /// next to the clusters found elsewhere, so one broken member account does not stop the sweep.
 pub async fn list_managed_clusters(
     ctx: &ReconcileContext,
+    only: Option<&BTreeSet<AccountId>>,
 ) -> (Vec<ClusterRef>, Vec<(AccountId, Region, PortError)>) {
     let targets: Vec<(AccountId, Region)> = ctx
         .mapping
         .accounts
         .iter()
+        .filter(|a| only.is_none_or(|only| only.contains(&a.id)))
         .flat_map(|a| a.regions.iter().map(move |r| (a.id.clone(), r.clone())))
         .collect();
     let listed = stream::iter(targets)
