@@ -19,6 +19,7 @@ pub mod engine;
 pub mod events;
 pub mod inventory;
 pub mod memory;
+pub mod metrics;
 pub mod plan;
 pub mod ports;
 

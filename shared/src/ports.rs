@@ -299,9 +299,19 @@ pub struct ReconcileJob {
     pub attempt: u32,
 }
 
+impl ReconcileJob {
+    /// A first-attempt job for `cluster`, enqueued at `now` (seconds since the epoch).
+    pub fn new(cluster: ClusterRef, reason: impl Into<String>, event_id: Option<String>, now: i64) -> Self {
+        Self { cluster, reason: reason.into(), event_id, first_enqueued_at: now, attempt: 0 }
+    }
+}
+
 /// The reconcile queue (SQS FIFO, message group = cluster ARN).
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     /// Enqueues jobs; a job for a cluster already queued may be deduplicated.
     async fn enqueue(&self, jobs: &[ReconcileJob]) -> Result<(), PortError>;
+    /// Hides a received message for `delay_seconds` (SQS `ChangeMessageVisibility`), so that a job
+    /// waiting for its cluster comes back later instead of being retried at once.
+    async fn retry_later(&self, receipt_handle: &str, delay_seconds: u32) -> Result<(), PortError>;
 }

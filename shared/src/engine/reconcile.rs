@@ -138,6 +138,27 @@ pub struct ClusterReport {
     pub problems: Vec<Problem>,
 }
 
+impl ClusterReport {
+    /// Adds this report's figures to the invocation's metrics.
+    pub fn count_into(&self, metrics: &mut crate::metrics::Metrics) {
+        use crate::metrics::names;
+        metrics.add(names::CHANGES_APPLIED, self.apply.applied());
+        metrics.add(names::APPLY_ERRORS, self.apply.failures().count());
+        let recreated = self
+            .apply
+            .results
+            .iter()
+            .filter(|r| r.outcome.is_success() && matches!(r.operation, Operation::RecreateEntry { .. }))
+            .count();
+        metrics.add(names::STALE_ENTRIES_RECREATED, recreated);
+        if let Some(plan) = &self.plan {
+            metrics.add(names::CONFLICTS, plan.conflicts.len());
+            metrics.add(names::SKIPPED_ITEMS, plan.skipped.len());
+            metrics.add(names::LOCKOUTS_REFUSED, usize::from(plan.refused.is_some()));
+        }
+    }
+}
+
 /// Why a reconcile could not even plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {

@@ -49,6 +49,7 @@ pub(crate) struct World {
     pub faults: BTreeMap<String, VecDeque<ErrorKind>>,
     pub calls: Vec<String>,
     pub jobs: Vec<ReconcileJob>,
+    pub delayed: Vec<(String, u32)>,
     pub next_id: u64,
 }
 
@@ -280,6 +281,16 @@ impl MemoryAws {
         self.world().calls.clear();
     }
 
+    /// The messages put back with `retry_later`: (receipt handle, delay in seconds).
+    pub fn delayed(&self) -> Vec<(String, u32)> {
+        self.world().delayed.clone()
+    }
+
+    /// Forgets the jobs enqueued so far.
+    pub fn clear_jobs(&self) {
+        self.world().jobs.clear();
+    }
+
     /// The jobs enqueued so far.
     pub fn jobs(&self) -> Vec<ReconcileJob> {
         self.world().jobs.clone()
@@ -349,6 +360,13 @@ impl JobQueue for MemoryAws {
         let mut w = self.world();
         w.call("SendMessageBatch")?;
         w.jobs.extend_from_slice(jobs);
+        Ok(())
+    }
+
+    async fn retry_later(&self, receipt_handle: &str, delay_seconds: u32) -> Result<(), PortError> {
+        let mut w = self.world();
+        w.call("ChangeMessageVisibility")?;
+        w.delayed.push((receipt_handle.to_owned(), delay_seconds));
         Ok(())
     }
 }
