@@ -18,6 +18,7 @@
 //! contributes nothing for that permission set and desired-state computation reports it.
 //! An exact rule for a permission set wins over every pattern rule matching it.
 
+mod access;
 mod document;
 mod pattern;
 mod report;

@@ -220,7 +220,7 @@ fn read_account(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<
         let list = yaml::distinct_list(n, &p, problems, |n, p, pr| {
             yaml::parsed(n, p, pr, Region::new)
         });
-        if list.is_empty() && matches!(n.data, saphyr::YamlData::Sequence(_)) {
+        if matches!(&n.data, saphyr::YamlData::Sequence(items) if items.is_empty()) {
             problems.at(
                 n,
                 &p,

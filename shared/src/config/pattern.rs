@@ -326,7 +326,7 @@ mod tests {
             "{a}{b}",
             "{a}-{a}",
             "{1x}",
-            "ThisPrefixIsFarTooLongForIAM-{team}",
+            "ThisPrefixIsFarTooLongForIAMNames-{team}",
         ] {
             assert!(PermissionSetMatcher::parse(bad).is_err(), "{bad}");
         }
