@@ -75,8 +75,8 @@ pub fn plan_cluster(
             Err(kept) => plan.skipped.push(kept),
         }
     }
-    // A stable sort: within a phase, operations keep principal order.
-    operations.sort_by_key(phase);
+    // Phase, then principal; the sort is stable, so one principal's associations keep policy order.
+    operations.sort_by(|a, b| (phase(a), a.principal()).cmp(&(phase(b), b.principal())));
 
     let before = working_admins(&actual, desired, options);
     let after_entries = apply_to_actual(&actual, &operations);
