@@ -1,1 +1,246 @@
 //! The mapping file: parsing, validation with line and column, convention (pattern) rules.
+//!
+//! A mapping file (YAML; JSON is accepted since it is YAML) says which clusters are managed and
+//! which access every permission set's SSO role gets there. It is validated in full before
+//! anything else happens: [`Mapping::from_str`] returns either a mapping in which every name,
+//! ARN, policy and namespace is already a validated domain value, or a [`ValidationReport`]
+//! listing *every* problem with its line, column and a fix hint.
+//!
+//! The file is parsed with `saphyr` into a tree whose nodes carry their position, and converted
+//! by hand (instead of through serde, which stops at the first error).
+//!
+//! Convention rules: a rule's `permission_set` may be a pattern such as `EKSTeam-{team}`. It
+//! matches whole permission set names, each `{capture}` taking one or more characters of
+//! `[\w+=,.@-]`, case-sensitively. The captured values fill `{team}` in the rule's `groups`,
+//! `kubernetes_groups`, `username` and namespaces. **In namespaces the value is lowercased**
+//! (`EKSTeam-Search` → namespace `search`), because Kubernetes namespaces are lowercase; if the
+//! lowercased value still is not a valid namespace (`EKSTeam-Bad_Name` → `bad_name`), the rule
+//! contributes nothing for that permission set and desired-state computation reports it.
+//! An exact rule for a permission set wins over every pattern rule matching it.
+
+mod access;
+mod document;
+mod pattern;
+mod report;
+mod rule;
+mod selector;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod validation_tests;
+
+use std::path::Path;
+
+pub use pattern::{CaptureCase, Captures, Glob, NamePattern, PermissionSetMatcher, Template};
+pub use report::{ConfigProblem, ValidationReport};
+pub use rule::{Grant, GrantScope, PolicyGrant, PrincipalRule, Rule, RuleMatch};
+pub use selector::{ClusterScope, ClusterSelector};
+
+use crate::domain::{AccountId, ClusterInfo, PermissionSetName, PrincipalArn, Region};
+use crate::plan::PlanOptions;
+
+/// The role each member account offers to eks-sso-sync when its entry names no `role`.
+pub const DEFAULT_MEMBER_ROLE_NAME: &str = "eks-sso-sync-target";
+
+/// A validated mapping file.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// Always 1.
+    pub version: u32,
+    /// Where Identity Center lives.
+    pub identity_center: IdentityCenterSettings,
+    /// The role name assumed in accounts that give no `role` (default `eks-sso-sync-target`).
+    pub member_role_name: String,
+    /// The accounts whose clusters may be managed, each account once.
+    pub accounts: Vec<AccountSettings>,
+    /// Which clusters are managed at all.
+    pub clusters: ClusterScope,
+    /// Permission-set rules, in file order.
+    pub rules: Vec<Rule>,
+    /// Rules for explicit IAM principals, in file order.
+    pub principals: Vec<PrincipalRule>,
+    /// Planning options.
+    pub options: Options,
+}
+
+/// The `identity_center:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityCenterSettings {
+    /// The instance's home region (its SSO roles' path carries it, except for us-east-1).
+    pub region: Region,
+    /// The instance ARN; discovered with `ListInstances` when absent.
+    pub instance_arn: Option<String>,
+    /// The identity store id; discovered with `ListInstances` when absent.
+    pub identity_store_id: Option<String>,
+}
+
+/// One `accounts:` item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// The account.
+    pub id: AccountId,
+    /// The regions whose clusters may be managed (at least one, each once).
+    pub regions: Vec<Region>,
+    /// How to get credentials for the account.
+    pub role: AccountRole,
+}
+
+/// How eks-sso-sync gets credentials for an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRole {
+    /// Assume `arn:<partition>:iam::<account>:role/<member_role_name>`.
+    Default,
+    /// Assume this role (in the account itself).
+    Arn(PrincipalArn),
+    /// `role: none`: use the caller's own credentials (the hub account itself).
+    CallerCredentials,
+}
+
+/// The `options:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Delete managed entries that are no longer desired (default true).
+    pub prune: bool,
+    /// Take over an unmanaged entry of a desired principal (default false).
+    pub adopt_existing: bool,
+    /// Switch `CONFIG_MAP` clusters to `API_AND_CONFIG_MAP`, one-way (default false).
+    pub switch_auth_mode: bool,
+    /// Drop the creator's bootstrap admin entry once a managed admin exists (default false).
+    pub remove_creator_admin: bool,
+    /// Principals never touched, counted as admins by the lockout guard.
+    pub break_glass: std::collections::BTreeSet<PrincipalArn>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            prune: true,
+            adopt_existing: false,
+            switch_auth_mode: false,
+            remove_creator_admin: false,
+            break_glass: Default::default(),
+        }
+    }
+}
+
+impl Mapping {
+    /// Parses and validates a mapping; `source` names the file in messages.
+    #[allow(clippy::should_implement_trait)] // `FromStr` cannot take the source name.
+    pub fn from_str(text: &str, source: &str) -> Result<Mapping, ValidationReport> {
+        let mut problems = yaml::Problems::default();
+        let mapping = yaml::load(text, &mut problems)
+            .and_then(|root| document::read_mapping(&root, &mut problems));
+        match mapping {
+            Some(mapping) if problems.0.is_empty() => Ok(mapping),
+            _ => Err(ValidationReport::new(source, problems.0)),
+        }
+    }
+
+    /// Reads, parses and validates a mapping file; an unreadable file is reported as a problem.
+    pub fn from_path(path: &Path) -> Result<Mapping, ValidationReport> {
+        let source = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_str(&text, &source),
+            Err(e) => Err(ValidationReport::new(
+                &source,
+                vec![ConfigProblem {
+                    line: 1,
+                    column: 1,
+                    path: String::new(),
+                    message: format!("cannot read the mapping file: {e}"),
+                    hint: Some("check the path and its permissions".into()),
+                }],
+            )),
+        }
+    }
+
+    /// The options the planner needs.
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            prune: self.options.prune,
+            adopt_existing: self.options.adopt_existing,
+            switch_auth_mode: self.options.switch_auth_mode,
+            remove_creator_admin: self.options.remove_creator_admin,
+            break_glass: self.options.break_glass.clone(),
+        }
+    }
+
+    /// Whether `cluster` is managed: its account is listed with the cluster's region, and the
+    /// global include/exclude selectors pick it.
+    pub fn manages(&self, cluster: &ClusterInfo) -> bool {
+        let at = &cluster.cluster;
+        let located = self
+            .account(&at.account)
+            .is_some_and(|a| a.regions.contains(&at.region));
+        located && self.clusters.selects(cluster)
+    }
+
+    /// The settings of account `id`, if listed.
+    pub fn account(&self, id: &AccountId) -> Option<&AccountSettings> {
+        self.accounts.iter().find(|a| &a.id == id)
+    }
+
+    /// The role to assume for `account`'s IAM and EKS calls; `None` means the caller's own
+    /// credentials. The default role's partition follows the account's first region.
+    pub fn role_to_assume(&self, account: &AccountSettings) -> Option<PrincipalArn> {
+        match &account.role {
+            AccountRole::CallerCredentials => None,
+            AccountRole::Arn(arn) => Some(arn.clone()),
+            AccountRole::Default => {
+                let region = account
+                    .regions
+                    .first()
+                    .unwrap_or(&self.identity_center.region);
+                PrincipalArn::role(
+                    partition_of(region),
+                    &account.id,
+                    "/",
+                    &self.member_role_name,
+                )
+                .ok()
+            }
+        }
+    }
+
+    /// The rules for permission set `name`: the exact rules naming it if there are any (all of
+    /// them; their grants merge), else every pattern rule matching it, with its captures.
+    pub fn rules_for_permission_set(&self, name: &PermissionSetName) -> Vec<RuleMatch<'_>> {
+        let matching = |exact: bool| {
+            self.rules
+                .iter()
+                .filter(move |r| r.permission_set.is_exact() == exact)
+                .filter_map(|rule| {
+                    let captures = rule.permission_set.matches(name)?;
+                    Some(RuleMatch { rule, captures })
+                })
+                .collect::<Vec<_>>()
+        };
+        let exact = matching(true);
+        if exact.is_empty() {
+            matching(false)
+        } else {
+            exact
+        }
+    }
+
+    /// Whether any rule, exact or pattern, matches permission set `name`.
+    pub fn wants_permission_set(&self, name: &PermissionSetName) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.permission_set.matches(name).is_some())
+    }
+}
+
+/// The AWS partition of a region.
+fn partition_of(region: &Region) -> &'static str {
+    let r = region.as_str();
+    if r.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if r.starts_with("cn-") {
+        "aws-cn"
+    } else {
+        "aws"
+    }
+}

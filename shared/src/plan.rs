@@ -1,15 +1,35 @@
 //! The planner: desired × actual → an ordered, guarded access plan. Pure and deterministic.
 //!
 //! The types here are the contract between the planner and the engine that applies plans.
+//! The work is split by concern: [`plan_cluster`] decides per cluster (gates, one decision per
+//! principal, the entry limit, the creator's entry, phase order, the lockout guard), with the
+//! per-entry diff, creator recognition, the guard, the EKS simulation and rendering beside it.
+
+mod cluster;
+mod creator;
+mod entry;
+mod guard;
+mod render;
+mod simulate;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use cluster::{MAX_ENTRIES_PER_CLUSTER, plan_cluster};
+pub use creator::{CREATOR_ENTRY_WINDOW_SECS, is_creator_entry};
+pub use render::{SCHEMA_VERSION, render_table, to_json};
+pub use simulate::{apply_to_actual, default_username};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::Conflict;
+use crate::desired::{Conflict, DesiredState};
 use crate::domain::{
-    AccessScope, AuthenticationMode, ClusterRef, KubernetesGroup, PolicyArn, PrincipalArn, RoleId,
-    Username,
+    AccessScope, ActualEntry, AuthenticationMode, ClusterRef, KubernetesGroup, PolicyArn,
+    PrincipalArn, RoleId, Username,
 };
 use crate::ports::NewEntry;
 
@@ -202,4 +222,26 @@ impl ClusterPlan {
 pub struct AccessPlan {
     /// Per-cluster plans.
     pub clusters: Vec<ClusterPlan>,
+}
+
+/// Plans every cluster of `desired`, in cluster order, against the entries read from it.
+///
+/// A cluster missing from `actual` is planned as having no entries: that can only add creates
+/// (which EKS answers with 409 for entries that exist after all), never deletes, and the lockout
+/// guard has nothing to lose. Clusters in `actual` but not in `desired` are out of scope and
+/// not planned.
+pub fn plan(
+    desired: &DesiredState,
+    actual: &BTreeMap<ClusterRef, Vec<ActualEntry>>,
+    options: &PlanOptions,
+) -> AccessPlan {
+    let clusters = desired
+        .clusters
+        .iter()
+        .map(|(cluster, wanted)| {
+            let entries = actual.get(cluster).map_or(&[][..], Vec::as_slice);
+            plan_cluster(wanted, entries, options)
+        })
+        .collect();
+    AccessPlan { clusters }
 }

@@ -1,0 +1,222 @@
+//! Reading the access part of a rule: Kubernetes groups, username and access policies, whose
+//! strings may use the `{captures}` of the rule's permission set pattern.
+
+use std::collections::BTreeSet;
+
+use super::pattern::{CaptureCase, Captures, Template};
+use super::rule::{GrantScope, PolicyGrant};
+use super::yaml::{self, Fields, Node, Problems};
+use crate::domain::{InvalidValue, KubernetesGroup, NamespacePattern, PolicyArn, Username};
+
+/// The parts rules and principal rules share: kubernetes groups, username, access policies.
+pub(super) type Access = (Vec<Template>, Option<Template>, Vec<PolicyGrant>);
+
+pub(super) fn read_access(fields: &Fields<'_, '_>, t: &mut TemplateReader<'_, '_>) -> Access {
+    let kubernetes_groups = fields
+        .get("kubernetes_groups")
+        .map(|n| {
+            yaml::list(n, &fields.path("kubernetes_groups"), t.problems)
+                .into_iter()
+                .filter_map(|(p, item)| t.read(item, &p, CaptureCase::AsIs, KubernetesGroup::new))
+                .collect()
+        })
+        .unwrap_or_default();
+    let username = fields.get("username").and_then(|n| {
+        t.read(
+            n,
+            &fields.path("username"),
+            CaptureCase::AsIs,
+            Username::new,
+        )
+    });
+    let access_policies = fields
+        .required("access_policies", t.problems)
+        .map(|n| read_policies(n, &fields.path("access_policies"), t))
+        .unwrap_or_default();
+    (kubernetes_groups, username, access_policies)
+}
+
+fn read_policies(node: &Node<'_>, path: &str, t: &mut TemplateReader<'_, '_>) -> Vec<PolicyGrant> {
+    let items = yaml::list(node, path, t.problems);
+    if items.is_empty() && matches!(node.data, saphyr::YamlData::Sequence(_)) {
+        t.problems.at(
+            node,
+            path,
+            "a rule must grant at least one access policy",
+            Some("add e.g. { policy: View, scope: cluster }".into()),
+        );
+    }
+    let mut out: Vec<PolicyGrant> = Vec::new();
+    for (p, item) in items {
+        let Some(grant) = read_policy_grant(item, &p, t) else {
+            continue;
+        };
+        if out.iter().any(|g| g.policy == grant.policy) {
+            t.problems.at(
+                item,
+                &p,
+                format!(
+                    "policy {} is listed twice in this rule",
+                    grant.policy.name()
+                ),
+                Some(
+                    "EKS associates a policy once per entry: list all its namespaces in one item"
+                        .into(),
+                ),
+            );
+        } else {
+            out.push(grant);
+        }
+    }
+    out
+}
+
+fn read_policy_grant(
+    node: &Node<'_>,
+    path: &str,
+    t: &mut TemplateReader<'_, '_>,
+) -> Option<PolicyGrant> {
+    let fields = Fields::read(node, path, &["policy", "scope", "namespaces"], t.problems)?;
+    let policy = fields.required("policy", t.problems).and_then(|n| {
+        yaml::parsed(n, &fields.path("policy"), t.problems, |s| {
+            PolicyArn::for_people(&s)
+        })
+    });
+    let scope_path = fields.path("scope");
+    let scope = fields.get("scope").and_then(|n| {
+        let text = yaml::string(n, &scope_path, t.problems)?;
+        if !matches!(text, "cluster" | "namespace") {
+            t.problems.at(
+                n,
+                &scope_path,
+                format!("unknown scope {text:?}"),
+                Some("use scope: cluster, or give namespaces: [...]".into()),
+            );
+        }
+        Some((n, text.to_owned()))
+    });
+    let ns_path = fields.path("namespaces");
+    let namespaces = fields.get("namespaces").map(|n| {
+        let items = yaml::list(n, &ns_path, t.problems);
+        if items.is_empty() && matches!(n.data, saphyr::YamlData::Sequence(_)) {
+            t.problems.at(
+                n,
+                &ns_path,
+                "empty namespace list",
+                Some("list at least one namespace, or use scope: cluster".into()),
+            );
+        }
+        (
+            n,
+            items
+                .into_iter()
+                .filter_map(|(p, item)| t.read(item, &p, CaptureCase::Lower, NamespacePattern::new))
+                .collect::<Vec<_>>(),
+        )
+    });
+    let scope = match (scope, namespaces) {
+        (Some((_, s)), Some((n, _))) if s == "cluster" => {
+            let hint = Some("remove one of them".into());
+            t.problems.at(
+                n,
+                &ns_path,
+                "namespaces cannot be combined with scope: cluster",
+                hint,
+            );
+            return None;
+        }
+        (Some((_, s)), None) if s == "cluster" => GrantScope::Cluster,
+        // Already reported as an unknown scope.
+        (Some((_, s)), _) if s != "namespace" => return None,
+        (_, Some((_, list))) => GrantScope::Namespaces(list),
+        (Some((n, _)), None) => {
+            let hint = Some("add namespaces: [...]".into());
+            t.problems.at(
+                n,
+                &scope_path,
+                "scope: namespace needs a namespaces list",
+                hint,
+            );
+            return None;
+        }
+        (None, None) => {
+            let hint = Some("add scope: cluster, or namespaces: [...]".into());
+            t.problems
+                .at(node, path, "missing the scope of the policy", hint);
+            return None;
+        }
+    };
+    Some(PolicyGrant {
+        policy: policy?,
+        scope,
+    })
+}
+
+/// Reads template strings, checking their captures against those the permission set defines.
+pub(super) struct TemplateReader<'d, 'p> {
+    /// The capture names the rule's permission set defines.
+    pub(super) defined: &'d BTreeSet<String>,
+    /// Where problems go.
+    pub(super) problems: &'p mut Problems,
+}
+
+impl TemplateReader<'_, '_> {
+    /// Reads a template whose expansion must pass `check`. The literal parts are checked now by
+    /// expanding with a harmless sample value (`a`) for every capture: `system:{team}` or
+    /// `Team-{team}` can never be valid, whatever the capture.
+    pub(super) fn read<T>(
+        &mut self,
+        node: &Node<'_>,
+        path: &str,
+        case: CaptureCase,
+        check: fn(String) -> Result<T, InvalidValue>,
+    ) -> Option<Template> {
+        let text = yaml::string(node, path, self.problems)?;
+        let template = match Template::parse(text) {
+            Ok(t) => t,
+            Err(hint) => {
+                self.problems.at(
+                    node,
+                    path,
+                    format!("malformed capture in {text:?}"),
+                    Some(hint),
+                );
+                return None;
+            }
+        };
+        let used = template.capture_names();
+        if let Some(missing) = used.iter().find(|c| !self.defined.contains(**c)) {
+            let hint = if self.defined.is_empty() {
+                "only a permission_set pattern such as EKSTeam-{team} defines captures".to_owned()
+            } else {
+                let list: Vec<String> = self.defined.iter().map(|c| format!("{{{c}}}")).collect();
+                format!("the permission_set defines {}", list.join(", "))
+            };
+            self.problems.at(
+                node,
+                path,
+                format!("capture {{{missing}}} is not defined"),
+                Some(hint),
+            );
+            return None;
+        }
+        let sample: Captures = used
+            .iter()
+            .map(|c| ((*c).to_owned(), "a".to_owned()))
+            .collect();
+        if let Err(e) = check(template.expand(&sample, case)) {
+            if used.is_empty() {
+                self.problems.invalid(node, path, &e);
+            } else {
+                self.problems.at(
+                    node,
+                    path,
+                    format!("{text:?} can never expand to a valid {}", e.kind),
+                    Some(e.reason),
+                );
+            }
+            return None;
+        }
+        Some(template)
+    }
+}

@@ -1,0 +1,221 @@
+//! Plans for people (a table) and for programs (versioned JSON).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason};
+
+/// The version of the JSON document [`to_json`] writes; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON document: the schema version, then the per-cluster plans.
+#[derive(Serialize)]
+struct PlanDocument<'a> {
+    schema_version: u32,
+    clusters: &'a [ClusterPlan],
+}
+
+/// The plan as pretty-printed JSON, for CI gates and audit logs. Same plan, same bytes.
+///
+/// Schema (version 1):
+///
+/// ```text
+/// { "schema_version": 1,
+///   "clusters": [ {
+///     "cluster":   { "account": "111122223333", "region": "eu-west-1", "name": "prod-1" },
+///     "operations": [ { "op": <kind>, ...fields } ],   // in apply order; empty when refused
+///     "skipped":   [ { "principal": <arn> | null, "reason": { "kind": <reason> }, "detail": <text> } ],
+///     "conflicts": [ { "principal": <arn>, "rules": [<rule>...], "detail": <text> } ],
+///     "refused":   null | <why the lockout guard refused the plan> } ] }
+/// ```
+///
+/// Operation kinds and their fields (scopes are `{"type":"cluster"}` or
+/// `{"type":"namespace","namespaces":[...]}`):
+/// - `set_authentication_mode`: `from`, `to` (`CONFIG_MAP`, `API_AND_CONFIG_MAP`, `API`)
+/// - `create_entry`: `entry` = `{principal, kubernetes_groups, username|null, tags}`
+/// - `recreate_entry`: `entry`, `old_role_id|null`, `new_role_id` (the role was recreated)
+/// - `update_entry`: `principal`, `kubernetes_groups`, `username|null`, `before_groups`,
+///   `before_username|null`
+/// - `tag_entry`: `principal`, `entry_arn`, `tags`
+/// - `associate_policy`: `principal`, `policy`, `scope`, `before` (scope or null)
+/// - `disassociate_policy`: `principal`, `policy`, `before`
+/// - `delete_entry`: `principal`, `reason` = `{"kind": "no_longer_desired" | "creator_admin_removed"}`
+///
+/// Skip reasons: `unmanaged_entry`, `not_standard`, `break_glass`, `creator_entry`,
+/// `config_map_cluster`, `cluster_not_active`, `entry_limit`, `shared_role_conflict`.
+pub fn to_json(plan: &AccessPlan) -> String {
+    let document = PlanDocument {
+        schema_version: SCHEMA_VERSION,
+        clusters: &plan.clusters,
+    };
+    // Cannot fail: every map in the plan has string keys. Should that ever change, the output is
+    // still a JSON document that says what went wrong instead of a panic.
+    serde_json::to_string_pretty(&document).unwrap_or_else(|e| {
+        let message = serde_json::Value::String(e.to_string());
+        format!("{{\"schema_version\": {SCHEMA_VERSION}, \"error\": {message}}}")
+    })
+}
+
+/// The plan as a table for people, grouped by cluster. Each line starts with a marker:
+/// `+` create or associate, `~` update, re-scope, tag, recreate or mode switch, `-` delete or
+/// disassociate, `!` something skipped, a conflict, or the lockout guard's refusal.
+pub fn render_table(plan: &AccessPlan) -> String {
+    let mut out = String::new();
+    for cluster in &plan.clusters {
+        render_cluster(&mut out, cluster);
+    }
+    out
+}
+
+fn render_cluster(out: &mut String, plan: &ClusterPlan) {
+    let (grants, changes, removals) =
+        plan.operations
+            .iter()
+            .fold((0, 0, 0), |(g, c, r), op| match marker(op) {
+                '+' => (g + 1, c, r),
+                '-' => (g, c, r + 1),
+                _ => (g, c + 1, r),
+            });
+    let _ = writeln!(
+        out,
+        "cluster {}: {grants} to add, {changes} to change, {removals} to remove",
+        plan.cluster
+    );
+    if let Some(reason) = &plan.refused {
+        let _ = writeln!(out, "  ! REFUSED {reason}");
+    }
+    for op in &plan.operations {
+        let _ = writeln!(out, "  {} {}", marker(op), describe(op));
+    }
+    for skip in &plan.skipped {
+        let who = skip
+            .principal
+            .as_ref()
+            .map_or_else(|| "(cluster)".to_owned(), ToString::to_string);
+        let _ = writeln!(
+            out,
+            "  ! skipped {who}: {} - {}",
+            skip_label(&skip.reason),
+            skip.detail
+        );
+    }
+    for conflict in &plan.conflicts {
+        let rules: Vec<&str> = conflict.rules.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "  ! conflict {}: rules {} - {}",
+            conflict.principal,
+            rules.join(", "),
+            conflict.detail
+        );
+    }
+    if plan.operations.is_empty() && plan.refused.is_none() {
+        let _ = writeln!(out, "  (no changes)");
+    }
+}
+
+fn marker(op: &Operation) -> char {
+    match op {
+        Operation::CreateEntry { .. } => '+',
+        Operation::AssociatePolicy { before: None, .. } => '+',
+        Operation::DisassociatePolicy { .. } | Operation::DeleteEntry { .. } => '-',
+        _ => '~',
+    }
+}
+
+fn describe(op: &Operation) -> String {
+    match op {
+        Operation::SetAuthenticationMode { from, to } => {
+            format!("authentication mode {} -> {}", from.as_str(), to.as_str())
+        }
+        Operation::CreateEntry { entry } => format!(
+            "create {} groups [{}] username {}",
+            entry.principal,
+            join(entry.kubernetes_groups.iter().map(|g| g.as_str())),
+            entry
+                .username
+                .as_ref()
+                .map_or("(EKS default)", |u| u.as_str())
+        ),
+        Operation::RecreateEntry {
+            entry,
+            old_role_id,
+            new_role_id,
+        } => format!(
+            "recreate {} (role recreated: id {} -> {new_role_id})",
+            entry.principal,
+            old_role_id.as_deref().unwrap_or("unknown")
+        ),
+        Operation::UpdateEntry {
+            principal,
+            kubernetes_groups,
+            username,
+            before_groups,
+            before_username,
+        } => {
+            let mut line = format!(
+                "update {principal} groups [{}] -> [{}]",
+                join(before_groups.iter().map(String::as_str)),
+                join(kubernetes_groups.iter().map(|g| g.as_str()))
+            );
+            if let Some(u) = username {
+                let was = before_username.as_deref().unwrap_or("(none)");
+                let _ = write!(line, " username {was} -> {u}");
+            }
+            line
+        }
+        Operation::TagEntry {
+            principal, tags, ..
+        } => format!(
+            "tag {principal} {}",
+            join(tags.iter().map(|(k, v)| format!("{k}={v}")))
+        ),
+        Operation::AssociatePolicy {
+            principal,
+            policy,
+            scope,
+            before,
+        } => match before {
+            None => format!("associate {principal} {} ({})", policy.name(), scope),
+            Some(was) => format!(
+                "re-scope {principal} {} ({} -> {})",
+                policy.name(),
+                was,
+                scope
+            ),
+        },
+        Operation::DisassociatePolicy {
+            principal,
+            policy,
+            before,
+        } => format!("disassociate {principal} {} ({})", policy.name(), before),
+        Operation::DeleteEntry { principal, reason } => {
+            let why = match reason {
+                DeleteReason::NoLongerDesired => "no longer desired",
+                DeleteReason::CreatorAdminRemoved => "cluster creator's bootstrap admin entry",
+            };
+            format!("delete {principal} ({why})")
+        }
+    }
+}
+
+fn skip_label(reason: &SkipReason) -> &'static str {
+    match reason {
+        SkipReason::UnmanagedEntry => "unmanaged entry",
+        SkipReason::NotStandard => "not a STANDARD entry",
+        SkipReason::BreakGlass => "break-glass principal",
+        SkipReason::CreatorEntry => "cluster creator's entry",
+        SkipReason::ConfigMapCluster => "CONFIG_MAP cluster",
+        SkipReason::ClusterNotActive => "cluster not ACTIVE",
+        SkipReason::EntryLimit => "entry limit",
+        SkipReason::SharedRoleConflict => "shared-role conflict",
+    }
+}
+
+fn join<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    items
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
