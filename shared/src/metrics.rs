@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The CloudWatch namespace of every eks-sso-sync metric (the template's alarms use it).
 pub const NAMESPACE: &str = "EksSsoSync";
@@ -42,7 +42,10 @@ pub struct Metrics {
 impl Metrics {
     /// Counters for the function `function` (the `Function` dimension).
     pub fn new(function: impl Into<String>) -> Self {
-        Self { function: function.into(), counts: BTreeMap::new() }
+        Self {
+            function: function.into(),
+            counts: BTreeMap::new(),
+        }
     }
 
     /// Adds `value` to the metric `name`.
@@ -60,7 +63,11 @@ impl Metrics {
         if self.counts.is_empty() {
             return None;
         }
-        let definitions: Vec<Value> = self.counts.keys().map(|name| json!({ "Name": name, "Unit": "Count" })).collect();
+        let definitions: Vec<Value> = self
+            .counts
+            .keys()
+            .map(|name| json!({ "Name": name, "Unit": "Count" }))
+            .collect();
         let mut doc = Map::new();
         doc.insert(
             "_aws".into(),
@@ -103,7 +110,12 @@ mod tests {
         assert_eq!(doc["Function"], "reconciler");
         let defs = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(defs["Namespace"], NAMESPACE);
-        let names: Vec<&str> = defs["Metrics"].as_array().unwrap().iter().map(|d| d["Name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = defs["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["Name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["ChangesApplied", "Conflicts"]);
     }
 

@@ -301,8 +301,19 @@ pub struct ReconcileJob {
 
 impl ReconcileJob {
     /// A first-attempt job for `cluster`, enqueued at `now` (seconds since the epoch).
-    pub fn new(cluster: ClusterRef, reason: impl Into<String>, event_id: Option<String>, now: i64) -> Self {
-        Self { cluster, reason: reason.into(), event_id, first_enqueued_at: now, attempt: 0 }
+    pub fn new(
+        cluster: ClusterRef,
+        reason: impl Into<String>,
+        event_id: Option<String>,
+        now: i64,
+    ) -> Self {
+        Self {
+            cluster,
+            reason: reason.into(),
+            event_id,
+            first_enqueued_at: now,
+            attempt: 0,
+        }
     }
 }
 

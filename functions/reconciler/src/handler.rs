@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::{self, ReconcileContext, ReconcileOptions, ReconcileStatus};
-use eks_sso_sync::metrics::{names, Metrics};
+use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{JobQueue, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
@@ -28,7 +28,11 @@ pub struct WaitPolicy {
 
 impl Default for WaitPolicy {
     fn default() -> Self {
-        Self { max_wait_secs: 3600, base_delay_secs: 60, max_delay_secs: 900 }
+        Self {
+            max_wait_secs: 3600,
+            base_delay_secs: 60,
+            max_delay_secs: 900,
+        }
     }
 }
 
@@ -36,7 +40,9 @@ impl WaitPolicy {
     /// The visibility delay before the `receive_count`-th retry.
     pub fn delay(&self, receive_count: u32) -> u32 {
         let exp = receive_count.saturating_sub(1).min(16);
-        self.base_delay_secs.saturating_mul(1 << exp).min(self.max_delay_secs)
+        self.base_delay_secs
+            .saturating_mul(1 << exp)
+            .min(self.max_delay_secs)
     }
 }
 
@@ -76,7 +82,12 @@ pub struct Reconciler {
 impl Reconciler {
     /// A reconciler over `ctx` and `queue`, using the wall clock.
     pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>, wait: WaitPolicy) -> Self {
-        Self { ctx, queue, wait, now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()) }
+        Self {
+            ctx,
+            queue,
+            wait,
+            now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+        }
     }
 
     /// Replaces the clock (tests).
@@ -87,13 +98,18 @@ impl Reconciler {
 
     /// The Lambda entry point: an SQS batch (has `Records`) or anything else, which is the
     /// scheduled sweep. Returns the `SqsBatchResponse` or the sweep summary as JSON.
-    pub async fn handle(&self, event: Value, event_id: Option<String>) -> Result<Value, serde_json::Error> {
+    pub async fn handle(
+        &self,
+        event: Value,
+        event_id: Option<String>,
+    ) -> Result<Value, serde_json::Error> {
         if event.get("Records").is_some() {
             let batch: SqsEvent = serde_json::from_value(event)?;
             let response = self.handle_batch(&batch).await;
             return serde_json::to_value(response);
         }
-        let event_id = event_id.or_else(|| event.get("id").and_then(Value::as_str).map(str::to_owned));
+        let event_id =
+            event_id.or_else(|| event.get("id").and_then(Value::as_str).map(str::to_owned));
         serde_json::to_value(self.sweep(event_id).await)
     }
 
@@ -110,9 +126,12 @@ impl Reconciler {
             let id = message.message_id.clone().unwrap_or_default();
             let group = message.attributes.get("MessageGroupId").cloned();
             let outcome = if group.as_ref().is_some_and(|g| failed_groups.contains(g)) {
-                MessageOutcome::Failed { reason: "an earlier message of this group failed".to_owned() }
+                MessageOutcome::Failed {
+                    reason: "an earlier message of this group failed".to_owned(),
+                }
             } else {
-                self.process(&ctx, message, &mut done_clusters, &mut metrics).await
+                self.process(&ctx, message, &mut done_clusters, &mut metrics)
+                    .await
             };
             if matches!(outcome, MessageOutcome::Done { .. }) {
                 continue;
@@ -137,36 +156,62 @@ impl Reconciler {
     ) -> MessageOutcome {
         let job: ReconcileJob = match message.body.as_deref().map(serde_json::from_str) {
             Some(Ok(job)) => job,
-            Some(Err(e)) => return poisoned(message, &format!("body is not a reconcile job: {e}"), metrics),
+            Some(Err(e)) => {
+                return poisoned(
+                    message,
+                    &format!("body is not a reconcile job: {e}"),
+                    metrics,
+                );
+            }
             None => return poisoned(message, "message has no body", metrics),
         };
         // Two jobs for one cluster in a batch: the first reconcile read fresh state already.
         if done.contains(&job.cluster) {
-            return MessageOutcome::Done { cluster: job.cluster, status: ReconcileStatus::InSync };
+            return MessageOutcome::Done {
+                cluster: job.cluster,
+                status: ReconcileStatus::InSync,
+            };
         }
-        let options = ReconcileOptions { dry_run: false, trigger_event_id: job.event_id.clone() };
+        let options = ReconcileOptions {
+            dry_run: false,
+            trigger_event_id: job.event_id.clone(),
+        };
         let report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
             Ok(report) => report,
             Err(e) => {
                 metrics.add(names::APPLY_ERRORS, 1);
                 tracing::error!(cluster = %job.cluster.arn(), error = %e, transient = e.is_transient(), "reconcile failed");
-                return MessageOutcome::Failed { reason: e.to_string() };
+                return MessageOutcome::Failed {
+                    reason: e.to_string(),
+                };
             }
         };
         report.count_into(metrics);
         match report.status {
             ReconcileStatus::Waiting { status } => self.wait_for(message, &job, status).await,
             ReconcileStatus::PartiallyApplied => MessageOutcome::Failed {
-                reason: format!("{} operation(s) failed on {}", report.apply.failures().count(), job.cluster),
+                reason: format!(
+                    "{} operation(s) failed on {}",
+                    report.apply.failures().count(),
+                    job.cluster
+                ),
             },
             status => {
                 done.insert(job.cluster.clone());
-                MessageOutcome::Done { cluster: job.cluster, status }
+                MessageOutcome::Done {
+                    cluster: job.cluster,
+                    status,
+                }
             }
         }
     }
 
-    async fn wait_for(&self, message: &SqsMessage, job: &ReconcileJob, status: eks_sso_sync::domain::ClusterStatus) -> MessageOutcome {
+    async fn wait_for(
+        &self,
+        message: &SqsMessage,
+        job: &ReconcileJob,
+        status: eks_sso_sync::domain::ClusterStatus,
+    ) -> MessageOutcome {
         let waited = (self.now)() - job.first_enqueued_at;
         if waited > self.wait.max_wait_secs {
             let reason = format!(
@@ -194,7 +239,10 @@ impl Reconciler {
             }
         }
         tracing::info!(cluster = %job.cluster.arn(), status = status.as_str(), delay_secs, "cluster not ready; waiting");
-        MessageOutcome::Waiting { cluster: job.cluster.clone(), delay_secs }
+        MessageOutcome::Waiting {
+            cluster: job.cluster.clone(),
+            delay_secs,
+        }
     }
 
     /// The scheduled sweep: one job per managed cluster in every configured account and region.
@@ -223,7 +271,10 @@ impl Reconciler {
         metrics.flush();
         SweepSummary {
             clusters,
-            listing_errors: errors.iter().map(|(a, r, e)| format!("{a}/{r}: {e}")).collect(),
+            listing_errors: errors
+                .iter()
+                .map(|(a, r, e)| format!("{a}/{r}: {e}"))
+                .collect(),
             enqueue_error,
         }
     }
@@ -242,6 +293,12 @@ pub struct SweepSummary {
 
 fn poisoned(message: &SqsMessage, reason: &str, metrics: &mut Metrics) -> MessageOutcome {
     metrics.add(names::MALFORMED_EVENTS, 1);
-    tracing::error!(message_id = message.message_id.as_deref(), reason, "poisoned message");
-    MessageOutcome::Failed { reason: reason.to_owned() }
+    tracing::error!(
+        message_id = message.message_id.as_deref(),
+        reason,
+        "poisoned message"
+    );
+    MessageOutcome::Failed {
+        reason: reason.to_owned(),
+    }
 }

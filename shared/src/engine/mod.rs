@@ -25,3 +25,6 @@ pub use reconcile::{
 };
 pub use retry::RetryPolicy;
 pub use sweep::list_managed_clusters;
+
+#[cfg(test)]
+mod tests;

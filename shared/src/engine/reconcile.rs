@@ -148,7 +148,9 @@ impl ClusterReport {
             .apply
             .results
             .iter()
-            .filter(|r| r.outcome.is_success() && matches!(r.operation, Operation::RecreateEntry { .. }))
+            .filter(|r| {
+                r.outcome.is_success() && matches!(r.operation, Operation::RecreateEntry { .. })
+            })
             .count();
         metrics.add(names::STALE_ENTRIES_RECREATED, recreated);
         if let Some(plan) = &self.plan {
