@@ -33,6 +33,8 @@
 
 mod demand;
 mod merge;
+#[cfg(test)]
+mod merge_tests;
 mod roles;
 #[cfg(test)]
 mod tests;

@@ -10,11 +10,11 @@ use crate::domain::{
 };
 use crate::inventory::PermissionSetInventory;
 
-const A1: &str = "111111111111";
-const A2: &str = "222222222222";
+pub(super) const A1: &str = "111111111111";
+pub(super) const A2: &str = "222222222222";
 
 /// A mapping over accounts A1 (eu-west-1, us-east-1) and A2 (eu-west-1) with `rest` appended.
-fn mapping(rest: &str) -> Mapping {
+pub(super) fn mapping(rest: &str) -> Mapping {
     let doc = format!(
         "version: 1\nidentity_center: {{ region: eu-west-1 }}\naccounts:\n  \
          - {{ id: \"{A1}\", regions: [eu-west-1, us-east-1] }}\n  \
@@ -23,16 +23,16 @@ fn mapping(rest: &str) -> Mapping {
     Mapping::from_str(&doc, "test.yaml").unwrap_or_else(|r| panic!("{r}"))
 }
 
-fn acct(id: &str) -> AccountId {
+pub(super) fn acct(id: &str) -> AccountId {
     AccountId::new(id).unwrap()
 }
 
-fn arn(s: &str) -> PrincipalArn {
+pub(super) fn arn(s: &str) -> PrincipalArn {
     PrincipalArn::new(s).unwrap()
 }
 
 /// A role id unique to `seed`.
-fn role_id(seed: &str) -> RoleId {
+pub(super) fn role_id(seed: &str) -> RoleId {
     let digits: String = seed
         .bytes()
         .map(|b| char::from(b'A' + b % 26))
@@ -44,7 +44,7 @@ fn role_id(seed: &str) -> RoleId {
 
 /// The SSO role of `ps` in `account`, under the regional path unless `region` is `None`
 /// (an Identity Center in us-east-1 puts no region segment in the path).
-fn sso_role(account: &str, ps: &str, suffix: &str, region: Option<&str>) -> RoleInfo {
+pub(super) fn sso_role(account: &str, ps: &str, suffix: &str, region: Option<&str>) -> RoleInfo {
     let path = region.map_or(String::new(), |r| format!("{r}/"));
     let text = format!(
         "arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{path}AWSReservedSSO_{ps}_{suffix}"
@@ -55,7 +55,12 @@ fn sso_role(account: &str, ps: &str, suffix: &str, region: Option<&str>) -> Role
     }
 }
 
-fn cluster(account: &str, region: &str, name: &str, tags: &[(&str, &str)]) -> ClusterInfo {
+pub(super) fn cluster(
+    account: &str,
+    region: &str,
+    name: &str,
+    tags: &[(&str, &str)],
+) -> ClusterInfo {
     ClusterInfo {
         cluster: ClusterRef::new(
             acct(account),
@@ -74,11 +79,11 @@ fn cluster(account: &str, region: &str, name: &str, tags: &[(&str, &str)]) -> Cl
 
 /// Builds an inventory step by step.
 #[derive(Default)]
-struct World(Inventory);
+pub(super) struct World(pub(super) Inventory);
 
 impl World {
     /// Assigns permission set `ps` in `account` to `groups`, and gives the account its SSO role.
-    fn assign(mut self, ps: &str, account: &str, groups: &[&str]) -> Self {
+    pub(super) fn assign(mut self, ps: &str, account: &str, groups: &[&str]) -> Self {
         let set = self
             .0
             .permission_sets
@@ -94,18 +99,18 @@ impl World {
         self
     }
 
-    fn role(mut self, role: RoleInfo) -> Self {
+    pub(super) fn role(mut self, role: RoleInfo) -> Self {
         let account = role.arn.account().clone();
         self.0.sso_roles.entry(account).or_default().push(role);
         self
     }
 
-    fn cluster(mut self, cluster: ClusterInfo) -> Self {
+    pub(super) fn cluster(mut self, cluster: ClusterInfo) -> Self {
         self.0.clusters.push(cluster);
         self
     }
 
-    fn principal(mut self, principal: &str) -> Self {
+    pub(super) fn principal(mut self, principal: &str) -> Self {
         self.0
             .principal_roles
             .insert(arn(principal), role_id(principal));
@@ -113,7 +118,7 @@ impl World {
     }
 }
 
-fn ns(list: &[&str]) -> AccessScope {
+pub(super) fn ns(list: &[&str]) -> AccessScope {
     AccessScope::Namespace(
         list.iter()
             .map(|n| NamespacePattern::new(*n).unwrap())
@@ -121,11 +126,11 @@ fn ns(list: &[&str]) -> AccessScope {
     )
 }
 
-fn policy(short: &str) -> PolicyArn {
+pub(super) fn policy(short: &str) -> PolicyArn {
     PolicyArn::for_people(short).unwrap()
 }
 
-fn at(state: &DesiredState, account: &str, region: &str, name: &str) -> ClusterDesired {
+pub(super) fn at(state: &DesiredState, account: &str, region: &str, name: &str) -> ClusterDesired {
     let key = ClusterRef::new(
         acct(account),
         Region::new(region).unwrap(),
@@ -316,100 +321,6 @@ fn a_groups_filter_skips_accounts_where_only_other_groups_hold_the_assignment() 
     assert!(at(&state, A2, "eu-west-1", "two").entries.is_empty());
 }
 
-const SHARED: &str = "rules:
-  - { name: a-edit, permission_set: Dev, groups: [a], access_policies: [{ policy: Edit, namespaces: [a] }] }
-  - { name: b-edit, permission_set: Dev, groups: [b], access_policies: [{ policy: Edit, namespaces: [b] }] }
-";
-
-#[test]
-fn rules_that_would_widen_a_shared_role_are_held_as_a_conflict() {
-    let role = sso_role(A1, "Dev", "00000000000000aa", Some("eu-west-1"));
-    let world = World::default()
-        .assign("Dev", A1, &["a", "b"])
-        .role(role.clone())
-        .cluster(cluster(A1, "eu-west-1", "one", &[]))
-        .cluster(cluster(A1, "us-east-1", "two", &[]));
-    let state = compute(&mapping(SHARED), &world.0);
-    // One conflict, though it is held on two clusters.
-    assert_eq!(state.conflicts.len(), 1, "{state:#?}");
-    let conflict = &state.conflicts[0];
-    assert_eq!(conflict.principal, role.arn);
-    assert_eq!(
-        conflict.rules,
-        BTreeSet::from(["a-edit".to_owned(), "b-edit".to_owned()])
-    );
-    for (region, name) in [("eu-west-1", "one"), ("us-east-1", "two")] {
-        let desired = at(&state, A1, region, name);
-        assert!(desired.entries.is_empty());
-        assert_eq!(desired.held[&role.arn], *conflict);
-    }
-}
-
-#[test]
-fn rules_merge_when_no_group_gains_access_meant_for_another() {
-    let role = sso_role(A1, "Dev", "00000000000000aa", Some("eu-west-1"));
-    // Only group a holds the assignment: b-edit does not apply, nothing to widen.
-    let world = World::default()
-        .assign("Dev", A1, &["a"])
-        .role(role.clone())
-        .cluster(cluster(A1, "eu-west-1", "one", &[]));
-    let state = compute(&mapping(SHARED), &world.0);
-    assert!(state.conflicts.is_empty());
-    let entry = &at(&state, A1, "eu-west-1", "one").entries[&role.arn];
-    assert_eq!(entry.rules, BTreeSet::from(["a-edit".to_owned()]));
-
-    // Identical filters merge, even with different grants.
-    let same = "rules:
-  - { name: r1, permission_set: Dev, groups: [a], access_policies: [{ policy: Edit, namespaces: [a] }] }
-  - { name: r2, permission_set: Dev, groups: [a], kubernetes_groups: [devs], access_policies: [{ policy: View, scope: cluster }] }
-";
-    let world = World::default()
-        .assign("Dev", A1, &["a", "b"])
-        .role(role.clone())
-        .cluster(cluster(A1, "eu-west-1", "one", &[]));
-    let state = compute(&mapping(same), &world.0);
-    assert!(state.conflicts.is_empty(), "{state:#?}");
-    assert_eq!(
-        at(&state, A1, "eu-west-1", "one").entries[&role.arn]
-            .policies
-            .len(),
-        2
-    );
-
-    // An unfiltered rule that already gives everyone more than the filtered one: no widening.
-    let covered = "rules:
-  - { name: all, permission_set: Dev, access_policies: [{ policy: Edit, namespaces: [\"team-*\"] }] }
-  - { name: a-only, permission_set: Dev, groups: [a], access_policies: [{ policy: Edit, namespaces: [team-a] }] }
-";
-    let state = compute(&mapping(covered), &world.0);
-    assert!(state.conflicts.is_empty(), "{state:#?}");
-
-    // ... but one that gives group a more than everyone else gets is a conflict.
-    let wider = covered.replace("[team-a]", "[payments]");
-    let state = compute(&mapping(&wider), &world.0);
-    assert_eq!(state.conflicts.len(), 1);
-    assert!(
-        state.conflicts[0].detail.contains("group b"),
-        "{:?}",
-        state.conflicts[0]
-    );
-}
-
-#[test]
-fn different_usernames_for_one_role_conflict() {
-    let rules = "rules:
-  - { name: r1, permission_set: Dev, username: alice, access_policies: [{ policy: View, scope: cluster }] }
-  - { name: r2, permission_set: Dev, username: bob, access_policies: [{ policy: View, scope: cluster }] }
-";
-    let world = World::default()
-        .assign("Dev", A1, &["a"])
-        .role(sso_role(A1, "Dev", "00000000000000aa", Some("eu-west-1")))
-        .cluster(cluster(A1, "eu-west-1", "one", &[]));
-    let state = compute(&mapping(rules), &world.0);
-    assert_eq!(state.conflicts.len(), 1);
-    assert!(state.conflicts[0].detail.contains("alice, bob"));
-}
-
 #[test]
 fn cluster_selectors_and_global_include_exclude_are_honoured() {
     let rules = "clusters:
@@ -442,25 +353,6 @@ rules:
     assert_eq!(managed, ["dev-1", "prod-1"]);
     assert_eq!(at(&state, A1, "eu-west-1", "prod-1").entries.len(), 1);
     assert!(at(&state, A1, "eu-west-1", "dev-1").entries.is_empty());
-}
-
-#[test]
-fn scopes_merge_with_cluster_winning_and_namespaces_unioned() {
-    let rules = "rules:
-  - { name: r1, permission_set: Dev, kubernetes_groups: [one], access_policies: [{ policy: Edit, namespaces: [a] }, { policy: View, namespaces: [x] }] }
-  - { name: r2, permission_set: Dev, kubernetes_groups: [two], access_policies: [{ policy: Edit, namespaces: [\"b-*\"] }, { policy: View, scope: cluster }] }
-";
-    let role = sso_role(A1, "Dev", "00000000000000aa", Some("eu-west-1"));
-    let world = World::default()
-        .assign("Dev", A1, &["devs"])
-        .role(role.clone())
-        .cluster(cluster(A1, "eu-west-1", "one", &[]));
-    let state = compute(&mapping(rules), &world.0);
-    let entry = &at(&state, A1, "eu-west-1", "one").entries[&role.arn];
-    assert_eq!(entry.policies[&policy("Edit")], ns(&["a", "b-*"]));
-    assert_eq!(entry.policies[&policy("View")], AccessScope::Cluster);
-    assert_eq!(entry.kubernetes_groups.len(), 2);
-    assert_eq!(entry.rules.len(), 2);
 }
 
 const PRINCIPALS: &str = "principals:
@@ -501,7 +393,8 @@ fn the_same_input_gives_the_same_output_whatever_the_cluster_order() {
         .cluster(cluster(A2, "eu-west-1", "two", &[]))
         .cluster(cluster(A1, "us-east-1", "three", &[]));
     let m = mapping(&format!(
-        "{SHARED}{}",
+        "{}{}",
+        super::merge_tests::SHARED,
         &PRINCIPALS[..PRINCIPALS.find("  - { name: ghost").unwrap()]
     ));
     let first = compute(&m, &world.0);
@@ -510,4 +403,35 @@ fn the_same_input_gives_the_same_output_whatever_the_cluster_order() {
     assert_eq!(first, compute(&m, &reversed));
     assert_eq!(first, compute(&m, &world.0));
     assert_eq!(first.clusters.len(), 3);
+}
+
+#[test]
+fn a_groups_filter_may_use_the_captures_of_a_pattern() {
+    let rules = "rules:
+  - name: teams
+    permission_set: \"EKSTeam-{team}\"
+    groups: [\"{team}-devs\"]
+    access_policies: [{ policy: Edit, namespaces: [\"{team}\"] }]
+";
+    let world = World::default()
+        .assign("EKSTeam-search", A1, &["search-devs"])
+        .assign("EKSTeam-search", A2, &["payments-devs"])
+        .role(sso_role(
+            A1,
+            "EKSTeam-search",
+            "00000000000000aa",
+            Some("eu-west-1"),
+        ))
+        .role(sso_role(
+            A2,
+            "EKSTeam-search",
+            "00000000000000bb",
+            Some("eu-west-1"),
+        ))
+        .cluster(cluster(A1, "eu-west-1", "one", &[]))
+        .cluster(cluster(A2, "eu-west-1", "two", &[]));
+    let state = compute(&mapping(rules), &world.0);
+    assert!(state.problems.is_empty(), "{state:#?}");
+    assert_eq!(at(&state, A1, "eu-west-1", "one").entries.len(), 1);
+    assert!(at(&state, A2, "eu-west-1", "two").entries.is_empty());
 }
