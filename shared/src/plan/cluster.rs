@@ -185,8 +185,13 @@ fn decide<'a>(
     }
     if let Some(conflict) = desired.held.get(principal) {
         let rules: Vec<&str> = conflict.rules.iter().map(String::as_str).collect();
+        let held = if have.is_some() {
+            "the entry is held as it is until they agree"
+        } else {
+            "no entry is created until they agree"
+        };
         let detail = format!(
-            "rules {} disagree ({}); the entry is held as it is until they agree",
+            "rules {} disagree ({}); {held}",
             rules.join(", "),
             conflict.detail
         );

@@ -156,7 +156,7 @@ fn rendered_table_marks_recreate_tag_username_skips_conflicts_and_refusal() {
             default_username(&named_arn)
         ),
         format!(
-            "  ! skipped {}: shared-role conflict - rules a, b disagree (Edit vs View); the entry is held as it is until they agree",
+            "  ! skipped {}: shared-role conflict - rules a, b disagree (Edit vs View); no entry is created until they agree",
             arn("Shared")
         ),
         format!("  ! conflict {}: rules a, b - Edit vs View", arn("Shared")),
