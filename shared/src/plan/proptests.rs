@@ -320,6 +320,9 @@ proptest! {
                     principal: p.clone(),
                     reason: DeleteReason::CreatorAdminRemoved,
                 };
+            if is_creator_entry(e, &s.desired.cluster) {
+                prop_assert!(creator_removal, "creator's entry touched: {:?}", op);
+            }
             let adoption = s.options.adopt_existing && s.desired.entries.contains_key(p);
             prop_assert!(
                 e.is_managed() || adoption || creator_removal,
