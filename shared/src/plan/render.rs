@@ -71,6 +71,7 @@ pub fn render_table(plan: &AccessPlan) -> String {
     out
 }
 
+/// Writing to a `String` cannot fail, hence the `let _ = writeln!(..)` below.
 fn render_cluster(out: &mut String, plan: &ClusterPlan) {
     let (grants, changes, removals) =
         plan.operations
