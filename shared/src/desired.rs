@@ -1,15 +1,56 @@
 //! Desired state: mapping × inventory → the access entries each cluster should have. Pure.
 //!
-//! The types here are the contract between desired-state computation and the planner.
+//! The types here are the contract between desired-state computation and the planner;
+//! [`compute`] produces them, synchronously and deterministically (same input, same output).
+//!
+//! For every permission set in the inventory, the mapping's rules for it (exact rules win over
+//! pattern rules) are expanded with their captures; a rule whose expansion is not valid is a
+//! [`Problem`] and gives that permission set nothing. In each account where the permission set
+//! is assigned, a rule with a `groups` filter applies only if one of its groups holds the
+//! assignment there. The role is then found among the account's SSO roles by the anchored name
+//! match (zero or several candidates: a [`Problem`], no entry). On every managed cluster of that
+//! account that the rule's selector matches, the rule contributes to the role's entry.
+//! `principals:` rules contribute to their principal's entry on every managed cluster their
+//! selector matches, if the principal exists. Break-glass principals never get an entry.
+//!
+//! # Shared roles
+//!
+//! One SSO role serves *every* group assigned its permission set in an account, so merging the
+//! rules that reach one role can give a group access meant for another. The criterion, per
+//! cluster and role, over the rules that apply there:
+//!
+//! - two rules setting different usernames conflict (an entry has one username);
+//! - otherwise each rule is *meant for* an audience: the holders of the assignment when it has
+//!   no `groups` filter, else its filter ∩ the holders. The checked groups are all holders if
+//!   some rule is unfiltered, else the union of the filtered audiences. If any checked group's
+//!   own rules (those meant for it) do not already cover the merged access (policies and scopes,
+//!   pattern-aware; Kubernetes groups; username), merging would widen that group's access: a
+//!   [`Conflict`] naming the rules, and the role goes to [`ClusterDesired::held`] (the planner
+//!   leaves its entry as it is).
+//!
+//! So rules without filters, or with identical filters, or whose differing grants reach the same
+//! groups anyway, simply merge; a single rule never conflicts with itself.
+
+mod demand;
+mod merge;
+#[cfg(test)]
+mod merge_tests;
+mod roles;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Mapping;
 use crate::domain::{
     AccessScope, AccountId, ClusterInfo, ClusterRef, KubernetesGroup, PolicyArn, PrincipalArn,
     RoleId, Username,
 };
+use crate::inventory::Inventory;
+use demand::Inputs;
+use merge::{Contribution, Merged};
 
 /// One access entry a cluster should have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,4 +113,57 @@ pub struct DesiredState {
     pub problems: Vec<Problem>,
     /// Shared-role conflicts found.
     pub conflicts: Vec<Conflict>,
+}
+
+/// Computes what every managed cluster in `inventory` should have, per `mapping`.
+pub fn compute(mapping: &Mapping, inventory: &Inventory) -> DesiredState {
+    let managed: Vec<&ClusterInfo> = inventory
+        .clusters
+        .iter()
+        .filter(|c| mapping.manages(c))
+        .collect();
+    let inputs = Inputs {
+        mapping,
+        inventory,
+        managed: &managed,
+    };
+    let mut problems = BTreeSet::new();
+    let demands = demand::collect(&inputs, &mut problems);
+    let mut conflicts = BTreeSet::new();
+    let mut clusters = BTreeMap::new();
+    for cluster in managed {
+        let mut desired = ClusterDesired {
+            cluster: cluster.clone(),
+            entries: BTreeMap::new(),
+            held: BTreeMap::new(),
+        };
+        for (principal, demand) in &demands {
+            let applicable: Vec<&Contribution<'_>> = demand
+                .contributions
+                .iter()
+                .filter(|c| {
+                    (!c.home_account_only || principal.account() == &cluster.cluster.account)
+                        && c.clusters.matches(cluster)
+                })
+                .collect();
+            if applicable.is_empty() {
+                continue;
+            }
+            match merge::merge(principal, demand, &applicable) {
+                Merged::Entry(entry) => {
+                    desired.entries.insert(principal.clone(), entry);
+                }
+                Merged::Held(conflict) => {
+                    conflicts.insert(conflict.clone());
+                    desired.held.insert(principal.clone(), conflict);
+                }
+            }
+        }
+        clusters.insert(cluster.cluster.clone(), desired);
+    }
+    DesiredState {
+        clusters,
+        problems: problems.into_iter().collect(),
+        conflicts: conflicts.into_iter().collect(),
+    }
 }

@@ -82,16 +82,32 @@ fn read_policy_grant(
             PolicyArn::for_people(&s)
         })
     });
+    let scope = read_scope(&fields, t);
+    let scope = decide_scope(&fields, scope, t.problems);
+    Some(PolicyGrant {
+        policy: policy?,
+        scope: scope?,
+    })
+}
+
+/// What a policy item says about its scope: the `scope` value and the `namespaces` list.
+struct ScopeKeys<'a, 'y> {
+    scope: Option<(&'a Node<'y>, String)>,
+    namespaces: Option<(&'a Node<'y>, Vec<Template>)>,
+}
+
+/// Reads `scope` (reporting unknown values) and `namespaces` (reporting an empty list).
+fn read_scope<'a, 'y>(
+    fields: &Fields<'a, 'y>,
+    t: &mut TemplateReader<'_, '_>,
+) -> ScopeKeys<'a, 'y> {
     let scope_path = fields.path("scope");
     let scope = fields.get("scope").and_then(|n| {
         let text = yaml::string(n, &scope_path, t.problems)?;
         if !matches!(text, "cluster" | "namespace") {
-            t.problems.at(
-                n,
-                &scope_path,
-                format!("unknown scope {text:?}"),
-                Some("use scope: cluster, or give namespaces: [...]".into()),
-            );
+            let hint = Some("use scope: cluster, or give namespaces: [...]".into());
+            t.problems
+                .at(n, &scope_path, format!("unknown scope {text:?}"), hint);
         }
         Some((n, text.to_owned()))
     });
@@ -99,57 +115,51 @@ fn read_policy_grant(
     let namespaces = fields.get("namespaces").map(|n| {
         let items = yaml::list(n, &ns_path, t.problems);
         if items.is_empty() && matches!(n.data, saphyr::YamlData::Sequence(_)) {
-            t.problems.at(
-                n,
-                &ns_path,
-                "empty namespace list",
-                Some("list at least one namespace, or use scope: cluster".into()),
-            );
+            let hint = Some("list at least one namespace, or use scope: cluster".into());
+            t.problems.at(n, &ns_path, "empty namespace list", hint);
         }
-        (
-            n,
-            items
-                .into_iter()
-                .filter_map(|(p, item)| t.read(item, &p, CaptureCase::Lower, NamespacePattern::new))
-                .collect::<Vec<_>>(),
-        )
+        let list = items
+            .into_iter()
+            .filter_map(|(p, item)| t.read(item, &p, CaptureCase::Lower, NamespacePattern::new))
+            .collect();
+        (n, list)
     });
-    let scope = match (scope, namespaces) {
-        (Some((_, s)), Some((n, _))) if s == "cluster" => {
-            let hint = Some("remove one of them".into());
-            t.problems.at(
-                n,
-                &ns_path,
-                "namespaces cannot be combined with scope: cluster",
-                hint,
-            );
-            return None;
-        }
-        (Some((_, s)), None) if s == "cluster" => GrantScope::Cluster,
+    ScopeKeys { scope, namespaces }
+}
+
+/// Exactly one kind of scope: `scope: cluster`, or a namespaces list (`scope: namespace` may
+/// accompany it).
+fn decide_scope(
+    fields: &Fields<'_, '_>,
+    keys: ScopeKeys<'_, '_>,
+    problems: &mut Problems,
+) -> Option<GrantScope> {
+    let (message, at, hint) = match (keys.scope, keys.namespaces) {
+        (Some((_, s)), None) if s == "cluster" => return Some(GrantScope::Cluster),
+        (Some((_, s)), Some((n, _))) if s == "cluster" => (
+            "namespaces cannot be combined with scope: cluster",
+            Some((n, fields.path("namespaces"))),
+            "remove one of them",
+        ),
         // Already reported as an unknown scope.
         (Some((_, s)), _) if s != "namespace" => return None,
-        (_, Some((_, list))) => GrantScope::Namespaces(list),
-        (Some((n, _)), None) => {
-            let hint = Some("add namespaces: [...]".into());
-            t.problems.at(
-                n,
-                &scope_path,
-                "scope: namespace needs a namespaces list",
-                hint,
-            );
-            return None;
-        }
-        (None, None) => {
-            let hint = Some("add scope: cluster, or namespaces: [...]".into());
-            t.problems
-                .at(node, path, "missing the scope of the policy", hint);
-            return None;
-        }
+        (_, Some((_, list))) => return Some(GrantScope::Namespaces(list)),
+        (Some((n, _)), None) => (
+            "scope: namespace needs a namespaces list",
+            Some((n, fields.path("scope"))),
+            "add namespaces: [...]",
+        ),
+        (None, None) => (
+            "missing the scope of the policy",
+            None,
+            "add scope: cluster, or namespaces: [...]",
+        ),
     };
-    Some(PolicyGrant {
-        policy: policy?,
-        scope,
-    })
+    match at {
+        Some((node, path)) => problems.at(node, &path, message, Some(hint.into())),
+        None => fields.report_here(problems, message, Some(hint.into())),
+    }
+    None
 }
 
 /// Reads template strings, checking their captures against those the permission set defines.

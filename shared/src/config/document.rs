@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use regex::Regex;
 
-use super::rule::{SeenNames, read_principal_rule, read_rule};
+use super::rule::{PrincipalRule, Rule, SeenNames, read_principal_rule, read_rule};
 use super::selector::read_scope;
 use super::yaml::{self, Fields, Node, Problems};
 use super::{
@@ -59,19 +59,7 @@ pub(super) fn read_mapping(root: &Node<'_>, problems: &mut Problems) -> Option<M
         .get("clusters")
         .map(|n| read_scope(n, "clusters", problems))
         .unwrap_or_default();
-    let mut names = SeenNames::new();
-    let rules = fields.get("rules").map(|n| {
-        yaml::list(n, "rules", problems)
-            .into_iter()
-            .filter_map(|(p, item)| read_rule(item, &p, &mut names, problems))
-            .collect()
-    });
-    let principals = fields.get("principals").map(|n| {
-        yaml::list(n, "principals", problems)
-            .into_iter()
-            .filter_map(|(p, item)| read_principal_rule(item, &p, &mut names, problems))
-            .collect()
-    });
+    let (rules, principals) = read_rules(&fields, problems);
     let options = fields
         .get("options")
         .map(|n| read_options(n, "options", problems))
@@ -85,10 +73,30 @@ pub(super) fn read_mapping(root: &Node<'_>, problems: &mut Problems) -> Option<M
         member_role_name: member_role_name?,
         accounts: accounts?,
         clusters,
-        rules: rules.unwrap_or_default(),
-        principals: principals.unwrap_or_default(),
+        rules,
+        principals,
         options,
     })
+}
+
+/// Reads `rules` and `principals`, whose names share one namespace.
+fn read_rules(fields: &Fields<'_, '_>, problems: &mut Problems) -> (Vec<Rule>, Vec<PrincipalRule>) {
+    let mut names = SeenNames::new();
+    let items = |key: &str, problems: &mut Problems| match fields.get(key) {
+        Some(n) => yaml::list(n, key, problems),
+        None => Vec::new(),
+    };
+    let rule_items = items("rules", problems);
+    let rules = rule_items
+        .into_iter()
+        .filter_map(|(p, item)| read_rule(item, &p, &mut names, problems))
+        .collect();
+    let principal_items = items("principals", problems);
+    let principals = principal_items
+        .into_iter()
+        .filter_map(|(p, item)| read_principal_rule(item, &p, &mut names, problems))
+        .collect();
+    (rules, principals)
 }
 
 fn read_identity_center(

@@ -198,6 +198,11 @@ impl<'a, 'y> Fields<'a, 'y> {
         value
     }
 
+    /// Records a problem located at the mapping itself.
+    pub(super) fn report_here(&self, problems: &mut Problems, message: &str, hint: Option<String>) {
+        problems.at(self.node, &self.path, message, hint);
+    }
+
     /// The path of `key` under this mapping.
     pub(super) fn path(&self, key: &str) -> String {
         key_path(&self.path, key)

@@ -43,40 +43,11 @@ pub fn plan_cluster(
     }
     // One entry per principal, in principal order (a duplicate in the input: the later wins).
     let actual = apply_to_actual(actual, &[]);
-    let by_principal: BTreeMap<&PrincipalArn, &ActualEntry> =
-        actual.iter().map(|e| (&e.principal, e)).collect();
-    let principals: BTreeSet<&PrincipalArn> = desired
-        .entries
-        .keys()
-        .chain(desired.held.keys())
-        .chain(by_principal.keys().copied())
-        .collect();
-
-    let mut operations = Vec::new();
-    let mut to_create = Vec::new();
-    let mut creator_entries = Vec::new();
-    for principal in principals {
-        let want = desired.entries.get(principal);
-        let have = by_principal.get(principal).copied();
-        match decide(desired, options, principal, want, have) {
-            Decision::Operations(ops) => operations.extend(ops),
-            Decision::Skip(reason, detail) => plan.skipped.push(skipped(principal, reason, detail)),
-            Decision::Create(want) => to_create.push(want),
-            Decision::CreatorEntry => creator_entries.push(principal),
-            Decision::Leave => {}
-        }
-    }
-    let (creates, over_limit) = limit_creates(to_create, actual.len());
-    operations.extend(creates.into_iter().flat_map(entry::create));
-    plan.skipped.extend(over_limit);
-    for creator in creator_entries {
-        match remove_creator(desired, &actual, &operations, creator) {
-            Ok(delete) => operations.push(delete),
-            Err(kept) => plan.skipped.push(kept),
-        }
-    }
+    let (mut operations, mut skipped) = plan_entries(desired, &actual, options);
     // Phase, then principal; the sort is stable, so one principal's associations keep policy order.
     operations.sort_by(|a, b| (phase(a), a.principal()).cmp(&(phase(b), b.principal())));
+    skipped.sort();
+    plan.skipped.extend(skipped);
 
     let before = working_admins(&actual, desired, options);
     let after_entries = apply_to_actual(&actual, &operations);
@@ -85,8 +56,60 @@ pub fn plan_cluster(
     if plan.refused.is_none() {
         plan.operations = operations;
     }
-    plan.skipped.sort();
     plan
+}
+
+/// The operations (unordered) and skip notes for every principal of an `ACTIVE` cluster with
+/// access entries enabled; `actual` holds one entry per principal.
+fn plan_entries(
+    desired: &ClusterDesired,
+    actual: &[ActualEntry],
+    options: &PlanOptions,
+) -> (Vec<Operation>, Vec<Skipped>) {
+    let by_principal: BTreeMap<&PrincipalArn, &ActualEntry> =
+        actual.iter().map(|e| (&e.principal, e)).collect();
+    let principals: BTreeSet<&PrincipalArn> = desired
+        .entries
+        .keys()
+        .chain(desired.held.keys())
+        .chain(by_principal.keys().copied())
+        .collect();
+    let mut operations = Vec::new();
+    let mut notes = Vec::new();
+    let mut to_create = Vec::new();
+    let mut creator_entries = Vec::new();
+    for principal in principals {
+        let want = desired.entries.get(principal);
+        let have = by_principal.get(principal).copied();
+        match decide(desired, options, principal, want, have) {
+            Decision::Operations(ops) => operations.extend(ops),
+            Decision::Skip(reason, detail) => notes.push(skipped(principal, reason, detail)),
+            Decision::Create(want) => to_create.push(want),
+            Decision::CreatorEntry => creator_entries.push(principal),
+            Decision::Leave => {}
+        }
+    }
+    let (creates, over_limit) = limit_creates(to_create, actual.len());
+    operations.extend(creates.into_iter().flat_map(entry::create));
+    notes.extend(over_limit);
+    // Decided last: whether the creator's entry may go depends on everything else planned.
+    if !creator_entries.is_empty() && managed_admin_remains(desired, actual, &operations) {
+        operations.extend(
+            creator_entries
+                .into_iter()
+                .map(|creator| Operation::DeleteEntry {
+                    principal: creator.clone(),
+                    reason: DeleteReason::CreatorAdminRemoved,
+                }),
+        );
+    } else {
+        notes.extend(creator_entries.into_iter().map(|creator| {
+            let detail = "the cluster creator's bootstrap entry is kept: no managed \
+                          cluster-admin entry would remain without it";
+            skipped(creator, SkipReason::CreatorEntry, detail.to_owned())
+        }));
+    }
+    (operations, notes)
 }
 
 /// What to do about one principal.
@@ -162,8 +185,13 @@ fn decide<'a>(
     }
     if let Some(conflict) = desired.held.get(principal) {
         let rules: Vec<&str> = conflict.rules.iter().map(String::as_str).collect();
+        let held = if have.is_some() {
+            "the entry is held as it is until they agree"
+        } else {
+            "no entry is created until they agree"
+        };
         let detail = format!(
-            "rules {} disagree ({}); the entry is held as it is until they agree",
+            "rules {} disagree ({}); {held}",
             rules.join(", "),
             conflict.detail
         );
@@ -261,17 +289,15 @@ fn limit_creates(
     (creates, notes)
 }
 
-/// Deletes the creator's entry if, after `operations`, a managed entry that is desired with
-/// `AmazonEKSClusterAdminPolicy` at cluster scope still gives working admin access; otherwise
-/// keeps it, with the reason.
-fn remove_creator(
+/// Whether, after `operations`, a managed entry that is desired with
+/// `AmazonEKSClusterAdminPolicy` at cluster scope still gives working admin access: the condition
+/// for deleting the creator's bootstrap entry.
+fn managed_admin_remains(
     desired: &ClusterDesired,
     actual: &[ActualEntry],
     operations: &[Operation],
-    creator: &PrincipalArn,
-) -> Result<Operation, Skipped> {
-    let after = apply_to_actual(actual, operations);
-    let managed_admin_remains = after.iter().any(|e| {
+) -> bool {
+    apply_to_actual(actual, operations).iter().any(|e| {
         e.is_managed()
             && e.is_cluster_admin()
             && !is_dead(e, desired)
@@ -280,21 +306,7 @@ fn remove_creator(
                     .iter()
                     .any(|(p, s)| p.is_cluster_admin() && *s == AccessScope::Cluster)
             })
-    });
-    if managed_admin_remains {
-        Ok(Operation::DeleteEntry {
-            principal: creator.clone(),
-            reason: DeleteReason::CreatorAdminRemoved,
-        })
-    } else {
-        Err(skipped(
-            creator,
-            SkipReason::CreatorEntry,
-            "the cluster creator's bootstrap entry is kept: no managed cluster-admin entry \
-             would remain without it"
-                .into(),
-        ))
-    }
+    })
 }
 
 fn skipped(principal: &PrincipalArn, reason: SkipReason, detail: String) -> Skipped {

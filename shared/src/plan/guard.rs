@@ -53,7 +53,7 @@ pub fn lockout_refusal(
     }
     let going: Vec<&str> = before.iter().map(|p| p.as_str()).collect();
     Some(format!(
-        "refused: this plan would leave cluster {cluster} without any working cluster-admin \
+        "this plan would leave cluster {cluster} without any working cluster-admin \
          access entry; the admin entries that would go: {}. Grant AmazonEKSClusterAdminPolicy at \
          cluster scope through a rule, or list an admin principal under break_glass, then plan again",
         going.join(", ")

@@ -292,7 +292,7 @@ fn plannable(s: &Scenario) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn applying_a_plan_then_planning_again_changes_nothing(s in scenario()) {
@@ -320,6 +320,9 @@ proptest! {
                     principal: p.clone(),
                     reason: DeleteReason::CreatorAdminRemoved,
                 };
+            if is_creator_entry(e, &s.desired.cluster) {
+                prop_assert!(creator_removal, "creator's entry touched: {:?}", op);
+            }
             let adoption = s.options.adopt_existing && s.desired.entries.contains_key(p);
             prop_assert!(
                 e.is_managed() || adoption || creator_removal,
@@ -368,6 +371,30 @@ proptest! {
             prop_assert_eq!(switches, 0);
         } else {
             prop_assert!(plan.operations.len() <= 1);
+        }
+    }
+
+    #[test]
+    fn every_desired_entry_not_skipped_ends_up_as_desired(s in scenario()) {
+        let plan = plan_cluster(&s.desired, &s.actual, &s.options);
+        prop_assume!(plannable(&s) && plan.refused.is_none());
+        let after = apply_to_actual(&s.actual, &plan.operations);
+        let skipped: BTreeSet<_> = plan.skipped.iter().filter_map(|k| k.principal.as_ref()).collect();
+        for (p, want) in &s.desired.entries {
+            if skipped.contains(p) {
+                continue;
+            }
+            let have = after.iter().find(|e| &e.principal == p);
+            prop_assert!(have.is_some(), "no entry for {}: {:?}", p, plan.operations);
+            let have = have.unwrap();
+            prop_assert!(have.is_managed());
+            prop_assert_eq!(have.recorded_role_id(), Some(want.role_id.as_str()));
+            prop_assert_eq!(&have.policies, &want.policies);
+            let groups: BTreeSet<String> = want.kubernetes_groups.iter().map(|g| g.to_string()).collect();
+            prop_assert_eq!(&have.kubernetes_groups, &groups);
+            if let Some(u) = &want.username {
+                prop_assert_eq!(have.username.as_deref(), Some(u.as_str()));
+            }
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Plans for people (a table) and for programs (versioned JSON).
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde::Serialize;
+
+use crate::domain::{KubernetesGroup, PrincipalArn, Username};
 
 use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason};
 
@@ -68,6 +71,7 @@ pub fn render_table(plan: &AccessPlan) -> String {
     out
 }
 
+/// Writing to a `String` cannot fail, hence the `let _ = writeln!(..)` below.
 fn render_cluster(out: &mut String, plan: &ClusterPlan) {
     let (grants, changes, removals) =
         plan.operations
@@ -83,7 +87,7 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
         plan.cluster
     );
     if let Some(reason) = &plan.refused {
-        let _ = writeln!(out, "  ! REFUSED {reason}");
+        let _ = writeln!(out, "  ! REFUSED: {reason}");
     }
     for op in &plan.operations {
         let _ = writeln!(out, "  {} {}", marker(op), describe(op));
@@ -153,23 +157,20 @@ fn describe(op: &Operation) -> String {
             username,
             before_groups,
             before_username,
-        } => {
-            let mut line = format!(
-                "update {principal} groups [{}] -> [{}]",
-                join(before_groups.iter().map(String::as_str)),
-                join(kubernetes_groups.iter().map(|g| g.as_str()))
-            );
-            if let Some(u) = username {
-                let was = before_username.as_deref().unwrap_or("(none)");
-                let _ = write!(line, " username {was} -> {u}");
-            }
-            line
-        }
+        } => describe_update(
+            principal,
+            (before_groups, kubernetes_groups),
+            (before_username.as_deref(), username.as_ref()),
+        ),
         Operation::TagEntry {
             principal, tags, ..
         } => format!(
             "tag {principal} {}",
-            join(tags.iter().map(|(k, v)| format!("{k}={v}")))
+            // Space-separated: the rules tag itself holds commas.
+            tags.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         Operation::AssociatePolicy {
             principal,
@@ -218,4 +219,21 @@ fn join<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
         .map(|s| s.as_ref().to_owned())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// `groups` and `username` are (before, after); a username is shown only when one is set.
+fn describe_update(
+    principal: &PrincipalArn,
+    groups: (&BTreeSet<String>, &BTreeSet<KubernetesGroup>),
+    username: (Option<&str>, Option<&Username>),
+) -> String {
+    let mut line = format!(
+        "update {principal} groups [{}] -> [{}]",
+        join(groups.0.iter().map(String::as_str)),
+        join(groups.1.iter().map(|g| g.as_str()))
+    );
+    if let (was, Some(now)) = username {
+        let _ = write!(line, " username {} -> {now}", was.unwrap_or("(none)"));
+    }
+    line
 }

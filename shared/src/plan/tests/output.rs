@@ -1,0 +1,191 @@
+//! Multi-cluster planning and what operators see: the table and the JSON document.
+
+use super::*;
+
+fn sample_plan() -> AccessPlan {
+    let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
+    let dev_before = want(
+        "Dev",
+        1,
+        &["devs"],
+        &[("Edit", ns(&["a"])), ("View", AccessScope::Cluster)],
+    );
+    let dev_after = want("Dev", 1, &["devs", "oncall"], &[("Edit", ns(&["a", "b"]))]);
+    let gone = want("Gone", 1, &[], &[]);
+    let mut desired = cluster(vec![admin, dev_after]);
+    desired
+        .entries
+        .get_mut(&arn("Admin"))
+        .unwrap()
+        .kubernetes_groups
+        .clear();
+    let mut state = DesiredState::default();
+    state.clusters.insert(cluster_ref("prod-1"), desired);
+    let mut creating = cluster(vec![]);
+    creating.cluster.cluster = cluster_ref("prod-2");
+    creating.cluster.status = ClusterStatus::Creating;
+    state.clusters.insert(cluster_ref("prod-2"), creating);
+    let actual = BTreeMap::from([(
+        cluster_ref("prod-1"),
+        vec![
+            managed(&dev_before),
+            managed(&gone),
+            unmanaged("Legacy", &[]),
+        ],
+    )]);
+    let options = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    plan(&state, &actual, &options)
+}
+
+#[test]
+fn rendered_table_shows_each_change_with_its_marker() {
+    let table = render_table(&sample_plan());
+    let lines: Vec<&str> = table.lines().collect();
+    let dev = arn("Dev");
+    let expected = [
+        "cluster 111122223333/eu-west-1/prod-1: 2 to add, 2 to change, 2 to remove".to_owned(),
+        format!(
+            "  + create {} groups [] username (EKS default)",
+            arn("Admin")
+        ),
+        format!("  ~ update {dev} groups [devs] -> [devs,oncall]"),
+        format!(
+            "  + associate {} AmazonEKSClusterAdminPolicy (cluster)",
+            arn("Admin")
+        ),
+        format!("  ~ re-scope {dev} AmazonEKSEditPolicy (namespaces a -> namespaces a,b)"),
+        format!("  - disassociate {dev} AmazonEKSViewPolicy (cluster)"),
+        format!("  - delete {} (no longer desired)", arn("Gone")),
+        "cluster 111122223333/eu-west-1/prod-2: 0 to add, 0 to change, 0 to remove".to_owned(),
+        "  ! skipped (cluster): cluster not ACTIVE - the cluster is CREATING; its access entries \
+         are planned once it is ACTIVE"
+            .to_owned(),
+        "  (no changes)".to_owned(),
+    ];
+    assert_eq!(lines, expected, "\n{table}");
+}
+
+#[test]
+fn json_has_a_versioned_stable_shape() {
+    let plan = sample_plan();
+    let json = to_json(&plan);
+    assert_eq!(json, to_json(&sample_plan()), "same plan, same bytes");
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["schema_version"], 1);
+    let first = &value["clusters"][0];
+    assert_eq!(first["cluster"]["name"], "prod-1");
+    assert_eq!(first["operations"][0]["op"], "create_entry");
+    assert_eq!(
+        first["operations"][0]["entry"]["username"],
+        serde_json::Value::Null
+    );
+    assert_eq!(first["operations"][3]["op"], "associate_policy");
+    assert_eq!(first["operations"][3]["before"]["type"], "namespace");
+    assert_eq!(
+        first["operations"][5]["reason"]["kind"],
+        "no_longer_desired"
+    );
+    assert_eq!(first["refused"], serde_json::Value::Null);
+    assert_eq!(
+        value["clusters"][1]["skipped"][0]["reason"]["kind"],
+        "cluster_not_active"
+    );
+    let clusters: Vec<ClusterPlan> = serde_json::from_value(value["clusters"].clone()).unwrap();
+    assert_eq!(
+        clusters, plan.clusters,
+        "the JSON reads back into the same plan"
+    );
+}
+
+#[test]
+fn a_cluster_missing_from_actual_is_planned_as_empty() {
+    let plan = sample_plan();
+    assert_eq!(plan.clusters.len(), 2);
+    assert_eq!(plan.clusters[1].cluster, cluster_ref("prod-2"));
+    let mut state = DesiredState::default();
+    state.clusters.insert(
+        cluster_ref("prod-1"),
+        cluster(vec![want("Dev", 1, &[], &[])]),
+    );
+    let planned = super::plan(&state, &BTreeMap::new(), &PlanOptions::default());
+    assert_eq!(kinds(&planned.clusters[0]), ["create"]);
+}
+
+#[test]
+fn rendered_table_marks_recreate_tag_username_skips_conflicts_and_refusal() {
+    let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
+    let mut named = want("Named", 2, &[], &[]);
+    let old_named = named.clone();
+    named.username = Some(Username::new("alice").unwrap());
+    named.rules.insert("rule-b".into());
+    let new_role = want("Dev", 3, &[], &[]);
+    let mut desired = cluster(vec![admin.clone(), named, new_role]);
+    desired.held.insert(
+        arn("Shared"),
+        Conflict {
+            principal: arn("Shared"),
+            rules: BTreeSet::from(["a".to_owned(), "b".to_owned()]),
+            detail: "Edit vs View".into(),
+        },
+    );
+    let actual = vec![
+        managed(&admin),
+        managed(&old_named),
+        managed(&want("Dev", 1, &[], &[])),
+    ];
+    let table = render_table(&AccessPlan {
+        clusters: vec![plan_cluster(&desired, &actual, &PlanOptions::default())],
+    });
+    let named_arn = arn("Named");
+    for line in [
+        format!(
+            "  ~ recreate {} (role recreated: id {} -> {})",
+            arn("Dev"),
+            role_id(1),
+            role_id(3)
+        ),
+        format!(
+            "  ~ tag {named_arn} eks-sso-sync:managed=true eks-sso-sync:role-id={} eks-sso-sync:rules=rule-a,rule-b",
+            role_id(2)
+        ),
+        format!(
+            "  ~ update {named_arn} groups [] -> [] username {} -> alice",
+            default_username(&named_arn)
+        ),
+        format!(
+            "  ! skipped {}: shared-role conflict - rules a, b disagree (Edit vs View); no entry is created until they agree",
+            arn("Shared")
+        ),
+        format!("  ! conflict {}: rules a, b - Edit vs View", arn("Shared")),
+    ] {
+        assert!(
+            table.lines().any(|l| l == line),
+            "missing {line:?} in\n{table}"
+        );
+    }
+
+    // The same cluster told to drop its only admin: the refusal heads the cluster's lines.
+    let prune = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let refused = plan_cluster(&cluster(vec![]), &[managed(&admin)], &prune);
+    let table = render_table(&AccessPlan {
+        clusters: vec![refused],
+    });
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        "cluster 111122223333/eu-west-1/prod-1: 0 to add, 0 to change, 0 to remove"
+    );
+    assert!(
+        lines[1].starts_with(
+            "  ! REFUSED: this plan would leave cluster 111122223333/eu-west-1/prod-1"
+        ),
+        "{table}"
+    );
+    assert_eq!(lines.len(), 2, "{table}");
+}

@@ -1,0 +1,146 @@
+//! The safety invariants: untouchable entries, the creator's entry and the lockout guard.
+
+use super::*;
+
+#[test]
+fn non_standard_and_break_glass_entries_are_never_touched() {
+    let mut node = unmanaged("Node", &[]);
+    node.entry_type = EntryType::Other("EC2_LINUX".into());
+    let glass_want = want("Glass", 2, &[], &[("View", AccessScope::Cluster)]);
+    let mut glass = managed(&want("Glass", 1, &[], &[]));
+    glass
+        .tags
+        .insert(ManagedTags::ROLE_ID.into(), role_id(7).to_string());
+    let desired = cluster(vec![want("Node", 1, &[], &[]), glass_want]);
+    let options = PlanOptions {
+        adopt_existing: true,
+        prune: true,
+        break_glass: BTreeSet::from([arn("Glass")]),
+        ..PlanOptions::default()
+    };
+    let plan = plan_cluster(&desired, &[node, glass], &options);
+    assert!(plan.is_empty(), "{:?}", plan.operations);
+    assert_eq!(
+        reasons(&plan),
+        [SkipReason::BreakGlass, SkipReason::NotStandard]
+    );
+}
+
+fn creator_entry() -> ActualEntry {
+    let mut creator = unmanaged("Creator", &[(ADMIN, AccessScope::Cluster)]);
+    creator.created_at = Some(CLUSTER_CREATED_AT + 420);
+    creator
+}
+
+#[test]
+fn creator_entry_is_kept_without_the_option() {
+    let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
+    let plan = plan_cluster(
+        &cluster(vec![admin.clone()]),
+        &[creator_entry(), managed(&admin)],
+        &PlanOptions {
+            prune: true,
+            ..PlanOptions::default()
+        },
+    );
+    assert!(plan.is_empty(), "{:?}", plan.operations);
+    assert!(plan.skipped.is_empty());
+}
+
+#[test]
+fn creator_entry_is_removed_only_with_the_option_and_a_managed_admin() {
+    let remove = PlanOptions {
+        remove_creator_admin: true,
+        ..PlanOptions::default()
+    };
+    // A managed admin created by this very plan counts: creates come before the delete.
+    let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
+    let plan = plan_cluster(&cluster(vec![admin]), &[creator_entry()], &remove);
+    assert_eq!(kinds(&plan), ["create", "associate", "delete"]);
+    assert_eq!(
+        plan.operations[2],
+        Operation::DeleteEntry {
+            principal: arn("Creator"),
+            reason: DeleteReason::CreatorAdminRemoved,
+        }
+    );
+
+    let viewer = want("Viewer", 1, &[], &[("View", AccessScope::Cluster)]);
+    let plan = plan_cluster(&cluster(vec![viewer]), &[creator_entry()], &remove);
+    assert_eq!(kinds(&plan), ["create", "associate"]);
+    assert_eq!(reasons(&plan), [SkipReason::CreatorEntry]);
+    assert!(plan.skipped[0].detail.contains("no managed cluster-admin"));
+}
+
+#[test]
+fn an_admin_entry_added_long_after_creation_is_not_the_creators() {
+    let mut late = creator_entry();
+    late.created_at = Some(CLUSTER_CREATED_AT + CREATOR_ENTRY_WINDOW_SECS + 1);
+    let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
+    let options = PlanOptions {
+        remove_creator_admin: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_cluster(
+        &cluster(vec![admin.clone()]),
+        &[late, managed(&admin)],
+        &options,
+    );
+    assert!(plan.is_empty(), "{:?}", plan.operations);
+}
+
+#[test]
+fn lockout_guard_refuses_a_plan_that_removes_the_last_admin() {
+    let admin = managed(&want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]));
+    let dev = want("Dev", 2, &[], &[("Edit", ns(&["a"]))]);
+    let mut desired = cluster(vec![dev]);
+    desired.held.insert(
+        arn("Shared"),
+        Conflict {
+            principal: arn("Shared"),
+            rules: BTreeSet::from(["a".to_owned(), "b".to_owned()]),
+            detail: "different policies".into(),
+        },
+    );
+    let prune = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_cluster(&desired, std::slice::from_ref(&admin), &prune);
+    assert!(plan.is_empty());
+    let reason = plan.refused.as_deref().unwrap();
+    assert!(reason.contains("111122223333/eu-west-1/prod-1"), "{reason}");
+    assert!(reason.contains(admin.principal.as_str()), "{reason}");
+    assert_eq!(plan.conflicts.len(), 1, "conflicts are kept");
+    assert_eq!(reasons(&plan), [SkipReason::SharedRoleConflict]);
+
+    // A break-glass entry is an admin the plan cannot remove: no refusal.
+    let glass = unmanaged("Glass", &[]);
+    let options = PlanOptions {
+        break_glass: BTreeSet::from([arn("Glass")]),
+        ..prune.clone()
+    };
+    let plan = plan_cluster(&desired, &[admin, glass], &options);
+    assert!(plan.refused.is_none());
+    assert!(kinds(&plan).contains(&"delete"));
+}
+
+#[test]
+fn lockout_guard_does_not_refuse_when_there_was_no_admin() {
+    let viewer = managed(&want("Viewer", 1, &[], &[("View", AccessScope::Cluster)]));
+    // A dead admin entry (role recreated) grants nothing, so it is not counted before the plan.
+    let dead = managed(&want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]));
+    let desired = cluster(vec![want(
+        "Admin",
+        2,
+        &[],
+        &[("View", AccessScope::Cluster)],
+    )]);
+    let prune = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_cluster(&desired, &[viewer, dead], &prune);
+    assert!(plan.refused.is_none());
+    assert_eq!(kinds(&plan), ["recreate", "associate", "delete"]);
+}
