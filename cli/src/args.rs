@@ -20,7 +20,12 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The mapping file.
-    #[arg(long, global = true, default_value = "mapping.yaml", env = "EKS_SSO_SYNC_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "mapping.yaml",
+        env = "EKS_SSO_SYNC_CONFIG"
+    )]
     pub config: PathBuf,
     /// Send every AWS call to this endpoint (e.g. the emulator); default: the standard AWS config chain.
     #[arg(long, global = true, env = "EKS_SSO_SYNC_ENDPOINT_URL")]

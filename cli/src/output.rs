@@ -8,7 +8,11 @@ use crate::args::{GlobalArgs, OutputFormat};
 
 /// The format to print in: as asked, else a table on a terminal and JSON when piped.
 pub fn format(global: &GlobalArgs) -> OutputFormat {
-    global.output.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Json })
+    global.output.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    })
 }
 
 /// Prints `value` as pretty JSON on stdout.

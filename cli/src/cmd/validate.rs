@@ -39,7 +39,9 @@ pub fn run(global: &GlobalArgs, _args: &ValidateArgs) -> anyhow::Result<ExitCode
                 .iter()
                 .map(|p| json!({ "line": p.line, "column": p.column, "path": p.path, "message": p.message, "hint": p.hint }))
                 .collect();
-            output::print_json(&json!({ "valid": false, "file": global.config, "problems": problems }))?;
+            output::print_json(
+                &json!({ "valid": false, "file": global.config, "problems": problems }),
+            )?;
             Ok(ExitCode::from(1))
         }
         (OutputFormat::Table, Err(report)) => {
