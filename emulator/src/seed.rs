@@ -184,6 +184,10 @@ impl Seed {
     }
 }
 
+#[cfg(test)]
+#[path = "seed_tests.rs"]
+mod tests;
+
 fn seed_error(what: &str) -> impl Fn(ApiError) -> EmulatorError + '_ {
     move |err| EmulatorError::Seed(format!("{what}: {}", err.message))
 }

@@ -234,8 +234,28 @@ fn check_assignment(world: &World, a: &Assignment) -> Result<(), ApiError> {
     }
 }
 
+/// The operations this emulator knows.
+const OPERATIONS: [&str; 13] = [
+    "ListInstances",
+    "CreatePermissionSet",
+    "DescribePermissionSet",
+    "ListPermissionSets",
+    "CreateAccountAssignment",
+    "DeleteAccountAssignment",
+    "DescribeAccountAssignmentCreationStatus",
+    "DescribeAccountAssignmentDeletionStatus",
+    "ListAccountAssignments",
+    "ListAccountAssignmentsForPrincipal",
+    "ListAccountsForProvisionedPermissionSet",
+    "ListPermissionSetsProvisionedToAccount",
+    "ProvisionPermissionSet",
+];
+
 /// Handles one SSO Admin operation.
 pub fn dispatch(world: &mut World, op: &str, input: &Value) -> Result<Value, ApiError> {
+    if !OPERATIONS.contains(&op) {
+        return Err(unknown_operation(op));
+    }
     if op != "ListInstances" {
         let instance = required(input, "InstanceArn")?;
         if instance != world.sso.instance_arn {
@@ -343,6 +363,17 @@ fn change_assignment(world: &mut World, op: &str, input: &Value) -> Result<Value
         .requests
         .insert(request_id, json!({ member: status.clone() }));
     Ok(json!({ member: status }))
+}
+
+/// Roles are provisioned with each assignment already, so this only validates and reports success.
+fn provision(world: &mut World, input: &Value) -> Result<Value, ApiError> {
+    let arn = required(input, "PermissionSetArn")?;
+    if !world.sso.permission_sets.contains_key(arn) {
+        return Err(not_found(format!("PermissionSet {arn} not found")));
+    }
+    let status = json!({"Status": "SUCCEEDED", "RequestId": world.ids.uuid(), "PermissionSetArn": arn,
+        "AccountId": opt_str(input, "TargetId"), "CreatedDate": epoch_seconds(world.now())});
+    Ok(json!({"PermissionSetProvisioningStatus": status}))
 }
 
 fn request_status(world: &World, input: &Value, kind: &str) -> Result<Value, ApiError> {

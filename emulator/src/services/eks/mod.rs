@@ -270,3 +270,6 @@ fn tags(world: &mut World, caller: &Caller, op: &str, input: &Value) -> Result<V
         _ => Ok(json!({"tags": tags})),
     }
 }
+
+#[cfg(test)]
+mod tests;
