@@ -7,6 +7,7 @@ mod entry;
 mod ids;
 mod policy;
 
+pub(crate) use arn::sso_role_permission_set;
 pub use arn::{PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path};
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, RoleInfo};

@@ -1,0 +1,138 @@
+//! Reading fields out of a JSON object while remembering where they came from, so every missing
+//! or invalid field is reported by its full path.
+
+use serde_json::Value;
+
+use super::EventError;
+use crate::domain::InvalidValue;
+
+/// CloudTrail replaces sensitive values (group display names, SCIM bodies) with this marker since
+/// mid-2025; a masked value is as good as absent.
+pub(crate) const MASKED: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// A JSON object found at `path` (e.g. `detail.requestParameters`), read on behalf of `context`
+/// (e.g. `sso.amazonaws.com CreateAccountAssignment`) which is named when a field is missing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields<'a> {
+    value: Option<&'a Value>,
+    path: &'a str,
+    context: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    /// Wraps the (possibly absent) object at `path`.
+    pub(crate) fn new(value: Option<&'a Value>, path: &'a str, context: &'a str) -> Self {
+        Self {
+            value,
+            path,
+            context,
+        }
+    }
+
+    /// The full path of `key` (which may be dotted: `member.memberId`).
+    pub(crate) fn path_of(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    /// The raw value at the dotted `key`, if present and not null.
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        key.split('.')
+            .try_fold(self.value?, |node, part| node.get(part))
+            .filter(|v| !v.is_null())
+    }
+
+    /// An optional string: absent, null, empty and masked all read as `None`; a non-string value
+    /// is an error, because it means we misunderstood the record's shape.
+    pub(crate) fn opt_str(&self, key: &str) -> Result<Option<&'a str>, EventError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.is_empty() || s == MASKED => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(EventError::invalid(
+                self.path_of(key),
+                format!("expected a string, found {other}"),
+            )),
+        }
+    }
+
+    /// An optional string, owned.
+    pub(crate) fn opt_string(&self, key: &str) -> Result<Option<String>, EventError> {
+        Ok(self.opt_str(key)?.map(str::to_owned))
+    }
+
+    /// A required string.
+    pub(crate) fn req_str(&self, key: &str) -> Result<&'a str, EventError> {
+        self.opt_str(key)?
+            .ok_or_else(|| EventError::missing(self.path_of(key), self.context))
+    }
+
+    /// A required value, validated by `parse` (typically a domain newtype constructor).
+    pub(crate) fn req<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&'a str) -> Result<T, InvalidValue>,
+    ) -> Result<T, EventError> {
+        let raw = self.req_str(key)?;
+        parse(raw).map_err(|e| EventError::invalid(self.path_of(key), e.to_string()))
+    }
+
+    /// An optional value, validated by `parse` when present.
+    pub(crate) fn opt<T>(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&'a str) -> Result<T, InvalidValue>,
+    ) -> Result<Option<T>, EventError> {
+        self.opt_str(key)?
+            .map(|raw| {
+                parse(raw).map_err(|e| EventError::invalid(self.path_of(key), e.to_string()))
+            })
+            .transpose()
+    }
+}
+
+/// The first of several optional string fields that is present, in order of preference. Used
+/// where console, API and SCIM records put the same id in different places.
+pub(crate) fn first_of(candidates: &[(Fields<'_>, &str)]) -> Result<Option<String>, EventError> {
+    for (fields, key) in candidates {
+        if let Some(found) = fields.opt_str(key)? {
+            return Ok(Some(found.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn dotted_keys_reach_nested_fields_and_report_full_paths() {
+        let value = json!({ "member": { "memberId": "u-1" }, "count": 3 });
+        let fields = Fields::new(Some(&value), "detail.requestParameters", "test");
+        assert_eq!(fields.opt_str("member.memberId").unwrap(), Some("u-1"));
+        let err = fields.req_str("member.missing").unwrap_err();
+        assert_eq!(
+            err.field_path(),
+            Some("detail.requestParameters.member.missing")
+        );
+        let err = fields.opt_str("count").unwrap_err();
+        assert_eq!(err.field_path(), Some("detail.requestParameters.count"));
+    }
+
+    #[test]
+    fn masked_empty_and_null_values_read_as_absent() {
+        let value = json!({ "a": MASKED, "b": "", "c": null });
+        let fields = Fields::new(Some(&value), "detail", "test");
+        for key in ["a", "b", "c", "d"] {
+            assert_eq!(fields.opt_str(key).unwrap(), None, "{key}");
+        }
+        let absent = Fields::new(None, "detail.responseElements", "test");
+        assert_eq!(absent.opt_str("x").unwrap(), None);
+    }
+}

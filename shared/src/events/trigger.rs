@@ -1,0 +1,252 @@
+//! The triggers an event can carry, and which function handles each.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AccountId, ClusterRef, ClusterStatus, PrincipalArn};
+
+/// Whether an account assignment is held by a group or by a single user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalType {
+    /// An Identity Store group.
+    Group,
+    /// An Identity Store user.
+    User,
+}
+
+/// What an event says happened, reduced to what decides which clusters to reconcile.
+///
+/// Serialized with a stable `kind` tag (`"membership_added"`, `"cluster_created"`, ...) for the
+/// CLI's JSON output; renaming a variant is a breaking change of that output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// A group was created (console, API or SCIM). Display names are masked in CloudTrail.
+    GroupCreated {
+        /// The identity store, when the record carries it (SCIM records do not).
+        identity_store_id: Option<String>,
+        /// The new group's id, when the record carries it.
+        group_id: Option<String>,
+    },
+    /// A group's attributes changed.
+    GroupUpdated {
+        /// The identity store, when known.
+        identity_store_id: Option<String>,
+        /// The group's id, when known.
+        group_id: Option<String>,
+    },
+    /// A group was deleted.
+    GroupDeleted {
+        /// The identity store, when known.
+        identity_store_id: Option<String>,
+        /// The deleted group's id, when known.
+        group_id: Option<String>,
+    },
+    /// A user joined a group.
+    MembershipAdded {
+        /// The identity store, when known.
+        identity_store_id: Option<String>,
+        /// The group joined, when known.
+        group_id: Option<String>,
+        /// The user who joined, when known.
+        user_id: Option<String>,
+        /// The membership's id (API records only).
+        membership_id: Option<String>,
+    },
+    /// A user left a group. `DeleteGroupMembership` carries only the membership id: the group is
+    /// then unknown and the handler must treat every group as possibly affected.
+    MembershipRemoved {
+        /// The identity store, when known.
+        identity_store_id: Option<String>,
+        /// The group left; `None` for `DeleteGroupMembership`.
+        group_id: Option<String>,
+        /// The user who left, when known.
+        user_id: Option<String>,
+        /// The membership's id, when known.
+        membership_id: Option<String>,
+    },
+    /// SCIM `PatchGroup`: some members of a group changed, but CloudTrail masks which.
+    GroupMembersPatched {
+        /// The identity store, when known (SCIM records usually lack it).
+        identity_store_id: Option<String>,
+        /// The group's id (`requestParameters.id`), when known.
+        group_id: Option<String>,
+    },
+    /// A permission set was assigned to a group or user in an account (asynchronous on AWS).
+    AccountAssignmentCreated {
+        /// The Identity Center instance ARN.
+        instance_arn: String,
+        /// The account the assignment targets.
+        account: AccountId,
+        /// The permission set assigned.
+        permission_set_arn: String,
+        /// Group or user.
+        principal_type: PrincipalType,
+        /// The group or user id.
+        principal_id: String,
+    },
+    /// An assignment was removed; when it was the last one, Identity Center deletes the role.
+    AccountAssignmentDeleted {
+        /// The Identity Center instance ARN.
+        instance_arn: String,
+        /// The account the assignment targeted.
+        account: AccountId,
+        /// The permission set unassigned.
+        permission_set_arn: String,
+        /// Group or user.
+        principal_type: PrincipalType,
+        /// The group or user id.
+        principal_id: String,
+    },
+    /// A permission set was (re)provisioned, to one account or to all its accounts.
+    PermissionSetProvisioned {
+        /// The Identity Center instance ARN.
+        instance_arn: String,
+        /// The permission set provisioned.
+        permission_set_arn: String,
+        /// The single target account, or `None` for `ALL_PROVISIONED_ACCOUNTS`.
+        account: Option<AccountId>,
+    },
+    /// A permission set was deleted.
+    PermissionSetDeleted {
+        /// The Identity Center instance ARN.
+        instance_arn: String,
+        /// The deleted permission set.
+        permission_set_arn: String,
+        /// Always `None` today: deletion is instance-wide.
+        account: Option<AccountId>,
+    },
+    /// Identity Center created a permission-set role (possibly a recreation with a new role id).
+    SsoRoleCreated {
+        /// The account the role lives in.
+        account: AccountId,
+        /// `AWSReservedSSO_<PermissionSet>_<16 hex>`.
+        role_name: String,
+        /// The full role ARN with its path, when the record carries it.
+        role_arn: Option<PrincipalArn>,
+    },
+    /// Identity Center deleted a permission-set role; entries for it are dead.
+    SsoRoleDeleted {
+        /// The account the role lived in.
+        account: AccountId,
+        /// `AWSReservedSSO_<PermissionSet>_<16 hex>`.
+        role_name: String,
+        /// `DeleteRole` records carry only the name, so this is usually `None`.
+        role_arn: Option<PrincipalArn>,
+    },
+    /// `CreateCluster` was called; the cluster is usually still `CREATING`.
+    ClusterCreated {
+        /// The cluster.
+        cluster: ClusterRef,
+        /// The status the response reported, when present.
+        status: Option<ClusterStatus>,
+    },
+    /// `UpdateClusterConfig` was called (e.g. an authentication mode change).
+    ClusterConfigUpdated {
+        /// The cluster.
+        cluster: ClusterRef,
+        /// The cluster status, when the record carries it.
+        status: Option<ClusterStatus>,
+    },
+    /// A cluster's tags changed, which may change which mapping rules select it.
+    ClusterTagged {
+        /// The cluster.
+        cluster: ClusterRef,
+        /// Never carried by `TagResource` records.
+        status: Option<ClusterStatus>,
+    },
+    /// `DeleteCluster` was called.
+    ClusterDeleted {
+        /// The cluster.
+        cluster: ClusterRef,
+        /// The status the response reported (`DELETING`), when present.
+        status: Option<ClusterStatus>,
+    },
+    /// The periodic full sweep.
+    ScheduledSweep,
+    /// A well-formed event that asks for no work, with the reason (for logs and metrics).
+    Ignored {
+        /// Why the event needs no work, e.g. `call failed: AccessDenied`.
+        reason: String,
+    },
+}
+
+impl Trigger {
+    /// The stable `kind` tag this trigger serializes with.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::GroupCreated { .. } => "group_created",
+            Self::GroupUpdated { .. } => "group_updated",
+            Self::GroupDeleted { .. } => "group_deleted",
+            Self::MembershipAdded { .. } => "membership_added",
+            Self::MembershipRemoved { .. } => "membership_removed",
+            Self::GroupMembersPatched { .. } => "group_members_patched",
+            Self::AccountAssignmentCreated { .. } => "account_assignment_created",
+            Self::AccountAssignmentDeleted { .. } => "account_assignment_deleted",
+            Self::PermissionSetProvisioned { .. } => "permission_set_provisioned",
+            Self::PermissionSetDeleted { .. } => "permission_set_deleted",
+            Self::SsoRoleCreated { .. } => "sso_role_created",
+            Self::SsoRoleDeleted { .. } => "sso_role_deleted",
+            Self::ClusterCreated { .. } => "cluster_created",
+            Self::ClusterConfigUpdated { .. } => "cluster_config_updated",
+            Self::ClusterTagged { .. } => "cluster_tagged",
+            Self::ClusterDeleted { .. } => "cluster_deleted",
+            Self::ScheduledSweep => "scheduled_sweep",
+            Self::Ignored { .. } => "ignored",
+        }
+    }
+
+    /// The function that acts on this trigger; `None` for [`Trigger::Ignored`].
+    pub fn handler(&self) -> Option<Handler> {
+        match self {
+            Self::GroupCreated { .. }
+            | Self::GroupUpdated { .. }
+            | Self::GroupDeleted { .. }
+            | Self::MembershipAdded { .. }
+            | Self::MembershipRemoved { .. }
+            | Self::GroupMembersPatched { .. }
+            | Self::AccountAssignmentCreated { .. }
+            | Self::AccountAssignmentDeleted { .. }
+            | Self::PermissionSetProvisioned { .. }
+            | Self::PermissionSetDeleted { .. }
+            | Self::SsoRoleCreated { .. }
+            | Self::SsoRoleDeleted { .. } => Some(Handler::GroupSync),
+            Self::ClusterCreated { .. }
+            | Self::ClusterConfigUpdated { .. }
+            | Self::ClusterTagged { .. }
+            | Self::ClusterDeleted { .. } => Some(Handler::ClusterBootstrap),
+            Self::ScheduledSweep => Some(Handler::Reconciler),
+            Self::Ignored { .. } => None,
+        }
+    }
+
+    /// A trigger asking for no work.
+    pub(crate) fn ignored(reason: impl Into<String>) -> Self {
+        Self::Ignored {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The Lambda function that acts on a trigger; the template routes each event to exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Handler {
+    /// `functions/group-sync`: Identity Center, assignment and SSO-role events.
+    GroupSync,
+    /// `functions/cluster-bootstrap`: EKS cluster events.
+    ClusterBootstrap,
+    /// `functions/reconciler`: the scheduled sweep.
+    Reconciler,
+}
+
+impl Handler {
+    /// The function's directory name under `functions/`, also its binary name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GroupSync => "group-sync",
+            Self::ClusterBootstrap => "cluster-bootstrap",
+            Self::Reconciler => "reconciler",
+        }
+    }
+}
