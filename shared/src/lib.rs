@@ -18,6 +18,7 @@ pub mod domain;
 pub mod engine;
 pub mod events;
 pub mod inventory;
+pub mod invocation;
 pub mod memory;
 pub mod metrics;
 pub mod plan;

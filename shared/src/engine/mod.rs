@@ -4,6 +4,7 @@
 //! Events only decide *which* clusters to reconcile; [`reconcile_cluster`] never asks why it was
 //! called. It reads the current state every time, so duplicate, late and reordered events converge.
 
+mod access;
 mod affected;
 mod apply;
 mod audit;
@@ -12,6 +13,7 @@ mod reconcile;
 mod retry;
 mod sweep;
 
+pub use access::{access_via_group, GroupAccess};
 pub use affected::{
     Scope, clusters_in_scope, scope_for_assignment, scope_for_group, scope_for_permission_set,
     scope_for_sso_role,

@@ -1,0 +1,145 @@
+//! Cluster-bootstrap handler. `CreateCluster` is the only signal a new cluster gives (EKS sends no
+//! "became ACTIVE" event), and it arrives while the cluster is still `CREATING`: this handler only
+//! decides whether the cluster is managed and enqueues a job; the reconciler waits durably (SQS
+//! visibility) until the cluster is `ACTIVE`, then gives it its baseline access.
+
+use std::sync::Arc;
+
+use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef};
+use eks_sso_sync::engine::ReconcileContext;
+use eks_sso_sync::events::{self, Classified, Trigger};
+use eks_sso_sync::invocation::InvocationError;
+use eks_sso_sync::metrics::{names, Metrics};
+use eks_sso_sync::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What the handler decided for the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum BootstrapAction {
+    /// A reconcile job was enqueued.
+    Enqueued {
+        /// The cluster.
+        cluster: ClusterRef,
+    },
+    /// `CONFIG_MAP` cluster and `switch_auth_mode` is off: nothing can be done until someone
+    /// switches it (or enables the option).
+    NeedsAuthModeSwitch {
+        /// The cluster.
+        cluster: ClusterRef,
+    },
+    /// The mapping does not manage this cluster.
+    NotManaged {
+        /// The cluster.
+        cluster: ClusterRef,
+    },
+    /// Nothing to do (cluster deleted — its entries went with it — or gone already, or an
+    /// event that is not a cluster event).
+    Nothing {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What one event led to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BootstrapOutcome {
+    /// The classified event.
+    pub event: Classified,
+    /// The decision.
+    pub action: BootstrapAction,
+}
+
+/// The cluster-bootstrap function.
+pub struct ClusterBootstrap {
+    ctx: ReconcileContext,
+    queue: Arc<dyn JobQueue>,
+    now: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl ClusterBootstrap {
+    /// A handler over `ctx` and `queue`.
+    pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>) -> Self {
+        Self { ctx, queue, now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()) }
+    }
+
+    /// Handles one EventBridge event.
+    pub async fn handle(&self, event: Value) -> Result<BootstrapOutcome, InvocationError> {
+        let mut metrics = Metrics::new("cluster-bootstrap");
+        let result = self.handle_inner(event, &mut metrics).await;
+        if let Err(InvocationError::InvalidEvent(e)) = &result {
+            metrics.add(names::MALFORMED_EVENTS, 1);
+            tracing::error!(error = %e, field = e.field_path(), "malformed event; not retried");
+        }
+        metrics.flush();
+        result
+    }
+
+    async fn handle_inner(&self, event: Value, metrics: &mut Metrics) -> Result<BootstrapOutcome, InvocationError> {
+        let classified = events::parse_event_value(event)?;
+        let span = tracing::info_span!("cluster_bootstrap", event_id = %classified.event_id, trigger = classified.trigger.kind());
+        let _entered = span.enter();
+        let cluster = match &classified.trigger {
+            Trigger::ClusterCreated { cluster, .. }
+            | Trigger::ClusterConfigUpdated { cluster, .. }
+            | Trigger::ClusterTagged { cluster, .. } => cluster.clone(),
+            Trigger::ClusterDeleted { cluster, .. } => {
+                let reason = format!("cluster {} deleted; its access entries went with it", cluster.arn());
+                return Ok(BootstrapOutcome { event: classified, action: BootstrapAction::Nothing { reason } });
+            }
+            other => {
+                let reason = format!("{} is not a cluster event", other.kind());
+                return Ok(BootstrapOutcome { event: classified, action: BootstrapAction::Nothing { reason } });
+            }
+        };
+        let info = match self.describe(&cluster).await {
+            Ok(Some(info)) => info,
+            Ok(None) => {
+                let reason = format!("cluster {} no longer exists (or its account/region is not configured)", cluster.arn());
+                return Ok(BootstrapOutcome { event: classified, action: BootstrapAction::Nothing { reason } });
+            }
+            Err(e) => return Err(InvocationError::from_port(&e)),
+        };
+        let action = self.decide(&info, &classified.event_id, metrics).await?;
+        tracing::info!(cluster = %cluster.arn(), action = ?action, "cluster event handled");
+        Ok(BootstrapOutcome { event: classified, action })
+    }
+
+    /// The cluster's current description, `None` when it is gone or outside the mapping's accounts.
+    async fn describe(&self, cluster: &ClusterRef) -> Result<Option<ClusterInfo>, PortError> {
+        let configured = self
+            .ctx
+            .mapping
+            .account(&cluster.account)
+            .is_some_and(|a| a.regions.contains(&cluster.region));
+        if !configured {
+            return Ok(None);
+        }
+        let eks = self.ctx.connector.eks(&cluster.account, &cluster.region).await?;
+        match eks.describe_cluster(&cluster.name).await {
+            Ok(info) => Ok(Some(info)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn decide(&self, info: &ClusterInfo, event_id: &str, metrics: &mut Metrics) -> Result<BootstrapAction, InvocationError> {
+        let cluster = info.cluster.clone();
+        if !self.ctx.mapping.manages(info) {
+            return Ok(BootstrapAction::NotManaged { cluster });
+        }
+        if info.authentication_mode == AuthenticationMode::ConfigMap && !self.ctx.mapping.options.switch_auth_mode {
+            metrics.add(names::SKIPPED_ITEMS, 1);
+            tracing::warn!(
+                cluster = %cluster.arn(),
+                "cluster uses CONFIG_MAP authentication: switch it to API_AND_CONFIG_MAP (or set options.switch_auth_mode) to let eks-sso-sync manage it"
+            );
+            return Ok(BootstrapAction::NeedsAuthModeSwitch { cluster });
+        }
+        let job = ReconcileJob::new(cluster.clone(), "cluster event", Some(event_id.to_owned()), (self.now)());
+        self.queue.enqueue(&[job]).await.map_err(|e| InvocationError::from_port(&e))?;
+        metrics.add(names::JOBS_ENQUEUED, 1);
+        Ok(BootstrapAction::Enqueued { cluster })
+    }
+}

@@ -1,0 +1,171 @@
+//! Group-sync handler: works out which clusters an Identity Center or SSO-role change may affect
+//! (group → its assignments → permission sets → rules → accounts → clusters) and enqueues one
+//! reconcile job per cluster. It never acts on the event's contents directly: the reconciler reads
+//! the current state. When a record hides the group, the scope widens to every managed cluster.
+
+use std::sync::Arc;
+
+use eks_sso_sync::domain::ClusterRef;
+use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext, Scope};
+use eks_sso_sync::events::{self, Classified, Trigger};
+use eks_sso_sync::invocation::InvocationError;
+use eks_sso_sync::metrics::{names, Metrics};
+use eks_sso_sync::ports::{JobQueue, PortError, ReconcileJob};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What one event led to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupSyncOutcome {
+    /// The classified event.
+    pub event: Classified,
+    /// The part of the world it may have changed.
+    pub scope: Scope,
+    /// The clusters a reconcile job was enqueued for.
+    pub clusters: Vec<ClusterRef>,
+    /// For a membership added: who now reaches what (also logged as an audit record).
+    pub onboarding: Option<Onboarding>,
+}
+
+/// The onboarding audit record of a membership added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Onboarding {
+    /// The Identity Store user id.
+    pub user_id: Option<String>,
+    /// The group joined.
+    pub group_id: String,
+    /// The clusters, roles, policies and namespaces the user now reaches through that group.
+    pub access: Vec<GroupAccess>,
+}
+
+/// The group-sync function: engine context and queue, built once per cold start.
+pub struct GroupSync {
+    ctx: ReconcileContext,
+    queue: Arc<dyn JobQueue>,
+    now: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl GroupSync {
+    /// A handler over `ctx` and `queue`.
+    pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>) -> Self {
+        Self { ctx, queue, now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()) }
+    }
+
+    /// Handles one EventBridge event.
+    pub async fn handle(&self, event: Value) -> Result<GroupSyncOutcome, InvocationError> {
+        let mut metrics = Metrics::new("group-sync");
+        let result = self.handle_inner(event, &mut metrics).await;
+        if let Err(InvocationError::InvalidEvent(e)) = &result {
+            metrics.add(names::MALFORMED_EVENTS, 1);
+            tracing::error!(error = %e, field = e.field_path(), "malformed event; not retried");
+        }
+        metrics.flush();
+        result
+    }
+
+    async fn handle_inner(&self, event: Value, metrics: &mut Metrics) -> Result<GroupSyncOutcome, InvocationError> {
+        let classified = events::parse_event_value(event)?;
+        let span = tracing::info_span!("group_sync", event_id = %classified.event_id, trigger = classified.trigger.kind());
+        let _entered = span.enter();
+        let ctx = self.ctx.fresh();
+        let port = |e: PortError| InvocationError::from_port(&e);
+        let scope = scope_of(&ctx, &classified.trigger).await.map_err(port)?;
+        let (clusters, errors) = engine::clusters_in_scope(&ctx, &scope).await;
+        if let Some((account, region, error)) = errors.first() {
+            tracing::error!(account = %account, region = %region, error = %error, "cannot list clusters");
+            return Err(InvocationError::from_port(error));
+        }
+        let now = (self.now)();
+        let jobs: Vec<ReconcileJob> = clusters
+            .iter()
+            .map(|c| ReconcileJob::new(c.clone(), classified.trigger.kind(), Some(classified.event_id.clone()), now))
+            .collect();
+        if !jobs.is_empty() {
+            self.queue.enqueue(&jobs).await.map_err(port)?;
+        }
+        metrics.add(names::JOBS_ENQUEUED, jobs.len());
+        tracing::info!(scope = ?scope, jobs = jobs.len(), "reconcile jobs enqueued");
+        let onboarding = match &classified.trigger {
+            Trigger::MembershipAdded { group_id: Some(group_id), user_id, .. } => {
+                Some(onboarding(&ctx, group_id, user_id.clone(), &clusters, &classified.event_id).await.map_err(port)?)
+            }
+            _ => None,
+        };
+        Ok(GroupSyncOutcome { event: classified, scope, clusters, onboarding })
+    }
+}
+
+/// The scope of a trigger. Membership changes do not change any access entry by themselves
+/// (entries belong to permission-set roles, not to people), but they are where a reconcile is
+/// cheapest insurance and where onboarding is recorded.
+async fn scope_of(ctx: &ReconcileContext, trigger: &Trigger) -> Result<Scope, PortError> {
+    match trigger {
+        // A new group holds no assignment yet.
+        Trigger::GroupCreated { .. } => Ok(Scope::Nothing),
+        Trigger::GroupUpdated { group_id: Some(g), .. }
+        | Trigger::MembershipAdded { group_id: Some(g), .. }
+        | Trigger::MembershipRemoved { group_id: Some(g), .. }
+        | Trigger::GroupMembersPatched { group_id: Some(g), .. } => engine::scope_for_group(ctx, g).await,
+        // The group is gone (its assignments with it) or the record hides it: everything.
+        Trigger::GroupDeleted { .. }
+        | Trigger::GroupUpdated { group_id: None, .. }
+        | Trigger::MembershipAdded { group_id: None, .. }
+        | Trigger::MembershipRemoved { group_id: None, .. }
+        | Trigger::GroupMembersPatched { group_id: None, .. } => Ok(Scope::Everything),
+        Trigger::AccountAssignmentCreated { account, permission_set_arn, .. }
+        | Trigger::AccountAssignmentDeleted { account, permission_set_arn, .. } => {
+            engine::scope_for_assignment(ctx, account, permission_set_arn).await
+        }
+        Trigger::PermissionSetProvisioned { permission_set_arn, account, .. } => {
+            engine::scope_for_permission_set(ctx, permission_set_arn, account.as_ref(), false).await
+        }
+        Trigger::PermissionSetDeleted { permission_set_arn, account, .. } => {
+            engine::scope_for_permission_set(ctx, permission_set_arn, account.as_ref(), true).await
+        }
+        Trigger::SsoRoleCreated { account, role_name, .. } | Trigger::SsoRoleDeleted { account, role_name, .. } => {
+            Ok(match eks_sso_sync::domain::sso_role_permission_set(role_name) {
+                Some(ps) => engine::scope_for_sso_role(ctx, account, &ps),
+                None => Scope::Nothing,
+            })
+        }
+        // Cluster events and the sweep belong to the other functions; an EventBridge rule that
+        // routes them here is a template bug, so say so instead of doing their work.
+        Trigger::ClusterCreated { .. }
+        | Trigger::ClusterConfigUpdated { .. }
+        | Trigger::ClusterTagged { .. }
+        | Trigger::ClusterDeleted { .. }
+        | Trigger::ScheduledSweep => {
+            tracing::warn!(trigger = trigger.kind(), "event routed to group-sync but handled by another function");
+            Ok(Scope::Nothing)
+        }
+        Trigger::Ignored { reason } => {
+            tracing::info!(reason = %reason, "event ignored");
+            Ok(Scope::Nothing)
+        }
+    }
+}
+
+async fn onboarding(
+    ctx: &ReconcileContext,
+    group_id: &str,
+    user_id: Option<String>,
+    clusters: &[ClusterRef],
+    event_id: &str,
+) -> Result<Onboarding, PortError> {
+    let access = engine::access_via_group(ctx, group_id, clusters).await?;
+    for grant in &access {
+        let policies: Vec<String> = grant.policies.iter().map(|(p, s)| format!("{} ({s})", p.name())).collect();
+        tracing::info!(
+            target: "audit",
+            event_id,
+            user_id = user_id.as_deref(),
+            group_id,
+            cluster = %grant.cluster.arn(),
+            principal = %grant.principal,
+            permission_set = %grant.permission_set,
+            policies = %policies.join(", "),
+            "onboarding: user reaches cluster"
+        );
+    }
+    Ok(Onboarding { user_id, group_id: group_id.to_owned(), access })
+}
