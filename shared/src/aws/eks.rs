@@ -191,9 +191,13 @@ impl EksApi for SdkEks {
             .cluster_name(cluster.as_str())
             .principal_arn(entry.principal.as_str())
             .r#type("STANDARD")
-            .set_kubernetes_groups(Some(group_list(&entry.kubernetes_groups)))
+            // Empty lists and maps are left out rather than sent as `[]` / `{}`: the request
+            // then looks exactly like one from the console or CLI.
+            .set_kubernetes_groups(
+                (!entry.kubernetes_groups.is_empty()).then(|| group_list(&entry.kubernetes_groups)),
+            )
             .set_username(entry.username.as_ref().map(|u| u.as_str().to_owned()))
-            .set_tags(Some(entry.tags.clone().into_iter().collect()))
+            .set_tags((!entry.tags.is_empty()).then(|| entry.tags.clone().into_iter().collect()))
             .send()
             .await
             .map_err(|e| port_error("CreateAccessEntry", e))?;
