@@ -1,0 +1,117 @@
+//! The admin API under `/_emulator/` (JSON): reset and seed, the clock, cluster settling, the
+//! request log, faults, and the entry view with role-binding liveness. Never subject to faults.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::faults::Faults;
+use crate::seed::Seed;
+use crate::state::EmulatorState;
+
+type Shared = State<Arc<EmulatorState>>;
+
+/// The admin routes (nested under `/_emulator`).
+pub fn router() -> Router<Arc<EmulatorState>> {
+    Router::new()
+        .route("/reset", post(reset))
+        .route("/seed", post(seed))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/clusters/settle", post(settle))
+        .route("/requests", get(requests))
+        .route("/requests/counts", get(counts))
+        .route("/requests/clear", post(clear))
+        .route("/faults", get(faults).put(set_faults))
+        .route("/entries/{account}/{region}/{cluster}", get(entries))
+}
+
+fn failure(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({"error": message}))).into_response()
+}
+
+async fn reset(State(state): Shared) -> Response {
+    match state.reset() {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(err) => failure(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+    }
+}
+
+async fn seed(State(state): Shared, body: String) -> Response {
+    match Seed::from_yaml(&body).and_then(|seed| state.load_seed(&seed)) {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(err) => failure(StatusCode::BAD_REQUEST, err.to_string()),
+    }
+}
+
+async fn clock(State(state): Shared) -> Response {
+    let (now, offset) =
+        state.with_world(|w| (crate::clock::iso8601(w.now()), w.clock.offset_seconds()));
+    Json(json!({"now": now, "offset_seconds": offset})).into_response()
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance(State(state): Shared, Json(body): Json<Advance>) -> Response {
+    let offset = state.advance_clock(body.seconds);
+    let now = state.with_world(|w| crate::clock::iso8601(w.now()));
+    Json(json!({"now": now, "offset_seconds": offset})).into_response()
+}
+
+async fn settle(State(state): Shared) -> Response {
+    Json(json!({"settled": state.settle_clusters()})).into_response()
+}
+
+async fn requests(State(state): Shared) -> Response {
+    Json(state.requests()).into_response()
+}
+
+async fn counts(State(state): Shared) -> Response {
+    Json(state.request_counts()).into_response()
+}
+
+async fn clear(State(state): Shared) -> Response {
+    state.clear_requests();
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn faults(State(state): Shared) -> Response {
+    Json(state.faults()).into_response()
+}
+
+async fn set_faults(State(state): Shared, Json(faults): Json<Faults>) -> Response {
+    let valid = |rate: f64| (0.0..=1.0).contains(&rate);
+    if !valid(faults.throttle_rate)
+        || !valid(faults.error_rate)
+        || !valid(faults.throttle_rate + faults.error_rate)
+    {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "rates must be within 0..=1 and add up to at most 1".to_owned(),
+        );
+    }
+    state.set_faults(faults.clone());
+    Json(faults).into_response()
+}
+
+async fn entries(
+    State(state): Shared,
+    Path((account, region, cluster)): Path<(String, String, String)>,
+) -> Response {
+    match state.entries(&account, &region, &cluster) {
+        Some(entries) => Json(entries).into_response(),
+        None => failure(
+            StatusCode::NOT_FOUND,
+            format!("no cluster {cluster} in {account}/{region}"),
+        ),
+    }
+}
