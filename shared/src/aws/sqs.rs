@@ -1,0 +1,218 @@
+//! [`JobQueue`] over an SQS FIFO queue: one message group per cluster (so one cluster is never
+//! reconciled by two workers at once) and a deduplication id derived from the job, so a retried
+//! enqueue inside SQS's five-minute window is dropped instead of reconciling twice.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
+use crate::aws::errors::port_error;
+use crate::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
+
+/// SQS takes at most ten entries per `SendMessageBatch`.
+const BATCH_SIZE: usize = 10;
+
+/// The reconcile queue.
+#[derive(Debug, Clone)]
+pub struct SdkJobQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SdkJobQueue {
+    /// The FIFO queue at `queue_url`.
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+
+    /// The queue URL.
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// Makes a received message visible again after `visibility_timeout_secs`
+    /// (`ChangeMessageVisibility`): how a job waiting for a cluster to become `ACTIVE` is retried
+    /// later without a new message (which FIFO deduplication might drop).
+    pub async fn put_back(
+        &self,
+        receipt_handle: &str,
+        visibility_timeout_secs: i32,
+    ) -> Result<(), PortError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(visibility_timeout_secs)
+            .send()
+            .await
+            .map_err(|e| port_error("ChangeMessageVisibility", e))?;
+        Ok(())
+    }
+
+    /// Sends one batch of at most [`BATCH_SIZE`] jobs; returns the entries SQS refused as
+    /// `(cluster ARN, code, sender fault)`.
+    async fn send_batch(
+        &self,
+        jobs: &[ReconcileJob],
+    ) -> Result<Vec<(String, String, bool)>, PortError> {
+        const OP: &str = "SendMessageBatch";
+        let entries = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, job)| message_entry(i, job))
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        Ok(out
+            .failed()
+            .iter()
+            .map(|f| {
+                let cluster = f
+                    .id()
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| jobs.get(i))
+                    .map_or_else(|| format!("entry {}", f.id()), |j| j.cluster.arn());
+                (cluster, f.code().to_owned(), f.sender_fault())
+            })
+            .collect())
+    }
+}
+
+/// The batch entry for `job`, with batch-local id `index`.
+fn message_entry(
+    index: usize,
+    job: &ReconcileJob,
+) -> Result<SendMessageBatchRequestEntry, PortError> {
+    const OP: &str = "SendMessageBatch";
+    let body = serde_json::to_string(job)
+        .map_err(|e| PortError::new(ErrorKind::Other, OP, format!("cannot encode job: {e}")))?;
+    SendMessageBatchRequestEntry::builder()
+        .id(index.to_string())
+        .message_body(body)
+        .message_group_id(job.cluster.arn())
+        .message_deduplication_id(deduplication_id(job))
+        .build()
+        .map_err(|e| PortError::new(ErrorKind::Other, OP, e.to_string()))
+}
+
+/// A stable deduplication id for `job`: 32 hex digits of FNV-1a/128 over the cluster ARN, the
+/// event id (or the reason when there is none), when the job was first enqueued, and the attempt.
+/// The same trigger enqueued twice gets the same id; a job deliberately re-enqueued with a higher
+/// attempt does not, so it is never silently dropped.
+pub fn deduplication_id(job: &ReconcileJob) -> String {
+    let key = format!(
+        "{}\n{}\n{}\n{}",
+        job.cluster.arn(),
+        job.event_id.as_deref().unwrap_or(&job.reason),
+        job.first_enqueued_at,
+        job.attempt
+    );
+    format!("{:032x}", fnv1a_128(key.as_bytes()))
+}
+
+/// FNV-1a with the 128-bit parameters: tiny, stable across builds and platforms (unlike std's
+/// hasher), and wide enough that unrelated jobs do not collide.
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    bytes.iter().fold(OFFSET, |hash, b| {
+        (hash ^ u128::from(*b)).wrapping_mul(PRIME)
+    })
+}
+
+#[async_trait]
+impl JobQueue for SdkJobQueue {
+    /// Sends every job in batches of ten. A batch call that fails returns at once (resending is
+    /// safe: deduplication drops what already went through); entries SQS refuses are collected
+    /// over all batches and reported together.
+    async fn enqueue(&self, jobs: &[ReconcileJob]) -> Result<(), PortError> {
+        let mut refused = Vec::new();
+        for batch in jobs.chunks(BATCH_SIZE) {
+            refused.extend(self.send_batch(batch).await?);
+        }
+        if refused.is_empty() {
+            return Ok(());
+        }
+        // Only the service's own failures are worth retrying; a sender fault will fail again.
+        let kind = if refused.iter().any(|(_, _, sender_fault)| *sender_fault) {
+            ErrorKind::InvalidParameter
+        } else {
+            ErrorKind::Transient
+        };
+        let by_cluster: BTreeMap<&str, &str> = refused
+            .iter()
+            .map(|(cluster, code, _)| (cluster.as_str(), code.as_str()))
+            .collect();
+        let listed: Vec<String> = by_cluster
+            .iter()
+            .map(|(cluster, code)| format!("{cluster} ({code})"))
+            .collect();
+        Err(PortError::new(
+            kind,
+            "SendMessageBatch",
+            format!(
+                "{} of {} jobs refused: {}",
+                refused.len(),
+                jobs.len(),
+                listed.join(", ")
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::ClusterRef;
+
+    use super::*;
+
+    fn job(event_id: Option<&str>, attempt: u32) -> ReconcileJob {
+        ReconcileJob {
+            cluster: ClusterRef::from_arn("arn:aws:eks:eu-west-1:111122223333:cluster/prod-1")
+                .expect("arn"),
+            reason: "sweep".into(),
+            event_id: event_id.map(str::to_owned),
+            first_enqueued_at: 1_700_000_000,
+            attempt,
+        }
+    }
+
+    #[test]
+    fn deduplication_ids_are_stable_and_distinguish_jobs() {
+        let a = deduplication_id(&job(Some("e-1"), 0));
+        assert_eq!(a, deduplication_id(&job(Some("e-1"), 0)));
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, deduplication_id(&job(Some("e-2"), 0)));
+        assert_ne!(a, deduplication_id(&job(None, 0)));
+        assert_ne!(a, deduplication_id(&job(Some("e-1"), 1)));
+        // Pinned: a change of hash would break deduplication across a deployment.
+        assert_eq!(fnv1a_128(b""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
+        assert_eq!(fnv1a_128(b"a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
+    }
+
+    #[test]
+    fn message_entries_group_by_cluster_and_carry_the_job() {
+        let j = job(Some("e-1"), 0);
+        let entry = message_entry(3, &j).expect("entry");
+        assert_eq!(entry.id(), "3");
+        assert_eq!(
+            entry.message_group_id(),
+            Some("arn:aws:eks:eu-west-1:111122223333:cluster/prod-1")
+        );
+        let back: ReconcileJob = serde_json::from_str(entry.message_body()).expect("json");
+        assert_eq!(back, j);
+    }
+}
