@@ -35,25 +35,6 @@ impl SdkJobQueue {
         &self.queue_url
     }
 
-    /// Makes a received message visible again after `visibility_timeout_secs`
-    /// (`ChangeMessageVisibility`): how a job waiting for a cluster to become `ACTIVE` is retried
-    /// later without a new message (which FIFO deduplication might drop).
-    pub async fn put_back(
-        &self,
-        receipt_handle: &str,
-        visibility_timeout_secs: i32,
-    ) -> Result<(), PortError> {
-        self.client
-            .change_message_visibility()
-            .queue_url(&self.queue_url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(visibility_timeout_secs)
-            .send()
-            .await
-            .map_err(|e| port_error("ChangeMessageVisibility", e))?;
-        Ok(())
-    }
-
     /// Sends one batch of at most [`BATCH_SIZE`] jobs; returns the entries SQS refused as
     /// `(cluster ARN, code, sender fault)`.
     async fn send_batch(
@@ -169,6 +150,22 @@ impl JobQueue for SdkJobQueue {
                 listed.join(", ")
             ),
         ))
+    }
+
+    /// `ChangeMessageVisibility`: how a job waiting for a cluster to become `ACTIVE` is retried
+    /// later without a new message (which FIFO deduplication might drop).
+    async fn retry_later(&self, receipt_handle: &str, delay_seconds: u32) -> Result<(), PortError> {
+        // SQS caps visibility at 12 hours; the cast cannot truncate below that cap.
+        let seconds = delay_seconds.min(43_200) as i32;
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(|e| port_error("ChangeMessageVisibility", e))?;
+        Ok(())
     }
 }
 
