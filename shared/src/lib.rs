@@ -20,6 +20,7 @@ pub mod events;
 pub mod inventory;
 pub mod memory;
 pub mod metrics;
+pub mod migrate;
 pub mod plan;
 pub mod ports;
 

@@ -199,7 +199,7 @@ impl PrincipalArn {
 }
 
 /// Extracts the permission set name from an SSO role name `AWSReservedSSO_<name>_<16 lowercase hex>`.
-pub(crate) fn sso_role_permission_set(role_name: &str) -> Option<PermissionSetName> {
+pub fn sso_role_permission_set(role_name: &str) -> Option<PermissionSetName> {
     let rest = role_name.strip_prefix(SSO_ROLE_NAME_PREFIX)?;
     let (name, suffix) = rest.rsplit_once('_')?;
     let suffix_ok = suffix.len() == 16
