@@ -21,6 +21,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -30,7 +31,7 @@ pub use classify::NodeKind;
 use crate::config::Mapping;
 use crate::domain::{AccountId, ClusterName, PermissionSetName, PrincipalArn, Region};
 use crate::ports::{AccountConnector, PortError};
-use translate::{RuleKey, Translator, rbac_only_note};
+use translate::{RuleKey, Translation, Translator, rbac_only_note};
 
 /// The namespace the placeholder access policy of an RBAC-only rule is scoped to. The mapping
 /// requires every rule to grant an access policy, while aws-auth entries with custom groups only
@@ -210,25 +211,7 @@ pub async fn import_aws_auth(
     if let Err(report) = Mapping::from_str(&mapping_yaml, "generated mapping") {
         return Err(ImportError::InvalidOutput(report.to_string()));
     }
-    let mut notes: Vec<String> = translation.notes.into_iter().collect();
-    notes.extend(scope_notes(settings, &translation.accounts));
-    let translated = translation
-        .translated
-        .into_iter()
-        .map(|(key, mut item)| {
-            item.rule = names.get(&key).cloned().unwrap_or_default();
-            if is_rbac_only(&key, &translation.drafts) {
-                item.notes.push(rbac_only_note());
-            }
-            item
-        })
-        .collect();
-    let report = ImportReport {
-        translated,
-        node_roles: translation.node_roles,
-        untranslated: translation.untranslated,
-        notes,
-    };
+    let report = build_report(translation, &names, settings);
     tracing::info!(
         translated = report.translated.len(),
         node_roles = report.node_roles.len(),
@@ -241,18 +224,37 @@ pub async fn import_aws_auth(
     })
 }
 
-fn is_rbac_only(
-    key: &RuleKey,
-    drafts: &std::collections::BTreeMap<RuleKey, translate::Draft>,
-) -> bool {
-    drafts.get(key).is_some_and(|d| !d.access.cluster_admin)
+/// The report: translated entries get their rule's name, and the RBAC-only remark when their
+/// rule (after merging) grants no access policy of its own.
+fn build_report(
+    translation: Translation,
+    names: &BTreeMap<RuleKey, String>,
+    settings: &ImportSettings,
+) -> ImportReport {
+    let mut notes: Vec<String> = translation.notes.into_iter().collect();
+    notes.extend(scope_notes(settings, &translation.accounts));
+    let drafts = &translation.drafts;
+    let translated = translation
+        .translated
+        .into_iter()
+        .map(|(key, mut item)| {
+            item.rule = names.get(&key).cloned().unwrap_or_default();
+            if drafts.get(&key).is_some_and(|d| !d.access.cluster_admin) {
+                item.notes.push(rbac_only_note());
+            }
+            item
+        })
+        .collect();
+    ImportReport {
+        translated,
+        node_roles: translation.node_roles,
+        untranslated: translation.untranslated,
+        notes,
+    }
 }
 
 /// Remarks on where the mapping's rules will apply.
-fn scope_notes(
-    settings: &ImportSettings,
-    accounts: &std::collections::BTreeSet<AccountId>,
-) -> Vec<String> {
+fn scope_notes(settings: &ImportSettings, accounts: &BTreeSet<AccountId>) -> Vec<String> {
     let mut notes = Vec::new();
     if settings.cluster.is_none() {
         notes.push(

@@ -84,6 +84,8 @@ pub(super) fn translate_groups(groups: &[String]) -> GroupTranslation {
         } else if group.starts_with("system:") {
             out.dropped
                 .push((group.clone(), system_group_reason(group).to_owned()));
+        } else if has_braces(group) {
+            out.dropped.push((group.clone(), BRACES_REASON.to_owned()));
         } else {
             match KubernetesGroup::new(group.as_str()) {
                 Ok(g) => {
@@ -94,6 +96,15 @@ pub(super) fn translate_groups(groups: &[String]) -> GroupTranslation {
         }
     }
     out
+}
+
+/// Why a value with braces cannot be carried over.
+const BRACES_REASON: &str =
+    "the mapping reads `{...}` as a capture placeholder, so this value cannot be written in it";
+
+/// Whether the mapping would read `value` as a template with `{captures}`.
+fn has_braces(value: &str) -> bool {
+    value.contains(['{', '}'])
 }
 
 /// Why a `system:` group other than `system:masters` cannot be carried over.
@@ -144,6 +155,14 @@ pub(super) fn translate_username(
         return UsernameTranslation {
             username: None,
             note: Some(note),
+        };
+    }
+    if has_braces(name) {
+        return UsernameTranslation {
+            username: None,
+            note: Some(format!(
+                "username {name:?} dropped: {BRACES_REASON}; EKS uses its default {default}"
+            )),
         };
     }
     match Username::new(name) {
@@ -222,6 +241,9 @@ mod tests {
         assert_eq!(t.dropped.len(), 1);
         assert_eq!(t.dropped[0].0, "system:authenticated");
         assert!(!translate_groups(&strings(&["system:nodes"])).grants_anything());
+        let braces = translate_groups(&strings(&["team-{x}"]));
+        assert!(!braces.grants_anything());
+        assert!(braces.dropped[0].1.contains("capture placeholder"));
     }
 
     #[test]
@@ -244,6 +266,10 @@ mod tests {
         let same = translate_username(Some(default), &arn);
         assert!(same.username.is_none());
         assert!(same.note.unwrap().contains("EKS's default"));
+
+        let braces = translate_username(Some("team-{x}"), &arn);
+        assert!(braces.username.is_none());
+        assert!(braces.note.unwrap().contains("capture placeholder"));
 
         let reserved = translate_username(Some("eks:admin"), &arn);
         assert!(reserved.username.is_none());

@@ -127,68 +127,36 @@ fn embedded_list(data: &YamlMap, key: &'static str) -> Result<Vec<Value>, Import
     }
 }
 
+/// Where an entry is, to name it in errors.
+#[derive(Clone, Copy)]
+struct At {
+    key: &'static str,
+    index: usize,
+}
+
+impl At {
+    fn error(self, field: &str, message: String) -> ImportError {
+        ImportError::Entry {
+            key: self.key,
+            index: self.index,
+            field: field.to_owned(),
+            message,
+        }
+    }
+}
+
 /// Reads one entry, rejecting a missing ARN and fields of the wrong shape.
 fn read_entry(section: Section, index: usize, item: &Value) -> Result<AuthEntry, ImportError> {
-    let key = section.key();
-    let field_err = |field: &str, message: String| ImportError::Entry {
-        key,
+    let at = At {
+        key: section.key(),
         index,
-        field: field.to_owned(),
-        message,
     };
     let map = item.as_mapping().ok_or_else(|| ImportError::EntryShape {
-        key,
+        key: at.key,
         index,
         found: value_kind(item),
     })?;
     let arn_field = section.arn_field();
-    let arn = match map.get(arn_field) {
-        Some(Value::String(arn)) if !arn.trim().is_empty() => arn.trim().to_owned(),
-        Some(Value::String(_)) => return Err(field_err(arn_field, "is empty".into())),
-        Some(other) => {
-            let found = value_kind(other);
-            return Err(field_err(
-                arn_field,
-                format!("expected an ARN, found {found}"),
-            ));
-        }
-        None => {
-            let message = format!("missing: every {key} entry names its principal");
-            return Err(field_err(arn_field, message));
-        }
-    };
-    let username = match map.get("username") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name.clone()),
-        Some(other) => {
-            let found = value_kind(other);
-            return Err(field_err(
-                "username",
-                format!("expected a string, found {found}"),
-            ));
-        }
-    };
-    let groups = match map.get("groups") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, g)| match g {
-                Value::String(g) => Ok(g.clone()),
-                other => Err(field_err(
-                    &format!("groups[{i}]"),
-                    format!("expected a group name, found {}", value_kind(other)),
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
-            let found = value_kind(other);
-            return Err(field_err(
-                "groups",
-                format!("expected a list, found {found}"),
-            ));
-        }
-    };
     let unknown_keys = map
         .keys()
         .map(scalar_text)
@@ -197,11 +165,58 @@ fn read_entry(section: Section, index: usize, item: &Value) -> Result<AuthEntry,
     Ok(AuthEntry {
         section,
         index,
-        arn,
-        username,
-        groups,
+        arn: read_arn(map, arn_field, at)?,
+        username: read_username(map, at)?,
+        groups: read_groups(map, at)?,
         unknown_keys,
     })
+}
+
+fn read_arn(map: &YamlMap, field: &str, at: At) -> Result<String, ImportError> {
+    match map.get(field) {
+        Some(Value::String(arn)) if !arn.trim().is_empty() => Ok(arn.trim().to_owned()),
+        Some(Value::String(_)) => Err(at.error(field, "is empty".into())),
+        Some(other) => {
+            let found = value_kind(other);
+            Err(at.error(field, format!("expected an ARN, found {found}")))
+        }
+        None => {
+            let message = format!("missing: every {} entry names its principal", at.key);
+            Err(at.error(field, message))
+        }
+    }
+}
+
+fn read_username(map: &YamlMap, at: At) -> Result<Option<String>, ImportError> {
+    match map.get("username") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(name)) => Ok(Some(name.clone())),
+        Some(other) => {
+            let found = value_kind(other);
+            Err(at.error("username", format!("expected a string, found {found}")))
+        }
+    }
+}
+
+fn read_groups(map: &YamlMap, at: At) -> Result<Vec<String>, ImportError> {
+    match map.get("groups") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, group)| match group {
+                Value::String(group) => Ok(group.clone()),
+                other => Err(at.error(
+                    &format!("groups[{i}]"),
+                    format!("expected a group name, found {}", value_kind(other)),
+                )),
+            })
+            .collect(),
+        Some(other) => {
+            let found = value_kind(other);
+            Err(at.error("groups", format!("expected a list, found {found}")))
+        }
+    }
 }
 
 /// A scalar as text (for kinds, account ids and keys); other values by their kind.
