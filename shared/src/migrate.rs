@@ -278,6 +278,7 @@ fn scope_notes(settings: &ImportSettings, accounts: &BTreeSet<AccountId>) -> Vec
 /// The report as text for people: translated entries with their rules, node roles left to EKS,
 /// then what was not translated, each with its reason.
 pub fn render_report(report: &ImportReport) -> String {
+    // `writeln!` into a `String` cannot fail; its `Result` is ignored on purpose.
     let mut out = String::new();
     let _ = writeln!(out, "Translated ({}):", report.translated.len());
     for t in &report.translated {
