@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod invocation;
 pub mod memory;
 pub mod metrics;
+pub mod migrate;
 pub mod plan;
 pub mod ports;
 

@@ -9,7 +9,7 @@ use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef};
 use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync::events::{self, Classified, Trigger};
 use eks_sso_sync::invocation::InvocationError;
-use eks_sso_sync::metrics::{names, Metrics};
+use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
@@ -61,7 +61,11 @@ pub struct ClusterBootstrap {
 impl ClusterBootstrap {
     /// A handler over `ctx` and `queue`.
     pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>) -> Self {
-        Self { ctx, queue, now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()) }
+        Self {
+            ctx,
+            queue,
+            now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+        }
     }
 
     /// Handles one EventBridge event.
@@ -76,7 +80,11 @@ impl ClusterBootstrap {
         result
     }
 
-    async fn handle_inner(&self, event: Value, metrics: &mut Metrics) -> Result<BootstrapOutcome, InvocationError> {
+    async fn handle_inner(
+        &self,
+        event: Value,
+        metrics: &mut Metrics,
+    ) -> Result<BootstrapOutcome, InvocationError> {
         let classified = events::parse_event_value(event)?;
         let span = tracing::info_span!("cluster_bootstrap", event_id = %classified.event_id, trigger = classified.trigger.kind());
         let _entered = span.enter();
@@ -85,25 +93,43 @@ impl ClusterBootstrap {
             | Trigger::ClusterConfigUpdated { cluster, .. }
             | Trigger::ClusterTagged { cluster, .. } => cluster.clone(),
             Trigger::ClusterDeleted { cluster, .. } => {
-                let reason = format!("cluster {} deleted; its access entries went with it", cluster.arn());
-                return Ok(BootstrapOutcome { event: classified, action: BootstrapAction::Nothing { reason } });
+                let reason = format!(
+                    "cluster {} deleted; its access entries went with it",
+                    cluster.arn()
+                );
+                return Ok(BootstrapOutcome {
+                    event: classified,
+                    action: BootstrapAction::Nothing { reason },
+                });
             }
             other => {
                 let reason = format!("{} is not a cluster event", other.kind());
-                return Ok(BootstrapOutcome { event: classified, action: BootstrapAction::Nothing { reason } });
+                return Ok(BootstrapOutcome {
+                    event: classified,
+                    action: BootstrapAction::Nothing { reason },
+                });
             }
         };
         let info = match self.describe(&cluster).await {
             Ok(Some(info)) => info,
             Ok(None) => {
-                let reason = format!("cluster {} no longer exists (or its account/region is not configured)", cluster.arn());
-                return Ok(BootstrapOutcome { event: classified, action: BootstrapAction::Nothing { reason } });
+                let reason = format!(
+                    "cluster {} no longer exists (or its account/region is not configured)",
+                    cluster.arn()
+                );
+                return Ok(BootstrapOutcome {
+                    event: classified,
+                    action: BootstrapAction::Nothing { reason },
+                });
             }
             Err(e) => return Err(InvocationError::from_port(&e)),
         };
         let action = self.decide(&info, &classified.event_id, metrics).await?;
         tracing::info!(cluster = %cluster.arn(), action = ?action, "cluster event handled");
-        Ok(BootstrapOutcome { event: classified, action })
+        Ok(BootstrapOutcome {
+            event: classified,
+            action,
+        })
     }
 
     /// The cluster's current description, `None` when it is gone or outside the mapping's accounts.
@@ -116,7 +142,11 @@ impl ClusterBootstrap {
         if !configured {
             return Ok(None);
         }
-        let eks = self.ctx.connector.eks(&cluster.account, &cluster.region).await?;
+        let eks = self
+            .ctx
+            .connector
+            .eks(&cluster.account, &cluster.region)
+            .await?;
         match eks.describe_cluster(&cluster.name).await {
             Ok(info) => Ok(Some(info)),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
@@ -124,12 +154,19 @@ impl ClusterBootstrap {
         }
     }
 
-    async fn decide(&self, info: &ClusterInfo, event_id: &str, metrics: &mut Metrics) -> Result<BootstrapAction, InvocationError> {
+    async fn decide(
+        &self,
+        info: &ClusterInfo,
+        event_id: &str,
+        metrics: &mut Metrics,
+    ) -> Result<BootstrapAction, InvocationError> {
         let cluster = info.cluster.clone();
         if !self.ctx.mapping.manages(info) {
             return Ok(BootstrapAction::NotManaged { cluster });
         }
-        if info.authentication_mode == AuthenticationMode::ConfigMap && !self.ctx.mapping.options.switch_auth_mode {
+        if info.authentication_mode == AuthenticationMode::ConfigMap
+            && !self.ctx.mapping.options.switch_auth_mode
+        {
             metrics.add(names::SKIPPED_ITEMS, 1);
             tracing::warn!(
                 cluster = %cluster.arn(),
@@ -137,8 +174,16 @@ impl ClusterBootstrap {
             );
             return Ok(BootstrapAction::NeedsAuthModeSwitch { cluster });
         }
-        let job = ReconcileJob::new(cluster.clone(), "cluster event", Some(event_id.to_owned()), (self.now)());
-        self.queue.enqueue(&[job]).await.map_err(|e| InvocationError::from_port(&e))?;
+        let job = ReconcileJob::new(
+            cluster.clone(),
+            "cluster event",
+            Some(event_id.to_owned()),
+            (self.now)(),
+        );
+        self.queue
+            .enqueue(&[job])
+            .await
+            .map_err(|e| InvocationError::from_port(&e))?;
         metrics.add(names::JOBS_ENQUEUED, 1);
         Ok(BootstrapAction::Enqueued { cluster })
     }

@@ -9,7 +9,7 @@ use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext, Scope};
 use eks_sso_sync::events::{self, Classified, Trigger};
 use eks_sso_sync::invocation::InvocationError;
-use eks_sso_sync::metrics::{names, Metrics};
+use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
@@ -48,7 +48,11 @@ pub struct GroupSync {
 impl GroupSync {
     /// A handler over `ctx` and `queue`.
     pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>) -> Self {
-        Self { ctx, queue, now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()) }
+        Self {
+            ctx,
+            queue,
+            now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+        }
     }
 
     /// Handles one EventBridge event.
@@ -63,7 +67,11 @@ impl GroupSync {
         result
     }
 
-    async fn handle_inner(&self, event: Value, metrics: &mut Metrics) -> Result<GroupSyncOutcome, InvocationError> {
+    async fn handle_inner(
+        &self,
+        event: Value,
+        metrics: &mut Metrics,
+    ) -> Result<GroupSyncOutcome, InvocationError> {
         let classified = events::parse_event_value(event)?;
         let span = tracing::info_span!("group_sync", event_id = %classified.event_id, trigger = classified.trigger.kind());
         let _entered = span.enter();
@@ -78,7 +86,14 @@ impl GroupSync {
         let now = (self.now)();
         let jobs: Vec<ReconcileJob> = clusters
             .iter()
-            .map(|c| ReconcileJob::new(c.clone(), classified.trigger.kind(), Some(classified.event_id.clone()), now))
+            .map(|c| {
+                ReconcileJob::new(
+                    c.clone(),
+                    classified.trigger.kind(),
+                    Some(classified.event_id.clone()),
+                    now,
+                )
+            })
             .collect();
         if !jobs.is_empty() {
             self.queue.enqueue(&jobs).await.map_err(port)?;
@@ -86,12 +101,29 @@ impl GroupSync {
         metrics.add(names::JOBS_ENQUEUED, jobs.len());
         tracing::info!(scope = ?scope, jobs = jobs.len(), "reconcile jobs enqueued");
         let onboarding = match &classified.trigger {
-            Trigger::MembershipAdded { group_id: Some(group_id), user_id, .. } => {
-                Some(onboarding(&ctx, group_id, user_id.clone(), &clusters, &classified.event_id).await.map_err(port)?)
-            }
+            Trigger::MembershipAdded {
+                group_id: Some(group_id),
+                user_id,
+                ..
+            } => Some(
+                onboarding(
+                    &ctx,
+                    group_id,
+                    user_id.clone(),
+                    &clusters,
+                    &classified.event_id,
+                )
+                .await
+                .map_err(port)?,
+            ),
             _ => None,
         };
-        Ok(GroupSyncOutcome { event: classified, scope, clusters, onboarding })
+        Ok(GroupSyncOutcome {
+            event: classified,
+            scope,
+            clusters,
+            onboarding,
+        })
     }
 }
 
@@ -102,32 +134,59 @@ async fn scope_of(ctx: &ReconcileContext, trigger: &Trigger) -> Result<Scope, Po
     match trigger {
         // A new group holds no assignment yet.
         Trigger::GroupCreated { .. } => Ok(Scope::Nothing),
-        Trigger::GroupUpdated { group_id: Some(g), .. }
-        | Trigger::MembershipAdded { group_id: Some(g), .. }
-        | Trigger::MembershipRemoved { group_id: Some(g), .. }
-        | Trigger::GroupMembersPatched { group_id: Some(g), .. } => engine::scope_for_group(ctx, g).await,
+        Trigger::GroupUpdated {
+            group_id: Some(g), ..
+        }
+        | Trigger::MembershipAdded {
+            group_id: Some(g), ..
+        }
+        | Trigger::MembershipRemoved {
+            group_id: Some(g), ..
+        }
+        | Trigger::GroupMembersPatched {
+            group_id: Some(g), ..
+        } => engine::scope_for_group(ctx, g).await,
         // The group is gone (its assignments with it) or the record hides it: everything.
         Trigger::GroupDeleted { .. }
         | Trigger::GroupUpdated { group_id: None, .. }
         | Trigger::MembershipAdded { group_id: None, .. }
         | Trigger::MembershipRemoved { group_id: None, .. }
         | Trigger::GroupMembersPatched { group_id: None, .. } => Ok(Scope::Everything),
-        Trigger::AccountAssignmentCreated { account, permission_set_arn, .. }
-        | Trigger::AccountAssignmentDeleted { account, permission_set_arn, .. } => {
-            engine::scope_for_assignment(ctx, account, permission_set_arn).await
+        Trigger::AccountAssignmentCreated {
+            account,
+            permission_set_arn,
+            ..
         }
-        Trigger::PermissionSetProvisioned { permission_set_arn, account, .. } => {
+        | Trigger::AccountAssignmentDeleted {
+            account,
+            permission_set_arn,
+            ..
+        } => engine::scope_for_assignment(ctx, account, permission_set_arn).await,
+        Trigger::PermissionSetProvisioned {
+            permission_set_arn,
+            account,
+            ..
+        } => {
             engine::scope_for_permission_set(ctx, permission_set_arn, account.as_ref(), false).await
         }
-        Trigger::PermissionSetDeleted { permission_set_arn, account, .. } => {
+        Trigger::PermissionSetDeleted {
+            permission_set_arn,
+            account,
+            ..
+        } => {
             engine::scope_for_permission_set(ctx, permission_set_arn, account.as_ref(), true).await
         }
-        Trigger::SsoRoleCreated { account, role_name, .. } | Trigger::SsoRoleDeleted { account, role_name, .. } => {
-            Ok(match eks_sso_sync::domain::sso_role_permission_set(role_name) {
+        Trigger::SsoRoleCreated {
+            account, role_name, ..
+        }
+        | Trigger::SsoRoleDeleted {
+            account, role_name, ..
+        } => Ok(
+            match eks_sso_sync::domain::sso_role_permission_set(role_name) {
                 Some(ps) => engine::scope_for_sso_role(ctx, account, &ps),
                 None => Scope::Nothing,
-            })
-        }
+            },
+        ),
         // Cluster events and the sweep belong to the other functions; an EventBridge rule that
         // routes them here is a template bug, so say so instead of doing their work.
         Trigger::ClusterCreated { .. }
@@ -135,7 +194,10 @@ async fn scope_of(ctx: &ReconcileContext, trigger: &Trigger) -> Result<Scope, Po
         | Trigger::ClusterTagged { .. }
         | Trigger::ClusterDeleted { .. }
         | Trigger::ScheduledSweep => {
-            tracing::warn!(trigger = trigger.kind(), "event routed to group-sync but handled by another function");
+            tracing::warn!(
+                trigger = trigger.kind(),
+                "event routed to group-sync but handled by another function"
+            );
             Ok(Scope::Nothing)
         }
         Trigger::Ignored { reason } => {
@@ -154,7 +216,11 @@ async fn onboarding(
 ) -> Result<Onboarding, PortError> {
     let access = engine::access_via_group(ctx, group_id, clusters).await?;
     for grant in &access {
-        let policies: Vec<String> = grant.policies.iter().map(|(p, s)| format!("{} ({s})", p.name())).collect();
+        let policies: Vec<String> = grant
+            .policies
+            .iter()
+            .map(|(p, s)| format!("{} ({s})", p.name()))
+            .collect();
         tracing::info!(
             target: "audit",
             event_id,
@@ -167,5 +233,9 @@ async fn onboarding(
             "onboarding: user reaches cluster"
         );
     }
-    Ok(Onboarding { user_id, group_id: group_id.to_owned(), access })
+    Ok(Onboarding {
+        user_id,
+        group_id: group_id.to_owned(),
+        access,
+    })
 }

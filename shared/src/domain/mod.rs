@@ -8,7 +8,8 @@ mod ids;
 mod policy;
 
 pub use arn::{
-    PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path, sso_role_permission_set,
+    PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path,
+    sso_role_permission_set,
 };
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, RoleInfo};

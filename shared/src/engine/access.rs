@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::reconcile::ReconcileContext;
 use crate::desired;
-use crate::domain::{AccessScope, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn};
+use crate::domain::{
+    AccessScope, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn,
+};
 use crate::ports::{PortError, PrincipalType};
 
 /// One way a group reaches a cluster.
@@ -54,12 +56,19 @@ pub async fn access_via_group(
         }
     }
     let mut out = Vec::new();
-    for cluster in clusters.iter().filter(|c| held.iter().any(|(a, _)| **a == c.account)) {
+    for cluster in clusters
+        .iter()
+        .filter(|c| held.iter().any(|(a, _)| **a == c.account))
+    {
         let inventory = ctx.reader().for_cluster(cluster).await?;
         let state = desired::compute(&ctx.mapping, &inventory);
-        let Some(desired) = state.clusters.get(cluster) else { continue };
+        let Some(desired) = state.clusters.get(cluster) else {
+            continue;
+        };
         for entry in desired.entries.values() {
-            let Some(ps) = entry.principal.sso_permission_set_name() else { continue };
+            let Some(ps) = entry.principal.sso_permission_set_name() else {
+                continue;
+            };
             if held.contains(&(&cluster.account, &ps)) {
                 out.push(GroupAccess {
                     cluster: cluster.clone(),
