@@ -88,7 +88,10 @@ async fn access_entry_lifecycle_through_every_eks_method() {
     let iam = connector.iam(&hub).await.expect("iam");
     let prod = cluster("prod-1");
 
+    emulator.clear_requests();
     let payments = sso_role(iam.as_ref(), "PaymentsDeveloper").await;
+    // Three SSO roles in the hub, one per `ListRoles` page.
+    assert!(emulator.request_counts()["iam:ListRoles"] >= 3);
     let admin = sso_role(iam.as_ref(), "Admin").await;
     assert_ne!(
         payments.arn, admin.arn,

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use adapters_support::*;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use eks_sso_sync::aws::{SdkJobQueue, caller_account};
+use eks_sso_sync::aws::{SdkIdentityStore, SdkJobQueue, SdkSsoAdmin, caller_account};
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::ports::{
     AccountConnector, IdentityStoreApi, JobQueue, PrincipalType, ReconcileJob, SsoAdminApi,
@@ -18,9 +18,11 @@ use eks_sso_sync::ports::{
 async fn identity_center_ports_read_the_directory() {
     let emulator = start().await;
     let config = hub_config(&emulator);
-    let ports = ports(&config).await;
-    let sso = ports.sso_admin.as_ref();
-    let store = ports.identity_store.as_ref();
+    // One result per page, so every list call has to follow its pagination token.
+    let sso = &SdkSsoAdmin::new(aws_sdk_ssoadmin::Client::new(&config)).with_page_size(1);
+    let store =
+        &SdkIdentityStore::new(aws_sdk_identitystore::Client::new(&config)).with_page_size(1);
+    emulator.clear_requests();
 
     let instances = sso.list_instances().await.expect("ListInstances");
     assert_eq!(instances.len(), 1);
@@ -108,6 +110,21 @@ async fn identity_center_ports_read_the_directory() {
     }
     group_counts.sort_unstable();
     assert_eq!(group_counts, vec![1, 2]);
+
+    let calls = emulator.request_counts();
+    for (operation, pages) in [
+        ("sso:ListPermissionSets", 3),
+        ("sso:ListPermissionSetsProvisionedToAccount", 3),
+        ("sso:ListAccountsForProvisionedPermissionSet", 2),
+        ("sso:ListAccountAssignmentsForPrincipal", 2),
+        ("identitystore:ListGroupMemberships", 2),
+        ("identitystore:ListGroupMembershipsForMember", 2),
+    ] {
+        assert!(
+            calls.get(operation) >= Some(&pages),
+            "{operation}: {calls:?}"
+        );
+    }
 
     // A deleted (or never existing) group is `None`, not an error.
     let unknown = store

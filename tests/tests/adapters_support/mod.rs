@@ -105,9 +105,9 @@ pub async fn ports(config: &SdkConfig) -> AwsPorts {
     AwsPorts::from_config(config, &region(HOME), role_for_account).await
 }
 
-/// A connector whose EKS list calls fetch one item per page, to exercise pagination.
+/// A connector whose EKS and IAM list calls fetch one item per page, to exercise pagination.
 pub fn paging_connector(config: &SdkConfig) -> SdkConnector {
-    SdkConnector::new(config.clone(), role_for_account).with_eks_page_size(1)
+    SdkConnector::new(config.clone(), role_for_account).with_page_size(1)
 }
 
 /// Creates an `API_AND_CONFIG_MAP` cluster through the SDK (not the adapter) and lets it settle.
