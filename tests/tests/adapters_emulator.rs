@@ -394,3 +394,52 @@ async fn a_fresh_role_is_an_invalid_principal_until_iam_has_propagated() {
     assert_eq!(actual.recorded_role_id(), Some(role.role_id.as_str()));
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_recreated_role_shows_a_new_id_under_the_same_arn() {
+    let emulator = start().await;
+    let config = hub_config(&emulator);
+    create_cluster(&emulator, &config, "prod-1").await;
+    let connector = paging_connector(&config);
+    let hub = account(HUB);
+    let eks = connector.eks(&hub, &region(HOME)).await.expect("eks");
+    let iam = connector.iam(&hub).await.expect("iam");
+    let prod = cluster("prod-1");
+    let old = sso_role(iam.as_ref(), "PaymentsDeveloper").await;
+    let entry = NewEntry {
+        principal: old.arn.clone(),
+        kubernetes_groups: BTreeSet::new(),
+        username: None,
+        tags: managed_tags(&old.role_id),
+    };
+    eks.create_access_entry(&prod, &entry)
+        .await
+        .expect("create");
+
+    let new_id = emulator
+        .recreate_role(HUB, old.arn.name())
+        .expect("role recreated");
+    let listed = sso_role(iam.as_ref(), "PaymentsDeveloper").await;
+    let got = iam
+        .get_role(&old.arn)
+        .await
+        .expect("GetRole")
+        .expect("exists");
+    assert_eq!(listed, got);
+    assert_eq!(got.arn, old.arn, "same ARN");
+    assert_eq!(got.role_id.as_str(), new_id);
+    assert_ne!(got.role_id, old.role_id);
+    // The entry still records the old id: that difference is how the engine spots a dead entry.
+    let actual = eks
+        .describe_access_entry(&prod, &old.arn)
+        .await
+        .expect("describe");
+    assert_eq!(actual.recorded_role_id(), Some(old.role_id.as_str()));
+    let views = emulator.entries(HUB, HOME, "prod-1");
+    let view = views
+        .iter()
+        .find(|v| v.principal_arn == old.arn.as_str())
+        .expect("entry");
+    assert!(!view.live, "EKS bound the entry to the old role id");
+    emulator.shutdown().await;
+}
