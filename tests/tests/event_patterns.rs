@@ -297,15 +297,24 @@ fn resources(template: &Yaml) -> Vec<(String, &Yaml)> {
         .collect()
 }
 
+/// The template string of a `!Sub` (or a plain string); empty when absent.
+fn sub_string(yaml: &Yaml) -> String {
+    match yaml {
+        Yaml::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
+        other => other.as_str().unwrap_or_default().to_owned(),
+    }
+}
+
 fn to_json(yaml: &Yaml, what: &str) -> Value {
     serde_json::to_value(yaml).unwrap_or_else(|e| panic!("{what}: not plain JSON: {e}"))
 }
 
 /// The hub's rules (SAM `EventBridgeRule` / `CloudWatchEvent` events of each function, targeted
-/// at the function's binary) and the functions that have a `ScheduleV2` / `Schedule` event.
-fn hub_rules(template: &Yaml) -> (Vec<Rule>, BTreeSet<String>) {
+/// at the function's binary) and, per function with a `ScheduleV2` / `Schedule` event, the
+/// schedule's `Input` (the raw `!Sub` string; empty when it has none).
+fn hub_rules(template: &Yaml) -> (Vec<Rule>, BTreeMap<String, String>) {
     let mut rules = Vec::new();
-    let mut scheduled = BTreeSet::new();
+    let mut scheduled = BTreeMap::new();
     for (id, resource) in resources(template) {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
@@ -326,7 +335,7 @@ fn hub_rules(template: &Yaml) -> (Vec<Rule>, BTreeSet<String>) {
                     pattern: to_json(&event["Properties"]["Pattern"], name),
                 }),
                 Some("ScheduleV2" | "Schedule") => {
-                    scheduled.insert(binary.clone());
+                    scheduled.insert(binary.clone(), sub_string(&event["Properties"]["Input"]));
                 }
                 _ => {}
             }
@@ -407,7 +416,7 @@ async fn hub_rules_route_every_sample_to_its_function_and_no_other() {
     };
     let (rules, scheduled) = hub_rules(&load_template(&repo_root().join("template.yaml")));
     assert!(
-        scheduled.contains(Handler::Reconciler.name()),
+        scheduled.contains_key(Handler::Reconciler.name()),
         "the reconciler has no ScheduleV2 event"
     );
     let samples = samples();
@@ -460,4 +469,29 @@ async fn member_rules_forward_exactly_what_the_hub_handles() {
         .collect();
     assert_routes(&actual, &expected, "member rules forward the wrong samples");
     assert_every_rule_is_exercised(&rules, &matches);
+}
+
+#[test]
+fn the_sweep_schedule_input_classifies_as_a_sweep_for_the_reconciler() {
+    let (_, scheduled) = hub_rules(&load_template(&repo_root().join("template.yaml")));
+    let input = scheduled
+        .get(Handler::Reconciler.name())
+        .expect("the reconciler has no ScheduleV2 event");
+    // What CloudFormation and EventBridge Scheduler substitute at deploy and run time.
+    let delivered = input
+        .replace("${AWS::AccountId}", "111111111111")
+        .replace("${AWS::Region}", "eu-west-1")
+        .replace(
+            "<aws.scheduler.execution-id>",
+            "0f7c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b",
+        )
+        .replace("<aws.scheduler.scheduled-time>", "2026-11-28T11:00:00Z")
+        .replace(
+            "<aws.scheduler.schedule-arn>",
+            "arn:aws:scheduler:eu-west-1:111111111111:schedule/default/sweep",
+        );
+    let classified = parse_event(&delivered)
+        .unwrap_or_else(|e| panic!("schedule Input {delivered:?} does not parse: {e}"));
+    assert_eq!(classified.trigger.handler(), Some(Handler::Reconciler));
+    assert_eq!(classified.event_id, "0f7c2b1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b");
 }
