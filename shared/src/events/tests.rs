@@ -29,6 +29,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("identitystore-delete-group.json", "group_deleted"),
     ("identitystore-update-group.json", "group_updated"),
     ("ignored-error-code.json", "ignored"),
+    ("ignored-eks-tag-nodegroup.json", "ignored"),
     ("ignored-iam-create-role-non-sso.json", "ignored"),
     ("native-group-created.json", "group_created"),
     ("native-group-deleted.json", "group_deleted"),
