@@ -30,6 +30,11 @@ pub fn router() -> Router<Arc<EmulatorState>> {
         .route("/requests/clear", post(clear))
         .route("/faults", get(faults).put(set_faults))
         .route("/entries/{account}/{region}/{cluster}", get(entries))
+        .route("/roles/{account}/{name}/recreate", post(recreate_role))
+        .route(
+            "/clusters/{account}/{region}/{cluster}/status",
+            axum::routing::put(cluster_status),
+        )
 }
 
 fn failure(status: StatusCode, message: String) -> Response {
@@ -113,5 +118,38 @@ async fn entries(
             StatusCode::NOT_FOUND,
             format!("no cluster {cluster} in {account}/{region}"),
         ),
+    }
+}
+
+async fn recreate_role(
+    State(state): Shared,
+    Path((account, name)): Path<(String, String)>,
+) -> Response {
+    match state.recreate_role(&account, &name) {
+        Some(role_id) => Json(json!({"role_id": role_id})).into_response(),
+        None => failure(
+            StatusCode::NOT_FOUND,
+            format!("no role {name} in {account}"),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct ClusterStatus {
+    status: String,
+}
+
+async fn cluster_status(
+    State(state): Shared,
+    Path((account, region, cluster)): Path<(String, String, String)>,
+    Json(body): Json<ClusterStatus>,
+) -> Response {
+    if state.set_cluster_status(&account, &region, &cluster, &body.status) {
+        Json(json!({"status": body.status})).into_response()
+    } else {
+        failure(
+            StatusCode::NOT_FOUND,
+            format!("no cluster {cluster} in {account}/{region}"),
+        )
     }
 }

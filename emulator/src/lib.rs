@@ -195,6 +195,11 @@ impl RunningEmulator {
         self.state.load_seed(seed)
     }
 
+    /// Deletes and recreates a role under the same name and path; returns its new id.
+    pub fn recreate_role(&self, account: &str, name: &str) -> Option<String> {
+        self.state.recreate_role(account, name)
+    }
+
     /// Every access entry of a cluster with its role binding (empty if there is no such cluster).
     pub fn entries(&self, account: &str, region: &str, cluster: &str) -> Vec<EntryView> {
         self.state

@@ -154,6 +154,42 @@ impl EmulatorState {
         *lock(&self.faults) = FaultInjector::new(faults);
     }
 
+    /// Deletes and recreates a role under the same name and path, as happens behind a
+    /// reconciler's back; returns the new role id, or `None` if there is no such role.
+    pub fn recreate_role(&self, account: &str, name: &str) -> Option<String> {
+        self.with_world(|w| {
+            let old = crate::services::iam::delete_role(w, account, name).ok()?;
+            let now = w.now();
+            let doc = old.assume_role_policy_document.clone();
+            crate::services::iam::insert_role(w, account, name, &old.path, &doc, now)
+                .ok()
+                .map(|r| r.role_id)
+        })
+    }
+
+    /// Forces a cluster's status (e.g. `FAILED`, which no API call produces); `false` if there is
+    /// no such cluster. A forced status is final until changed again.
+    pub fn set_cluster_status(
+        &self,
+        account: &str,
+        region: &str,
+        cluster: &str,
+        status: &str,
+    ) -> bool {
+        self.with_world(|w| {
+            let key = ClusterKey {
+                account: account.to_owned(),
+                region: region.to_owned(),
+                name: cluster.to_owned(),
+            };
+            w.eks.clusters.get_mut(&key).map(|c| {
+                c.status = status.to_owned();
+                c.ready_at = None;
+            })
+        })
+        .is_some()
+    }
+
     /// Every access entry of a cluster with its role binding, or `None` if there is no such cluster.
     pub fn entries(&self, account: &str, region: &str, cluster: &str) -> Option<Vec<EntryView>> {
         self.with_world(|w| {

@@ -89,6 +89,14 @@ fn principal_id(ids: &mut IdGenerator) -> String {
     format!("{}-{}", ids.hex(10), ids.uuid())
 }
 
+/// `arn:aws:identitystore:::<kind>/<id>`, as Identity Store names users, groups and memberships.
+fn arn(kind: &str, id: &str) -> String {
+    format!("arn:aws:identitystore:::{kind}/{id}")
+}
+
+/// Every resource here is at its first revision: the emulator has no Update operations.
+const REVISION: &str = "1";
+
 fn not_found(kind: &str, id: &str) -> ApiError {
     ApiError::new(
         400,
@@ -197,7 +205,9 @@ pub fn dispatch(world: &mut World, op: &str, input: &Value) -> Result<Value, Api
                 required(input, "DisplayName")?,
                 opt_str(input, "Description"),
             )?;
-            Ok(json!({"GroupId": id, "IdentityStoreId": store}))
+            Ok(
+                json!({"GroupId": id, "GroupArn": arn("group", &id), "Revision": REVISION, "IdentityStoreId": store}),
+            )
         }
         "DeleteGroup" => {
             let id = required(input, "GroupId")?;
@@ -220,7 +230,12 @@ pub fn dispatch(world: &mut World, op: &str, input: &Value) -> Result<Value, Api
         }
         "ListGroups" => list_groups(world, input),
         "GetGroupId" => get_group_id(world, input),
-        "CreateUser" => Ok(json!({"UserId": create_user(world, input)?, "IdentityStoreId": store})),
+        "CreateUser" => {
+            let id = create_user(world, input)?;
+            Ok(
+                json!({"UserId": id, "UserArn": arn("user", &id), "Revision": REVISION, "IdentityStoreId": store}),
+            )
+        }
         "DescribeUser" => describe_user(world, input),
         _ => membership_ops(world, op, input),
     }
@@ -232,7 +247,9 @@ fn membership_ops(world: &mut World, op: &str, input: &Value) -> Result<Value, A
         "CreateGroupMembership" => {
             let user = member_user_id(input)?;
             let id = create_membership(world, required(input, "GroupId")?, &user)?;
-            Ok(json!({"MembershipId": id, "IdentityStoreId": store}))
+            Ok(
+                json!({"MembershipId": id, "MembershipArn": arn("membership", &id), "IdentityStoreId": store}),
+            )
         }
         "DeleteGroupMembership" => {
             let id = required(input, "MembershipId")?;
@@ -260,7 +277,9 @@ fn membership_ops(world: &mut World, op: &str, input: &Value) -> Result<Value, A
                 .find(|m| m.group_id == group && m.user_id == user);
             let m =
                 found.ok_or_else(|| not_found("GROUP_MEMBERSHIP", &format!("{group}/{user}")))?;
-            Ok(json!({"MembershipId": m.id, "IdentityStoreId": store}))
+            Ok(
+                json!({"MembershipId": m.id, "MembershipArn": arn("membership", &m.id), "IdentityStoreId": store}),
+            )
         }
         _ => Err(super::super::protocol::aws_json::unknown_operation(op)),
     }
@@ -285,8 +304,8 @@ fn page_size(input: &Value) -> Result<usize, ApiError> {
 }
 
 fn group_json(group: &Group, store: &str) -> Value {
-    let mut out =
-        json!({"GroupId": group.id, "DisplayName": group.display_name, "IdentityStoreId": store});
+    let mut out = json!({"GroupId": group.id, "GroupArn": arn("group", &group.id), "Revision": REVISION,
+               "DisplayName": group.display_name, "IdentityStoreId": store});
     if let Some(description) = &group.description {
         out["Description"] = json!(description);
     }
@@ -341,7 +360,9 @@ fn get_group_id(world: &World, input: &Value) -> Result<Value, ApiError> {
         .directory
         .group_id_by_name(value)
         .ok_or_else(|| not_found("GROUP", value))?;
-    Ok(json!({"GroupId": id, "IdentityStoreId": world.directory.identity_store_id}))
+    Ok(
+        json!({"GroupId": id, "GroupArn": arn("group", &id), "IdentityStoreId": world.directory.identity_store_id}),
+    )
 }
 
 fn describe_user(world: &World, input: &Value) -> Result<Value, ApiError> {
@@ -353,6 +374,8 @@ fn describe_user(world: &World, input: &Value) -> Result<Value, ApiError> {
         .ok_or_else(|| not_found("USER", id))?;
     let mut out = Value::Object(user.extra.clone());
     out["UserId"] = json!(user.id);
+    out["UserArn"] = json!(arn("user", &user.id));
+    out["Revision"] = json!(REVISION);
     out["UserName"] = json!(user.user_name);
     out["IdentityStoreId"] = json!(world.directory.identity_store_id);
     if let Some(name) = &user.display_name {
@@ -373,7 +396,8 @@ fn list_memberships(
         .values()
         .filter(|m| keep(m))
         .map(|m| {
-            json!({"IdentityStoreId": store, "MembershipId": m.id, "GroupId": m.group_id,
+            json!({"IdentityStoreId": store, "MembershipId": m.id, "MembershipArn": arn("membership", &m.id),
+                   "GroupId": m.group_id,
                    "MemberId": {"UserId": m.user_id}})
         })
         .collect();
@@ -393,6 +417,10 @@ mod tests {
         let mut w = World::new(WorldSettings::default(), Clock::wall());
         let g = dispatch(&mut w, "CreateGroup", &json!({"DisplayName": "devs"})).unwrap();
         let gid = g["GroupId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            g["GroupArn"],
+            json!(format!("arn:aws:identitystore:::group/{gid}"))
+        );
         assert_eq!(
             dispatch(&mut w, "CreateGroup", &json!({"DisplayName": "devs"}))
                 .unwrap_err()

@@ -34,7 +34,8 @@ pub type RoleForAccount = dyn Fn(&AccountId) -> Option<PrincipalArn> + Send + Sy
 pub struct SdkConnector {
     base: SdkConfig,
     role_for_account: Box<RoleForAccount>,
-    eks_page_size: Option<i32>,
+    /// Results per page of list calls; `None` leaves each service's default (its maximum).
+    page_size: Option<i32>,
     /// Per account: the base config with that account's (assumed-role) credentials. Built once:
     /// the credentials provider inside is what the shared identity cache keys on, so keeping it
     /// means assumed credentials are reused until shortly before they expire.
@@ -47,7 +48,7 @@ impl fmt::Debug for SdkConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SdkConnector")
             .field("region", &self.base.region())
-            .field("eks_page_size", &self.eks_page_size)
+            .field("page_size", &self.page_size)
             .finish_non_exhaustive()
     }
 }
@@ -62,16 +63,17 @@ impl SdkConnector {
         Self {
             base,
             role_for_account: Box::new(role_for_account),
-            eks_page_size: None,
+            page_size: None,
             account_configs: Mutex::default(),
             eks_clients: Mutex::default(),
             iam_clients: Mutex::default(),
         }
     }
 
-    /// EKS list calls use `page_size` results per page (tests exercise pagination with it).
-    pub fn with_eks_page_size(mut self, page_size: i32) -> Self {
-        self.eks_page_size = Some(page_size);
+    /// EKS and IAM list calls fetch `page_size` results per page (tests exercise pagination
+    /// with it).
+    pub fn with_page_size(mut self, page_size: i32) -> Self {
+        self.page_size = Some(page_size);
         self
     }
 
@@ -116,7 +118,7 @@ impl SdkConnector {
             account.clone(),
             region.clone(),
         );
-        if let Some(size) = self.eks_page_size {
+        if let Some(size) = self.page_size {
             eks = eks.with_page_size(size);
         }
         // Another task may have built one meanwhile; keep the first so everyone shares it.
@@ -134,10 +136,13 @@ impl SdkConnector {
         if config.region().is_none() {
             builder = builder.region(aws_config::Region::from_static(IAM_FALLBACK_REGION));
         }
-        let iam = SdkIam::new(
+        let mut iam = SdkIam::new(
             aws_sdk_iam::Client::from_conf(builder.build()),
             account.clone(),
         );
+        if let Some(size) = self.page_size {
+            iam = iam.with_page_size(size);
+        }
         let mut clients = self.iam_clients.lock().await;
         Arc::clone(
             clients

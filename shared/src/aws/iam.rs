@@ -19,12 +19,24 @@ const LIST_ROLES_PAGE: i32 = 1000;
 pub struct SdkIam {
     client: Client,
     account: AccountId,
+    /// `MaxItems` per `ListRoles` page.
+    page_size: i32,
 }
 
 impl SdkIam {
     /// Wraps a client already configured with credentials for `account`.
     pub fn new(client: Client, account: AccountId) -> Self {
-        Self { client, account }
+        Self {
+            client,
+            account,
+            page_size: LIST_ROLES_PAGE,
+        }
+    }
+
+    /// Uses `page_size` roles per `ListRoles` page (tests use tiny pages to exercise pagination).
+    pub fn with_page_size(mut self, page_size: i32) -> Self {
+        self.page_size = page_size;
+        self
     }
 
     /// The account this client reaches.
@@ -90,7 +102,7 @@ impl IamApi for SdkIam {
             .client
             .list_roles()
             .path_prefix(SSO_ROLE_PATH_PREFIX)
-            .max_items(LIST_ROLES_PAGE)
+            .max_items(self.page_size)
             .into_paginator()
             .items()
             .send()

@@ -22,12 +22,23 @@ const DESCRIBE_CONCURRENCY: usize = 8;
 #[derive(Debug, Clone)]
 pub struct SdkSsoAdmin {
     client: aws_sdk_ssoadmin::Client,
+    /// `MaxResults` of list calls; `None` leaves the service default.
+    page_size: Option<i32>,
 }
 
 impl SdkSsoAdmin {
     /// Wraps a client configured for the Identity Center home region.
     pub fn new(client: aws_sdk_ssoadmin::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            page_size: None,
+        }
+    }
+
+    /// Uses `page_size` results per list page (tests use tiny pages to exercise pagination).
+    pub fn with_page_size(mut self, page_size: i32) -> Self {
+        self.page_size = Some(page_size);
+        self
     }
 
     /// `DescribePermissionSet` → its ARN and name; `None` (with a warning) for a name our types
@@ -110,6 +121,7 @@ impl SsoAdminApi for SdkSsoAdmin {
         let instances: Vec<_> = self
             .client
             .list_instances()
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -137,6 +149,7 @@ impl SsoAdminApi for SdkSsoAdmin {
             .client
             .list_permission_sets()
             .instance_arn(instance_arn)
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -163,6 +176,7 @@ impl SsoAdminApi for SdkSsoAdmin {
             .list_permission_sets_provisioned_to_account()
             .instance_arn(instance_arn)
             .account_id(account.as_str())
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -184,6 +198,7 @@ impl SsoAdminApi for SdkSsoAdmin {
             .list_accounts_for_provisioned_permission_set()
             .instance_arn(instance_arn)
             .permission_set_arn(permission_set_arn)
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -207,6 +222,7 @@ impl SsoAdminApi for SdkSsoAdmin {
             .instance_arn(instance_arn)
             .account_id(account.as_str())
             .permission_set_arn(permission_set_arn)
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -244,6 +260,7 @@ impl SsoAdminApi for SdkSsoAdmin {
             .instance_arn(instance_arn)
             .principal_type(kind)
             .principal_id(principal_id)
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -270,12 +287,23 @@ impl SsoAdminApi for SdkSsoAdmin {
 #[derive(Debug, Clone)]
 pub struct SdkIdentityStore {
     client: aws_sdk_identitystore::Client,
+    /// `MaxResults` of list calls; `None` leaves the service default.
+    page_size: Option<i32>,
 }
 
 impl SdkIdentityStore {
     /// Wraps a client configured for the Identity Center home region.
     pub fn new(client: aws_sdk_identitystore::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            page_size: None,
+        }
+    }
+
+    /// Uses `page_size` results per list page (tests use tiny pages to exercise pagination).
+    pub fn with_page_size(mut self, page_size: i32) -> Self {
+        self.page_size = Some(page_size);
+        self
     }
 }
 
@@ -348,6 +376,7 @@ impl IdentityStoreApi for SdkIdentityStore {
             .list_group_memberships_for_member()
             .identity_store_id(identity_store_id)
             .member_id(MemberId::UserId(user_id.to_owned()))
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
@@ -373,6 +402,7 @@ impl IdentityStoreApi for SdkIdentityStore {
             .list_group_memberships()
             .identity_store_id(identity_store_id)
             .group_id(group_id)
+            .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()

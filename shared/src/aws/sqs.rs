@@ -9,6 +9,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 use crate::aws::errors::port_error;
+use crate::domain::ClusterRef;
 use crate::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
 
 /// SQS takes at most ten entries per `SendMessageBatch`.
@@ -82,10 +83,27 @@ fn message_entry(
     SendMessageBatchRequestEntry::builder()
         .id(index.to_string())
         .message_body(body)
-        .message_group_id(job.cluster.arn())
+        .message_group_id(message_group_id(&job.cluster))
         .message_deduplication_id(deduplication_id(job))
         .build()
         .map_err(|e| PortError::new(ErrorKind::Other, OP, e.to_string()))
+}
+
+/// SQS caps message group ids at 128 characters.
+const MAX_GROUP_ID_LEN: usize = 128;
+
+/// The message group of a cluster's jobs: its ARN, so one cluster is never reconciled by two
+/// workers at once. A cluster name may be 100 characters, which can push the ARN past SQS's
+/// limit; such an ARN is cut and completed with a hash of the whole ARN, still unique and stable.
+pub fn message_group_id(cluster: &ClusterRef) -> String {
+    let arn = cluster.arn();
+    if arn.len() <= MAX_GROUP_ID_LEN {
+        return arn;
+    }
+    let hash = format!("{:032x}", fnv1a_128(arn.as_bytes()));
+    // ARNs are ASCII, so any byte index is a character boundary.
+    let keep = MAX_GROUP_ID_LEN - hash.len() - 1;
+    format!("{}#{hash}", &arn[..keep])
 }
 
 /// A stable deduplication id for `job`: 32 hex digits of FNV-1a/128 over the cluster ARN, the
@@ -171,7 +189,7 @@ impl JobQueue for SdkJobQueue {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::ClusterRef;
+    use crate::domain::{AccountId, ClusterName, Region};
 
     use super::*;
 
@@ -198,6 +216,28 @@ mod tests {
         // Pinned: a change of hash would break deduplication across a deployment.
         assert_eq!(fnv1a_128(b""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
         assert_eq!(fnv1a_128(b"a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
+    }
+
+    #[test]
+    fn long_cluster_arns_fit_the_group_id_limit_and_stay_distinct() {
+        let long = |last: char| {
+            let name = format!("{}{last}", "n".repeat(99));
+            ClusterRef::new(
+                AccountId::new("111122223333").expect("account"),
+                Region::new("ap-southeast-4").expect("region"),
+                ClusterName::new(name).expect("100-character name"),
+            )
+        };
+        let (a, b) = (message_group_id(&long('a')), message_group_id(&long('b')));
+        assert_eq!(a.len(), MAX_GROUP_ID_LEN);
+        assert_ne!(
+            a, b,
+            "clusters differing only at the end keep distinct groups"
+        );
+        assert_eq!(a, message_group_id(&long('a')));
+        assert!(a.starts_with("arn:aws:eks:ap-southeast-4:111122223333:cluster/nnn"));
+        let short = job(None, 0).cluster;
+        assert_eq!(message_group_id(&short), short.arn());
     }
 
     #[test]

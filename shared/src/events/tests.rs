@@ -29,6 +29,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("identitystore-delete-group.json", "group_deleted"),
     ("identitystore-update-group.json", "group_updated"),
     ("ignored-error-code.json", "ignored"),
+    ("ignored-eks-tag-nodegroup.json", "ignored"),
     ("ignored-iam-create-role-non-sso.json", "ignored"),
     ("native-group-created.json", "group_created"),
     ("native-group-deleted.json", "group_deleted"),
@@ -562,4 +563,31 @@ fn the_event_id_falls_back_to_the_cloudtrail_event_id() {
     })
     .unwrap_err();
     assert_eq!(no_id.field_path(), Some("id"));
+}
+
+#[test]
+fn triggers_serialize_with_a_stable_kind_tag_and_plain_fields() {
+    let json = serde_json::to_value(sample("sso-create-account-assignment.json")).unwrap();
+    assert_eq!(
+        json,
+        json!({
+            "kind": "account_assignment_created",
+            "instance_arn": "arn:aws:sso:::instance/ssoins-6804c1a2b3c4d5e6",
+            "account": "222222222222",
+            "permission_set_arn": "arn:aws:sso:::permissionSet/ssoins-6804c1a2b3c4d5e6/ps-2f3e4d5c6b7a8901",
+            "principal_type": "GROUP",
+            "principal_id": GROUP,
+        })
+    );
+    let json = serde_json::to_value(sample("eks-create-cluster.json")).unwrap();
+    assert_eq!(
+        json,
+        json!({
+            "kind": "cluster_created",
+            "cluster": { "account": "222222222222", "region": "eu-west-1", "name": "prod-eu" },
+            "status": "CREATING",
+        })
+    );
+    let back: Trigger = serde_json::from_value(json).unwrap();
+    assert_eq!(back, sample("eks-create-cluster.json"));
 }
