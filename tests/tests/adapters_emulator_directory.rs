@@ -250,7 +250,7 @@ async fn jobs_are_enqueued_in_batches_grouped_by_cluster_and_deduplicated() {
     // Put back with no delay: the message is visible again at once.
     let handle = first_handle.expect("a receipt handle");
     queue
-        .put_back(&handle, 0)
+        .retry_later(&handle, 0)
         .await
         .expect("ChangeMessageVisibility");
     let out = sqs

@@ -3,16 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AccountId, ClusterRef, ClusterStatus, PrincipalArn};
-
-/// Whether an account assignment is held by a group or by a single user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PrincipalType {
-    /// An Identity Store group.
-    Group,
-    /// An Identity Store user.
-    User,
-}
+pub use crate::ports::PrincipalType;
 
 /// What an event says happened, reduced to what decides which clusters to reconcile.
 ///
