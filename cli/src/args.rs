@@ -53,10 +53,154 @@ pub enum OutputFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole system on an embedded emulator: a realistic organization, a narrated scenario
+    /// through the same handlers the Lambdas run, the effective-access table and API-call counts.
+    Demo(DemoArgs),
     /// Load and validate the mapping file; print every problem with line:column (exit 1 if any).
     Validate(ValidateArgs),
+    /// Read everything and print the plan. Exit 0: no changes, 2: changes pending, 1: error.
+    Plan(PlanArgs),
+    /// Plan, show, confirm, apply; print per-operation results and the audit records.
+    Apply(ApplyArgs),
+    /// Effective access: group → permission set → accounts → clusters → policies and namespaces.
+    Explain(ExplainArgs),
+    /// Run exactly what the Lambda for an EventBridge event does, reconciling inline.
+    HandleEvent(HandleEventArgs),
+    /// Serve the AWS emulator until interrupted.
+    Emulator(EmulatorArgs),
+    /// Turn an aws-auth ConfigMap into a mapping, with a report of what could not be translated.
+    ImportAwsAuth(ImportAwsAuthArgs),
+    /// Measure a synthetic organization on the emulator: sweeps, onboarding, call counts, cold starts.
+    Bench(BenchArgs),
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Added latency per emulated AWS call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
 }
 
 /// `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {}
+
+/// Which clusters to work on.
+#[derive(Debug, Args)]
+pub struct ClusterFilter {
+    /// Only these clusters (name or ARN; repeatable). Default: every managed cluster.
+    #[arg(long = "cluster", value_name = "NAME|ARN")]
+    pub clusters: Vec<String>,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Which clusters.
+    #[command(flatten)]
+    pub filter: ClusterFilter,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Which clusters.
+    #[command(flatten)]
+    pub filter: ClusterFilter,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A group display name.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// A user name (Identity Store user name).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// A permission set name.
+    #[arg(long)]
+    pub permission_set: Option<String>,
+    /// A cluster name or ARN: every entry, who reaches it, and whether eks-sso-sync manages it.
+    #[arg(long)]
+    pub cluster: Option<String>,
+}
+
+/// `handle-event`.
+#[derive(Debug, Args)]
+pub struct HandleEventArgs {
+    /// The EventBridge event (JSON file; `-` for stdin).
+    pub file: PathBuf,
+    /// Plan only; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    pub listen: std::net::SocketAddr,
+    /// Seed file (YAML) to start from.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Identity Center home region when no seed says otherwise.
+    #[arg(long, default_value = "eu-west-1")]
+    pub home_region: String,
+    /// Added latency per call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction of calls answered with a throttling error (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+    /// Fraction of calls answered with a 5xx error (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+}
+
+/// `import-aws-auth`.
+#[derive(Debug, Args)]
+pub struct ImportAwsAuthArgs {
+    /// The ConfigMap as `kubectl get cm aws-auth -n kube-system -o yaml` prints it.
+    pub file: PathBuf,
+    /// The Identity Center home region.
+    #[arg(long, default_value = "eu-west-1")]
+    pub identity_center_region: String,
+    /// The regions the generated accounts cover (repeatable).
+    #[arg(long = "region", default_value = "eu-west-1")]
+    pub regions: Vec<String>,
+    /// Limit the generated mapping to this cluster name.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Write the mapping here instead of stdout.
+    #[arg(long)]
+    pub write: Option<PathBuf>,
+}
+
+/// `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Member accounts in the synthetic organization.
+    #[arg(long, default_value_t = 3)]
+    pub accounts: usize,
+    /// Clusters per account.
+    #[arg(long, default_value_t = 10)]
+    pub clusters_per_account: usize,
+    /// Unmanaged entries already on each cluster.
+    #[arg(long, default_value_t = 20)]
+    pub entries_per_cluster: usize,
+    /// Added latency per emulated call, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    pub latency_ms: u64,
+    /// Clusters reconciled at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Skip the cold-start measurement of the function binaries.
+    #[arg(long)]
+    pub skip_cold_start: bool,
+}

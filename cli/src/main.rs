@@ -37,6 +37,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match &cli.command {
         Command::Validate(args) => cmd::validate::run(global, args),
+        other => anyhow::bail!("{other:?} is not available in this build yet"),
     }
 }
 

@@ -38,3 +38,44 @@ impl InvocationError {
         }
     }
 }
+
+/// What a function answers Lambda: the outcome as JSON on success; a malformed event is answered
+/// successfully with a `rejected` document (retrying cannot fix it, and it was already logged and
+/// counted); any other failure becomes `Err((error_type, message))` so Lambda retries it and the
+/// on-failure destination receives it.
+pub fn respond<T: serde::Serialize>(
+    result: Result<T, InvocationError>,
+) -> Result<serde_json::Value, (String, String)> {
+    match result {
+        Ok(outcome) => {
+            serde_json::to_value(outcome).map_err(|e| ("Failed".to_owned(), e.to_string()))
+        }
+        Err(InvocationError::InvalidEvent(e)) => {
+            Ok(serde_json::json!({ "rejected": e.to_string() }))
+        }
+        Err(e) => Err((e.error_type().to_owned(), e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_events_are_answered_not_retried() {
+        let err = crate::events::parse_event("{}").unwrap_err();
+        let answer = respond::<()>(Err(InvocationError::InvalidEvent(err))).unwrap();
+        assert!(
+            answer["rejected"].as_str().unwrap().contains("detail-type"),
+            "{answer}"
+        );
+    }
+
+    #[test]
+    fn transient_failures_are_errors_lambda_retries() {
+        let (kind, message) =
+            respond::<()>(Err(InvocationError::Retryable("throttled".into()))).unwrap_err();
+        assert_eq!(kind, "Retryable");
+        assert!(message.contains("throttled"));
+    }
+}

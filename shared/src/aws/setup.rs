@@ -1,0 +1,212 @@
+//! Wiring, done once per process: load the mapping (bundled file or SSM parameter), build the
+//! SDK configuration and every port, and the engine context. The Lambda `main.rs` files and the
+//! CLI all start here, so a function and `eks-sso-sync plan` see AWS the same way.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+
+use super::{AwsPorts, SdkJobQueue, load_sdk_config, read_parameter, sdk_config_for_endpoint};
+use crate::config::{Mapping, ValidationReport};
+use crate::engine::ReconcileContext;
+use crate::ports::PortError;
+
+/// Where a function reads its mapping from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingSource {
+    /// A file bundled with the function (default `mapping.yaml` beside the binary's working dir).
+    File(PathBuf),
+    /// An SSM parameter (String or SecureString) holding the YAML.
+    Ssm(String),
+}
+
+/// The settings a function reads from its environment, once, at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionSettings {
+    /// The mapping source (`MAPPING_SOURCE=file|ssm`, `MAPPING_PATH`, `MAPPING_SSM_PARAMETER`).
+    pub mapping: MappingSource,
+    /// The reconcile queue URL (`RECONCILE_QUEUE_URL`).
+    pub queue_url: String,
+}
+
+/// Why a function could not start. An invalid mapping fails the init with the full validation
+/// report, so a bad deploy changes nothing and says exactly what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A required environment variable is missing or invalid.
+    #[error("environment: {0}")]
+    Environment(String),
+    /// The mapping could not be read.
+    #[error("cannot read the mapping: {0}")]
+    MappingSource(String),
+    /// The mapping is invalid.
+    #[error("invalid mapping:\n{0}")]
+    InvalidMapping(ValidationReport),
+}
+
+impl FunctionSettings {
+    /// Reads the settings from environment variables, as the SAM template sets them.
+    pub fn from_env() -> Result<Self, SetupError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SetupError> {
+        let mapping = match lookup("MAPPING_SOURCE").as_deref().unwrap_or("file") {
+            "file" => MappingSource::File(
+                lookup("MAPPING_PATH")
+                    .unwrap_or_else(|| "mapping.yaml".to_owned())
+                    .into(),
+            ),
+            "ssm" => MappingSource::Ssm(lookup("MAPPING_SSM_PARAMETER").ok_or_else(|| {
+                SetupError::Environment("MAPPING_SOURCE=ssm needs MAPPING_SSM_PARAMETER".to_owned())
+            })?),
+            other => {
+                return Err(SetupError::Environment(format!(
+                    "MAPPING_SOURCE must be file or ssm, not {other:?}"
+                )));
+            }
+        };
+        let queue_url = lookup("RECONCILE_QUEUE_URL")
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| SetupError::Environment("RECONCILE_QUEUE_URL is not set".to_owned()))?;
+        Ok(Self { mapping, queue_url })
+    }
+}
+
+/// Loads and validates the mapping from `source`.
+pub async fn load_mapping(source: &MappingSource, sdk: &SdkConfig) -> Result<Mapping, SetupError> {
+    match source {
+        MappingSource::File(path) => Mapping::from_path(path).map_err(SetupError::InvalidMapping),
+        MappingSource::Ssm(name) => {
+            let client = aws_sdk_ssm::Client::new(sdk);
+            let text = read_parameter(&client, name)
+                .await
+                .map_err(|e: PortError| SetupError::MappingSource(e.to_string()))?;
+            Mapping::from_str(&text, &format!("ssm:{name}")).map_err(SetupError::InvalidMapping)
+        }
+    }
+}
+
+/// The SDK configuration: the standard chain (honouring `AWS_ENDPOINT_URL`), or everything sent
+/// to `endpoint` with `credentials` (the emulator, `--endpoint-url`).
+pub async fn sdk_config(mapping: &Mapping, endpoint: Option<(&str, Credentials)>) -> SdkConfig {
+    let region = &mapping.identity_center.region;
+    match endpoint {
+        Some((url, credentials)) => sdk_config_for_endpoint(url, region, credentials),
+        None => load_sdk_config(Some(region)).await,
+    }
+}
+
+/// Every port for `mapping`: member accounts are reached through the role the mapping names
+/// for them (or the caller's own credentials for `role: none` and unlisted accounts).
+pub async fn ports(mapping: &Arc<Mapping>, sdk: &SdkConfig) -> AwsPorts {
+    let roles = mapping.clone();
+    AwsPorts::from_config(sdk, &mapping.identity_center.region, move |account| {
+        roles
+            .account(account)
+            .and_then(|settings| roles.role_to_assume(settings))
+    })
+    .await
+}
+
+/// The engine context over `ports`.
+pub fn context(mapping: Arc<Mapping>, ports: &AwsPorts) -> ReconcileContext {
+    ReconcileContext::new(
+        mapping,
+        ports.connector.clone(),
+        ports.sso_admin.clone(),
+        ports.identity_store.clone(),
+    )
+}
+
+/// Everything a Lambda function needs, built once per cold start from its environment.
+pub struct FunctionRuntime {
+    /// The engine context.
+    pub ctx: ReconcileContext,
+    /// The reconcile queue.
+    pub queue: Arc<SdkJobQueue>,
+}
+
+/// Builds a function's runtime from its environment: settings, mapping (validated), clients.
+pub async fn function_runtime() -> Result<FunctionRuntime, SetupError> {
+    let settings = FunctionSettings::from_env()?;
+    let base = load_sdk_config(None).await;
+    let mapping = Arc::new(load_mapping(&settings.mapping, &base).await?);
+    let sdk = sdk_config(&mapping, None).await;
+    let ports = ports(&mapping, &sdk).await;
+    let queue = Arc::new(SdkJobQueue::new(
+        aws_sdk_sqs::Client::new(&base),
+        settings.queue_url,
+    ));
+    Ok(FunctionRuntime {
+        ctx: context(mapping, &ports),
+        queue,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<FunctionSettings, SetupError> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        FunctionSettings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_to_the_bundled_mapping_file() {
+        let s = settings(&[("RECONCILE_QUEUE_URL", "https://sqs/q.fifo")]).unwrap();
+        assert_eq!(s.mapping, MappingSource::File("mapping.yaml".into()));
+    }
+
+    #[test]
+    fn ssm_source_needs_a_parameter_name() {
+        let err = settings(&[("RECONCILE_QUEUE_URL", "q"), ("MAPPING_SOURCE", "ssm")]).unwrap_err();
+        assert!(err.to_string().contains("MAPPING_SSM_PARAMETER"), "{err}");
+        let ok = settings(&[
+            ("RECONCILE_QUEUE_URL", "q"),
+            ("MAPPING_SOURCE", "ssm"),
+            ("MAPPING_SSM_PARAMETER", "/eks-sso-sync/mapping"),
+        ])
+        .unwrap();
+        assert_eq!(
+            ok.mapping,
+            MappingSource::Ssm("/eks-sso-sync/mapping".into())
+        );
+    }
+
+    #[test]
+    fn queue_url_is_required_and_unknown_sources_are_rejected() {
+        assert!(
+            settings(&[])
+                .unwrap_err()
+                .to_string()
+                .contains("RECONCILE_QUEUE_URL")
+        );
+        let err = settings(&[("RECONCILE_QUEUE_URL", "q"), ("MAPPING_SOURCE", "s3")]).unwrap_err();
+        assert!(err.to_string().contains("file or ssm"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_mapping_file_fails_with_the_report() {
+        let dir = std::env::temp_dir().join(format!("eks-sso-sync-setup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mapping.yaml");
+        std::fs::write(&path, "version: 2\nbogus: true\n").unwrap();
+        let sdk = SdkConfig::builder().build();
+        let err = load_mapping(&MappingSource::File(path), &sdk)
+            .await
+            .err()
+            .unwrap();
+        let text = err.to_string();
+        assert!(text.contains("bogus") && text.contains("version"), "{text}");
+    }
+}
