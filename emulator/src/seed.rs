@@ -289,7 +289,14 @@ fn apply_identity_center(world: &mut World, seed: &Seed) -> Result<(), EmulatorE
         ssoadmin::create_permission_set(world, &set.name, set.description.as_deref())
             .map_err(seed_error(&set.name))?;
     }
-    for a in &seed.assignments {
+    seed.assignments
+        .iter()
+        .try_for_each(|a| apply_assignment(world, a))
+}
+
+/// Assigns through the same code as CreateAccountAssignment, so the SSO role appears.
+fn apply_assignment(world: &mut World, a: &SeedAssignment) -> Result<(), EmulatorError> {
+    {
         let what = format!("assignment of {} in {}", a.permission_set, a.account);
         let unknown = |kind: &str| EmulatorError::Seed(format!("{what}: unknown {kind}"));
         world.ensure_account(&a.account, &a.account);
@@ -325,9 +332,8 @@ fn apply_identity_center(world: &mut World, seed: &Seed) -> Result<(), EmulatorE
             principal_id: id,
         };
         let now = world.now();
-        ssoadmin::assign(world, &assignment, now).map_err(seed_error(&what))?;
+        ssoadmin::assign(world, &assignment, now).map_err(seed_error(&what))
     }
-    Ok(())
 }
 
 /// The full ARN of a role named in the seed (name in `account`, or an ARN as is).
@@ -405,35 +411,46 @@ fn apply_cluster(world: &mut World, seed: &SeedCluster) -> Result<(), EmulatorEr
     let cluster = clusters::insert(world, new).map_err(seed_error(&seed.name))?;
     for entry in &seed.entries {
         let principal = entry_principal(world, &account, entry)?;
-        let entry_type = entry.entry_type.as_deref().unwrap_or("STANDARD");
-        let mut made = entries::new_entry(world, &cluster, &principal, entry_type, false)
-            .map_err(seed_error(&principal))?;
-        made.kubernetes_groups = entry.kubernetes_groups.clone();
-        made.username = entry.username.clone().unwrap_or(made.username);
-        made.tags = entry.tags.clone();
-        for policy in &entry.policies {
-            let arn = if policy.policy.starts_with("arn:") {
-                policy.policy.clone()
-            } else {
-                policy_arn(&policy.policy)
-            };
-            let scope_type = if policy.namespaces.is_empty() {
-                "cluster"
-            } else {
-                "namespace"
-            };
-            let associated = AssociatedPolicy {
-                policy_arn: arn.clone(),
-                scope_type: scope_type.to_owned(),
-                namespaces: policy.namespaces.clone(),
-                associated_at: made.created_at,
-                modified_at: made.created_at,
-            };
-            made.policies.insert(arn, associated);
-        }
+        let made = seed_entry(world, &cluster, &principal, entry)?;
         if let Some(stored) = world.eks.clusters.get_mut(&key) {
             stored.entries.insert(principal, made);
         }
     }
     Ok(())
+}
+
+/// A pre-existing entry with its policies (not subject to the mode check or the window).
+fn seed_entry(
+    world: &mut World,
+    cluster: &crate::services::eks::Cluster,
+    principal: &str,
+    entry: &SeedEntry,
+) -> Result<crate::services::eks::AccessEntry, EmulatorError> {
+    let entry_type = entry.entry_type.as_deref().unwrap_or("STANDARD");
+    let mut made = entries::new_entry(world, cluster, principal, entry_type, false)
+        .map_err(seed_error(principal))?;
+    made.kubernetes_groups = entry.kubernetes_groups.clone();
+    made.username = entry.username.clone().unwrap_or(made.username);
+    made.tags = entry.tags.clone();
+    for policy in &entry.policies {
+        let arn = if policy.policy.starts_with("arn:") {
+            policy.policy.clone()
+        } else {
+            policy_arn(&policy.policy)
+        };
+        let scope_type = if policy.namespaces.is_empty() {
+            "cluster"
+        } else {
+            "namespace"
+        };
+        let associated = AssociatedPolicy {
+            policy_arn: arn.clone(),
+            scope_type: scope_type.to_owned(),
+            namespaces: policy.namespaces.clone(),
+            associated_at: made.created_at,
+            modified_at: made.created_at,
+        };
+        made.policies.insert(arn, associated);
+    }
+    Ok(made)
 }
