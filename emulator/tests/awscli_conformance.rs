@@ -22,6 +22,7 @@ const MEMBER: &str = "222222222222";
 #[derive(Clone)]
 struct Cli {
     endpoint: String,
+    program: String,
 }
 
 /// Credentials and region of one CLI call.
@@ -45,7 +46,7 @@ const MEMBER_EU: As<'static> = As {
 
 impl Cli {
     async fn run(&self, who: As<'_>, args: &[&str]) -> Output {
-        let mut command = Command::new("aws");
+        let mut command = Command::new(&self.program);
         command
             .args(args)
             .args([
@@ -105,7 +106,19 @@ impl Cli {
     }
 }
 
-async fn start() -> (RunningEmulator, Cli) {
+/// The `aws` executable. Under pyenv, `aws` on PATH is a shell shim costing ~0.2 s per call, so
+/// the real script is resolved once; `AWS_CLI` overrides both.
+async fn cli_program() -> String {
+    if let Ok(program) = std::env::var("AWS_CLI") {
+        return program;
+    }
+    match Command::new("pyenv").args(["which", "aws"]).output().await {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        _ => "aws".to_owned(),
+    }
+}
+
+async fn start(program: String) -> (RunningEmulator, Cli) {
     let config = EmulatorConfig {
         seed: Some(Seed::from_yaml(SEED).unwrap()),
         ..EmulatorConfig::default()
@@ -113,6 +126,7 @@ async fn start() -> (RunningEmulator, Cli) {
     let emulator = Emulator::start(config).await.unwrap();
     let cli = Cli {
         endpoint: emulator.endpoint.clone(),
+        program,
     };
     (emulator, cli)
 }
@@ -125,12 +139,13 @@ fn s(value: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_accepts_every_service_s_answers() {
-    let probe = Command::new("aws").arg("--version").output().await;
+    let program = cli_program().await;
+    let probe = Command::new(&program).arg("--version").output().await;
     assert!(
         probe.is_ok_and(|o| o.status.success()),
         "the AWS CLI `aws` is not installed: `pip install awscli` (scripts/test.sh installs it)"
     );
-    let (emulator, cli) = start().await;
+    let (emulator, cli) = start(program).await;
     tokio::join!(
         eks::eks_clusters(&cli, &emulator),
         eks::eks_entries(&cli),
