@@ -76,7 +76,9 @@ fn fixture_builds_sso_roles_clusters_and_entries() {
 fn bad_seeds_are_clear_errors() {
     let unknown_key = Seed::from_yaml("acounts: []").unwrap_err();
     assert!(unknown_key.to_string().contains("acounts"), "{unknown_key}");
-    let bad_member = Seed::from_yaml("groups: [{display_name: g, members: [ghost]}]").unwrap();
+    let bad_member =
+        Seed::from_yaml("groups: [{display_name: g}]\nmemberships: [{group: g, user: ghost}]")
+            .unwrap();
     let err =
         build_world(&EmulatorConfig::default(), Clock::wall(), Some(&bad_member)).unwrap_err();
     assert!(err.to_string().contains("ghost"), "{err}");
