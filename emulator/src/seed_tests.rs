@@ -104,3 +104,24 @@ fn no_seed_gives_the_default_account_and_an_instance() {
     );
     assert_eq!(w.sso.home_region, "eu-west-1");
 }
+
+#[test]
+fn the_readme_example_seed_builds() {
+    let readme = include_str!("../README.md");
+    let section = readme.split("## Seed format").nth(1).unwrap();
+    let yaml = section
+        .split("```yaml")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let seed = Seed::from_yaml(yaml).unwrap();
+    let w = build_world(&EmulatorConfig::default(), Clock::wall(), Some(&seed)).unwrap();
+    let key = ClusterKey {
+        account: "222222222222".into(),
+        region: "eu-west-1".into(),
+        name: "prod-1".into(),
+    };
+    assert_eq!(w.eks.clusters[&key].entries.len(), 4);
+}
