@@ -323,6 +323,16 @@ async fn admin_api_drives_the_clock_and_shows_entries_and_requests() {
             .all(|e| e["live"] == json!(true)
                 && e["bound_role_id"].as_str().unwrap().starts_with("AROA"))
     );
+    let developer = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kubernetes_groups"] == json!(["payments-devs"]))
+        .unwrap();
+    assert_eq!(
+        developer["policies"]["arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"],
+        json!({"type": "namespace", "namespaces": ["payments", "payments-*"]})
+    );
 
     let describe = |calls: &Calls| {
         let calls = Calls {
