@@ -470,3 +470,65 @@ async fn faults_are_reproducible_and_spare_the_admin_api() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(80));
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn injected_faults_use_each_protocol_s_error_shape() {
+    let emulator = start().await;
+    let calls = Calls::new(&emulator);
+    let put = |faults: Value| calls.admin(reqwest::Method::PUT, "faults", Some(faults.to_string()));
+    put(json!({"throttle_rate": 1.0})).await;
+    let iam = calls
+        .query("test", "iam", "Action=ListRoles&Version=2010-05-08")
+        .await;
+    assert_eq!(iam.status(), 400);
+    assert!(
+        iam.text()
+            .await
+            .unwrap()
+            .contains("<Code>Throttling</Code>")
+    );
+    let store = calls
+        .json(
+            "identitystore",
+            "AWSIdentityStore.ListGroups",
+            "1.1",
+            json!({}),
+        )
+        .await;
+    assert_eq!(store.status(), 400);
+    assert_eq!(
+        store.json::<Value>().await.unwrap()["__type"],
+        "ThrottlingException"
+    );
+    // The admin API is never faulted.
+    assert_eq!(
+        calls.admin(reqwest::Method::GET, "faults", None).await["throttle_rate"],
+        1.0
+    );
+
+    put(json!({"error_rate": 1.0})).await;
+    let sts = calls
+        .query("test", "sts", "Action=GetCallerIdentity&Version=2011-06-15")
+        .await;
+    assert_eq!(sts.status(), 503);
+    assert!(
+        sts.text()
+            .await
+            .unwrap()
+            .contains("<Type>Receiver</Type><Code>ServiceUnavailable</Code>")
+    );
+    let sqs = calls
+        .json(
+            "sqs",
+            "AmazonSQS.GetQueueUrl",
+            "1.0",
+            json!({"QueueName": "q"}),
+        )
+        .await;
+    assert_eq!(sqs.status(), 500);
+    assert_eq!(
+        sqs.json::<Value>().await.unwrap()["__type"],
+        "com.amazonaws.sqs#InternalFailure"
+    );
+    emulator.shutdown().await;
+}
