@@ -312,3 +312,38 @@ async fn admin_api_drives_the_clock_and_shows_entries_and_requests() {
     );
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn serve_listens_on_the_given_address_until_shutdown() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = eks_sso_sync_emulator::EmulatorConfig::default();
+    let server = tokio::spawn(eks_sso_sync_emulator::Emulator::serve(
+        config,
+        addr,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = reqwest::Client::new();
+    let mut answer = None;
+    for _ in 0..50 {
+        if let Ok(response) = client
+            .get(format!("http://{addr}/_emulator/clock"))
+            .send()
+            .await
+        {
+            answer = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(answer, Some(reqwest::StatusCode::OK));
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
