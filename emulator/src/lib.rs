@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 pub use faults::Faults;
 pub use seed::Seed;
-pub use services::eks::entries::EntryView;
+pub use services::eks::entries::{EntryView, ScopeView};
 pub use state::{EmulatorState, RequestRecord};
 
 /// Everything that can go wrong starting or feeding the emulator.

@@ -30,6 +30,8 @@ pub struct Seed {
     pub users: Vec<SeedUser>,
     /// Identity Store groups and their members.
     pub groups: Vec<SeedGroup>,
+    /// More group memberships (in addition to `groups[].members`).
+    pub memberships: Vec<SeedMembership>,
     /// Permission sets.
     pub permission_sets: Vec<SeedPermissionSet>,
     /// Account assignments (their SSO roles appear as a consequence).
@@ -84,6 +86,16 @@ pub struct SeedGroup {
     pub description: Option<String>,
     /// User names of the members.
     pub members: Vec<String>,
+}
+
+/// A user's membership in a group.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedMembership {
+    /// Group display name.
+    pub group: String,
+    /// User name.
+    pub user: String,
 }
 
 /// A permission set.
@@ -264,32 +276,43 @@ fn apply(world: &mut World, seed: &Seed) -> Result<(), EmulatorError> {
 
 fn apply_identity_center(world: &mut World, seed: &Seed) -> Result<(), EmulatorError> {
     for user in &seed.users {
-        let mut input = json!({"UserName": user.user_name, "DisplayName": user.display_name.as_ref().unwrap_or(&user.user_name)});
+        let display = user.display_name.as_ref().unwrap_or(&user.user_name);
+        let mut input = json!({"UserName": user.user_name, "DisplayName": display});
         if let Some(email) = &user.email {
             input["Emails"] = json!([{"Value": email, "Primary": true, "Type": "work"}]);
         }
         identitystore::create_user(world, &input).map_err(seed_error(&user.user_name))?;
     }
+    let mut memberships = vec![];
     for group in &seed.groups {
-        let id =
-            identitystore::create_group(world, &group.display_name, group.description.as_deref())
-                .map_err(seed_error(&group.display_name))?;
-        for member in &group.members {
-            let user = world.directory.user_id_by_name(member).ok_or_else(|| {
-                EmulatorError::Seed(format!(
-                    "group {}: unknown member {member}",
-                    group.display_name
-                ))
-            })?;
-            identitystore::create_membership(world, &id, &user)
-                .map_err(seed_error(&group.display_name))?;
-        }
+        identitystore::create_group(world, &group.display_name, group.description.as_deref())
+            .map_err(seed_error(&group.display_name))?;
+        memberships.extend(group.members.iter().map(|user| (&group.display_name, user)));
+    }
+    memberships.extend(seed.memberships.iter().map(|m| (&m.group, &m.user)));
+    for (group, user) in memberships {
+        let what = format!("membership of {user} in {group}");
+        let group_id = world.directory.group_id_by_name(group);
+        let user_id = world.directory.user_id_by_name(user);
+        let (Some(group_id), Some(user_id)) = (group_id, user_id) else {
+            return Err(EmulatorError::Seed(format!(
+                "{what}: unknown group or member"
+            )));
+        };
+        identitystore::create_membership(world, &group_id, &user_id).map_err(seed_error(&what))?;
     }
     for set in &seed.permission_sets {
         ssoadmin::create_permission_set(world, &set.name, set.description.as_deref())
             .map_err(seed_error(&set.name))?;
     }
-    for a in &seed.assignments {
+    seed.assignments
+        .iter()
+        .try_for_each(|a| apply_assignment(world, a))
+}
+
+/// Assigns through the same code as CreateAccountAssignment, so the SSO role appears.
+fn apply_assignment(world: &mut World, a: &SeedAssignment) -> Result<(), EmulatorError> {
+    {
         let what = format!("assignment of {} in {}", a.permission_set, a.account);
         let unknown = |kind: &str| EmulatorError::Seed(format!("{what}: unknown {kind}"));
         world.ensure_account(&a.account, &a.account);
@@ -325,9 +348,8 @@ fn apply_identity_center(world: &mut World, seed: &Seed) -> Result<(), EmulatorE
             principal_id: id,
         };
         let now = world.now();
-        ssoadmin::assign(world, &assignment, now).map_err(seed_error(&what))?;
+        ssoadmin::assign(world, &assignment, now).map_err(seed_error(&what))
     }
-    Ok(())
 }
 
 /// The full ARN of a role named in the seed (name in `account`, or an ARN as is).
@@ -405,35 +427,46 @@ fn apply_cluster(world: &mut World, seed: &SeedCluster) -> Result<(), EmulatorEr
     let cluster = clusters::insert(world, new).map_err(seed_error(&seed.name))?;
     for entry in &seed.entries {
         let principal = entry_principal(world, &account, entry)?;
-        let entry_type = entry.entry_type.as_deref().unwrap_or("STANDARD");
-        let mut made = entries::new_entry(world, &cluster, &principal, entry_type, false)
-            .map_err(seed_error(&principal))?;
-        made.kubernetes_groups = entry.kubernetes_groups.clone();
-        made.username = entry.username.clone().unwrap_or(made.username);
-        made.tags = entry.tags.clone();
-        for policy in &entry.policies {
-            let arn = if policy.policy.starts_with("arn:") {
-                policy.policy.clone()
-            } else {
-                policy_arn(&policy.policy)
-            };
-            let scope_type = if policy.namespaces.is_empty() {
-                "cluster"
-            } else {
-                "namespace"
-            };
-            let associated = AssociatedPolicy {
-                policy_arn: arn.clone(),
-                scope_type: scope_type.to_owned(),
-                namespaces: policy.namespaces.clone(),
-                associated_at: made.created_at,
-                modified_at: made.created_at,
-            };
-            made.policies.insert(arn, associated);
-        }
+        let made = seed_entry(world, &cluster, &principal, entry)?;
         if let Some(stored) = world.eks.clusters.get_mut(&key) {
             stored.entries.insert(principal, made);
         }
     }
     Ok(())
+}
+
+/// A pre-existing entry with its policies (not subject to the mode check or the window).
+fn seed_entry(
+    world: &mut World,
+    cluster: &crate::services::eks::Cluster,
+    principal: &str,
+    entry: &SeedEntry,
+) -> Result<crate::services::eks::AccessEntry, EmulatorError> {
+    let entry_type = entry.entry_type.as_deref().unwrap_or("STANDARD");
+    let mut made = entries::new_entry(world, cluster, principal, entry_type, false)
+        .map_err(seed_error(principal))?;
+    made.kubernetes_groups = entry.kubernetes_groups.clone();
+    made.username = entry.username.clone().unwrap_or(made.username);
+    made.tags = entry.tags.clone();
+    for policy in &entry.policies {
+        let arn = if policy.policy.starts_with("arn:") {
+            policy.policy.clone()
+        } else {
+            policy_arn(&policy.policy)
+        };
+        let scope_type = if policy.namespaces.is_empty() {
+            "cluster"
+        } else {
+            "namespace"
+        };
+        let associated = AssociatedPolicy {
+            policy_arn: arn.clone(),
+            scope_type: scope_type.to_owned(),
+            namespaces: policy.namespaces.clone(),
+            associated_at: made.created_at,
+            modified_at: made.created_at,
+        };
+        made.policies.insert(arn, associated);
+    }
+    Ok(made)
 }

@@ -76,7 +76,9 @@ fn fixture_builds_sso_roles_clusters_and_entries() {
 fn bad_seeds_are_clear_errors() {
     let unknown_key = Seed::from_yaml("acounts: []").unwrap_err();
     assert!(unknown_key.to_string().contains("acounts"), "{unknown_key}");
-    let bad_member = Seed::from_yaml("groups: [{display_name: g, members: [ghost]}]").unwrap();
+    let bad_member =
+        Seed::from_yaml("groups: [{display_name: g}]\nmemberships: [{group: g, user: ghost}]")
+            .unwrap();
     let err =
         build_world(&EmulatorConfig::default(), Clock::wall(), Some(&bad_member)).unwrap_err();
     assert!(err.to_string().contains("ghost"), "{err}");
@@ -101,4 +103,25 @@ fn no_seed_gives_the_default_account_and_an_instance() {
             .starts_with("arn:aws:sso:::instance/ssoins-")
     );
     assert_eq!(w.sso.home_region, "eu-west-1");
+}
+
+#[test]
+fn the_readme_example_seed_builds() {
+    let readme = include_str!("../README.md");
+    let section = readme.split("## Seed format").nth(1).unwrap();
+    let yaml = section
+        .split("```yaml")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let seed = Seed::from_yaml(yaml).unwrap();
+    let w = build_world(&EmulatorConfig::default(), Clock::wall(), Some(&seed)).unwrap();
+    let key = ClusterKey {
+        account: "222222222222".into(),
+        region: "eu-west-1".into(),
+        name: "prod-1".into(),
+    };
+    assert_eq!(w.eks.clusters[&key].entries.len(), 4);
 }

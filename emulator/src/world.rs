@@ -100,6 +100,15 @@ impl Caller {
             session: None,
         }
     }
+
+    /// The same caller acting through an assumed-role session.
+    pub fn with_session(self, session: Session) -> Self {
+        Self {
+            account: session.account.clone(),
+            session: Some(session),
+            ..self
+        }
+    }
 }
 
 /// All emulated state.

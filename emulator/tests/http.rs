@@ -1,110 +1,10 @@
 //! HTTP-level tests: realistic request shapes (SigV4-style `Authorization`) for each protocol,
-//! their error shapes, unknown operations, the admin API and reproducible fault injection.
+//! their error shapes, unknown operations and the admin API.
 
-use eks_sso_sync_emulator::{Emulator, EmulatorConfig, RunningEmulator, Seed};
-use reqwest::{Client, Response};
+mod common;
+
+use common::{Calls, error_type, start};
 use serde_json::{Value, json};
-
-const SEED: &str = include_str!("fixtures/seed.yaml");
-
-fn auth(key: &str, region: &str, service: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256 Credential={key}/20240501/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
-    )
-}
-
-async fn start() -> RunningEmulator {
-    let config = EmulatorConfig {
-        seed: Some(Seed::from_yaml(SEED).unwrap()),
-        ..EmulatorConfig::default()
-    };
-    Emulator::start(config).await.unwrap()
-}
-
-struct Calls {
-    client: Client,
-    endpoint: String,
-}
-
-impl Calls {
-    fn new(emulator: &RunningEmulator) -> Self {
-        Self {
-            client: Client::new(),
-            endpoint: emulator.endpoint.clone(),
-        }
-    }
-
-    async fn eks(
-        &self,
-        key: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Response {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.endpoint))
-            .header("authorization", auth(key, "eu-west-1", "eks"));
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        request.send().await.unwrap()
-    }
-
-    async fn query(&self, key: &str, service: &str, form: &str) -> Response {
-        self.client
-            .post(&self.endpoint)
-            .header("authorization", auth(key, "us-east-1", service))
-            .header(
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )
-            .body(form.to_owned())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn json(&self, service: &str, target: &str, version: &str, body: Value) -> Response {
-        self.client
-            .post(&self.endpoint)
-            .header("authorization", auth("test", "eu-west-1", service))
-            .header("x-amz-target", target)
-            .header("content-type", format!("application/x-amz-json-{version}"))
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<String>) -> Value {
-        let mut request = self
-            .client
-            .request(method, format!("{}/_emulator/{path}", self.endpoint));
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.unwrap();
-        assert!(
-            response.status().is_success(),
-            "admin {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
-    }
-}
-
-fn error_type(response: &Response) -> String {
-    response
-        .headers()
-        .get("x-amzn-errortype")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn eks_rest_json_answers_and_errors() {
@@ -323,6 +223,16 @@ async fn admin_api_drives_the_clock_and_shows_entries_and_requests() {
             .all(|e| e["live"] == json!(true)
                 && e["bound_role_id"].as_str().unwrap().starts_with("AROA"))
     );
+    let developer = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kubernetes_groups"] == json!(["payments-devs"]))
+        .unwrap();
+    assert_eq!(
+        developer["policies"]["arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"],
+        json!({"type": "namespace", "namespaces": ["payments", "payments-*"]})
+    );
 
     let describe = |calls: &Calls| {
         let calls = Calls {
@@ -403,60 +313,37 @@ async fn admin_api_drives_the_clock_and_shows_entries_and_requests() {
     emulator.shutdown().await;
 }
 
-async fn statuses(calls: &Calls, n: usize) -> Vec<u16> {
-    let mut out = vec![];
-    for _ in 0..n {
-        out.push(
-            calls
-                .eks("test", reqwest::Method::GET, "/clusters", None)
-                .await
-                .status()
-                .as_u16(),
-        );
-    }
-    out
-}
-
 #[tokio::test]
-async fn faults_are_reproducible_and_spare_the_admin_api() {
-    let emulator = start().await;
-    let calls = Calls::new(&emulator);
-    let faults = json!({"throttle_rate": 0.3, "error_rate": 0.3, "seed": 7}).to_string();
-    calls
-        .admin(reqwest::Method::PUT, "faults", Some(faults.clone()))
-        .await;
-    let first = statuses(&calls, 30).await;
-    assert!(
-        first.contains(&429) && first.contains(&500) && first.contains(&200),
-        "{first:?}"
-    );
-    calls
-        .admin(reqwest::Method::PUT, "faults", Some(faults))
-        .await;
-    assert_eq!(
-        statuses(&calls, 30).await,
-        first,
-        "same seed, same sequence"
-    );
-    let current = calls.admin(reqwest::Method::GET, "faults", None).await;
-    assert_eq!(current["seed"], 7);
-    let log = emulator.requests();
-    let codes: std::collections::BTreeSet<_> =
-        log.iter().filter_map(|r| r.error_code.clone()).collect();
-    assert!(
-        codes.contains("ThrottlingException") && codes.contains("ServerException"),
-        "{codes:?}"
-    );
-
-    calls
-        .admin(
-            reqwest::Method::PUT,
-            "faults",
-            Some(json!({"latency_ms": 80}).to_string()),
-        )
-        .await;
-    let started = std::time::Instant::now();
-    assert_eq!(statuses(&calls, 1).await, [200]);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(80));
-    emulator.shutdown().await;
+async fn serve_listens_on_the_given_address_until_shutdown() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = eks_sso_sync_emulator::EmulatorConfig::default();
+    let server = tokio::spawn(eks_sso_sync_emulator::Emulator::serve(
+        config,
+        addr,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = reqwest::Client::new();
+    let mut answer = None;
+    for _ in 0..50 {
+        if let Ok(response) = client
+            .get(format!("http://{addr}/_emulator/clock"))
+            .send()
+            .await
+        {
+            answer = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(answer, Some(reqwest::StatusCode::OK));
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

@@ -30,7 +30,24 @@ pub fn dispatch(
             set_description(world, &account, &role);
             Ok(vec![role_xml(&role)])
         }
-        "DeleteRole" => delete_role(world, &account, required(params, "RoleName")?).map(|_| vec![]),
+        "DeleteRole" => {
+            let name = required(params, "RoleName")?;
+            if find_role(world, &account, name)?
+                .path
+                .starts_with("/aws-reserved/")
+            {
+                // Identity Center owns these roles; IAM refuses to delete them directly.
+                return Err(ApiError::new(
+                    400,
+                    "UnmodifiableEntity",
+                    format!(
+                        "Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
+                    ),
+                ));
+            }
+            delete_role(world, &account, name).map(|_| vec![])
+        }
+
         "GetRole" => {
             let name = required(params, "RoleName")?;
             find_role(world, &account, name).map(|role| vec![role_xml(role)])

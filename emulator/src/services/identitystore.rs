@@ -237,6 +237,7 @@ pub fn dispatch(world: &mut World, op: &str, input: &Value) -> Result<Value, Api
             )
         }
         "DescribeUser" => describe_user(world, input),
+        "ListUsers" => list_users(world, input),
         _ => membership_ops(world, op, input),
     }
 }
@@ -372,16 +373,48 @@ fn describe_user(world: &World, input: &Value) -> Result<Value, ApiError> {
         .users
         .get(id)
         .ok_or_else(|| not_found("USER", id))?;
+    Ok(user_json(user, &world.directory.identity_store_id))
+}
+
+fn user_json(user: &User, store: &str) -> Value {
     let mut out = Value::Object(user.extra.clone());
     out["UserId"] = json!(user.id);
     out["UserArn"] = json!(arn("user", &user.id));
     out["Revision"] = json!(REVISION);
     out["UserName"] = json!(user.user_name);
-    out["IdentityStoreId"] = json!(world.directory.identity_store_id);
+    out["IdentityStoreId"] = json!(store);
     if let Some(name) = &user.display_name {
         out["DisplayName"] = json!(name);
     }
-    Ok(out)
+    out
+}
+
+/// ListUsers, optionally filtered by `UserName` (the only filter Identity Store offers for users).
+fn list_users(world: &World, input: &Value) -> Result<Value, ApiError> {
+    let filter = input
+        .get("Filters")
+        .and_then(Value::as_array)
+        .and_then(|f| f.first());
+    let wanted = match filter {
+        Some(f)
+            if opt_str(f, "AttributePath").is_some_and(|p| p.eq_ignore_ascii_case("UserName")) =>
+        {
+            opt_str(f, "AttributeValue")
+        }
+        Some(_) => return Err(validation("Only the UserName filter is supported")),
+        None => None,
+    };
+    let store = &world.directory.identity_store_id;
+    let users: Vec<Value> = world
+        .directory
+        .users
+        .values()
+        .filter(|u| wanted.is_none_or(|w| u.user_name == w))
+        .map(|u| user_json(u, store))
+        .collect();
+    let (page, next) =
+        paginate(&users, page_size(input)?, opt_str(input, "NextToken")).map_err(validation)?;
+    Ok(with_token(json!({ "Users": page }), next))
 }
 
 fn list_memberships(
@@ -407,67 +440,5 @@ fn list_memberships(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::Clock;
-    use crate::world::WorldSettings;
-
-    #[test]
-    fn groups_members_and_lookups() {
-        let mut w = World::new(WorldSettings::default(), Clock::wall());
-        let g = dispatch(&mut w, "CreateGroup", &json!({"DisplayName": "devs"})).unwrap();
-        let gid = g["GroupId"].as_str().unwrap().to_owned();
-        assert_eq!(
-            g["GroupArn"],
-            json!(format!("arn:aws:identitystore:::group/{gid}"))
-        );
-        assert_eq!(
-            dispatch(&mut w, "CreateGroup", &json!({"DisplayName": "devs"}))
-                .unwrap_err()
-                .code,
-            "ConflictException"
-        );
-        let u = dispatch(
-            &mut w,
-            "CreateUser",
-            &json!({"UserName": "ana", "DisplayName": "Ana"}),
-        )
-        .unwrap();
-        let uid = u["UserId"].as_str().unwrap().to_owned();
-        let m = json!({"GroupId": gid, "MemberId": {"UserId": uid}});
-        let mid = dispatch(&mut w, "CreateGroupMembership", &m).unwrap()["MembershipId"].clone();
-        assert_eq!(
-            dispatch(&mut w, "GetGroupMembershipId", &m).unwrap()["MembershipId"],
-            mid
-        );
-        let by_name = json!({"AlternateIdentifier": {"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": "devs"}}});
-        assert_eq!(
-            dispatch(&mut w, "GetGroupId", &by_name).unwrap()["GroupId"],
-            json!(gid)
-        );
-        let filtered =
-            json!({"Filters": [{"AttributePath": "DisplayName", "AttributeValue": "nope"}]});
-        assert_eq!(
-            dispatch(&mut w, "ListGroups", &filtered).unwrap()["Groups"],
-            json!([])
-        );
-        dispatch(&mut w, "DeleteGroup", &json!({"GroupId": gid})).unwrap();
-        let listed = dispatch(
-            &mut w,
-            "ListGroupMembershipsForMember",
-            &json!({"MemberId": {"UserId": uid}}),
-        )
-        .unwrap();
-        assert_eq!(
-            listed["GroupMemberships"],
-            json!([]),
-            "deleting a group drops its memberships"
-        );
-        assert_eq!(
-            dispatch(&mut w, "DescribeGroup", &json!({"GroupId": gid}))
-                .unwrap_err()
-                .code,
-            "ResourceNotFoundException"
-        );
-    }
-}
+#[path = "identitystore_tests.rs"]
+mod tests;

@@ -54,6 +54,14 @@ fn first_assignment_creates_the_regional_role_and_last_removal_deletes_it() {
     };
     assign(&mut w, &second, now).unwrap();
     assert_eq!(sso_roles(&w), roles, "a second assignment reuses the role");
+    let caller = crate::world::Caller::account("222222222222", "us-east-1");
+    let params = [("RoleName".to_owned(), roles[0].name.clone())].into();
+    let refused =
+        crate::services::iam::dispatch(&mut w, &caller, "DeleteRole", &params).unwrap_err();
+    assert_eq!(
+        refused.code, "UnmodifiableEntity",
+        "IAM refuses to delete SSO roles"
+    );
     unassign(&mut w, &a).unwrap();
     assert_eq!(sso_roles(&w).len(), 1);
     unassign(&mut w, &second).unwrap();

@@ -82,42 +82,46 @@ fn assume_role(world: &mut World, caller: &Caller, params: &Params) -> Result<Ve
         .and_then(|d| d.parse().ok())
         .unwrap_or(3600);
     let access_key = format!("ASIA{}", world.ids.upper_alnum(16));
-    let secret = world.ids.hex(40);
-    let token = format!("FwoGZXIvYXdzE{}", world.ids.hex(64));
-    world.sessions.insert(
-        access_key.clone(),
-        Session {
-            account: account.to_owned(),
-            role_name: role.name.clone(),
-            session_name: session_name.clone(),
-        },
-    );
+    let session = Session {
+        account: account.to_owned(),
+        role_name: role.name.clone(),
+        session_name,
+    };
+    world.sessions.insert(access_key.clone(), session.clone());
     let expiration = iso8601(world.now() + time::Duration::seconds(seconds));
     Ok(vec![
-        Xml::node(
-            "Credentials",
-            vec![
-                Xml::leaf("AccessKeyId", access_key),
-                Xml::leaf("SecretAccessKey", secret),
-                Xml::leaf("SessionToken", token),
-                Xml::leaf("Expiration", expiration),
-            ],
-        ),
+        credentials(world, access_key, expiration),
         Xml::node(
             "AssumedRoleUser",
             vec![
-                Xml::leaf("AssumedRoleId", format!("{}:{session_name}", role.role_id)),
+                Xml::leaf(
+                    "AssumedRoleId",
+                    format!("{}:{}", role.role_id, session.session_name),
+                ),
                 Xml::leaf(
                     "Arn",
-                    format!(
-                        "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
-                        role.name
-                    ),
+                    caller_arn(&Caller::account(account, "").with_session(session)),
                 ),
             ],
         ),
         Xml::leaf("PackedPolicySize", "0"),
     ])
+}
+
+/// The `<Credentials>` of a new session (secret and token are random and never checked).
+fn credentials(world: &mut World, access_key: String, expiration: String) -> Xml {
+    Xml::node(
+        "Credentials",
+        vec![
+            Xml::leaf("AccessKeyId", access_key),
+            Xml::leaf("SecretAccessKey", world.ids.hex(40)),
+            Xml::leaf(
+                "SessionToken",
+                format!("FwoGZXIvYXdzE{}", world.ids.hex(64)),
+            ),
+            Xml::leaf("Expiration", expiration),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -290,8 +290,18 @@ pub struct EntryView {
     pub bound_role_id: Option<String>,
     /// Whether the bound role id is still the current id of the role (always true for users).
     pub live: bool,
-    /// Associated policies: policy ARN → `cluster` or the namespaces.
-    pub policies: std::collections::BTreeMap<String, Vec<String>>,
+    /// Associated policies by policy ARN.
+    pub policies: std::collections::BTreeMap<String, ScopeView>,
+}
+
+/// The access scope of an associated policy, as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ScopeView {
+    /// `cluster` or `namespace`.
+    #[serde(rename = "type")]
+    pub scope_type: String,
+    /// Namespaces of a `namespace` scope (empty for `cluster`).
+    pub namespaces: Vec<String>,
 }
 
 /// Every entry of a cluster, as the admin API shows it.
@@ -314,10 +324,9 @@ pub fn entry_views(world: &World, cluster: &Cluster) -> Vec<EntryView> {
                 .policies
                 .values()
                 .map(|p| {
-                    let scope = if p.scope_type == "cluster" {
-                        vec!["cluster".to_owned()]
-                    } else {
-                        p.namespaces.clone()
+                    let scope = ScopeView {
+                        scope_type: p.scope_type.clone(),
+                        namespaces: p.namespaces.clone(),
                     };
                     (p.policy_arn.clone(), scope)
                 })

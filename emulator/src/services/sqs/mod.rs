@@ -84,6 +84,10 @@ fn no_queue() -> ApiError {
 pub fn legacy_code(code: &str) -> String {
     match code {
         "QueueDoesNotExist" => "AWS.SimpleQueueService.NonExistentQueue".to_owned(),
+        "QueueNameExists" => "QueueAlreadyExists".to_owned(),
+        "MessageNotInflight" | "TooManyEntriesInBatchRequest" | "EmptyBatchRequest" => {
+            format!("AWS.SimpleQueueService.{code}")
+        }
         other => other.to_owned(),
     }
 }
@@ -273,10 +277,16 @@ fn send_batch(world: &mut World, input: &Value, now: OffsetDateTime) -> Result<V
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    if entries.is_empty() || entries.len() > 10 {
+    if entries.is_empty() {
         return Err(error(
-            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-            "A batch holds 1 to 10 entries",
+            "EmptyBatchRequest",
+            "There should be at least one SendMessageBatchRequestEntry in the request.",
+        ));
+    }
+    if entries.len() > 10 {
+        return Err(error(
+            "TooManyEntriesInBatchRequest",
+            "Maximum number of entries per request are 10.",
         ));
     }
     let ids: Vec<String> = entries.iter().map(|_| world.ids.uuid()).collect();
@@ -311,6 +321,7 @@ fn receive(world: &mut World, input: &Value, now: OffsetDateTime) -> Result<Valu
         opt_u64(input, "VisibilityTimeout").unwrap_or(queue.visibility_timeout) as i64,
     );
     let picked = deliverable(queue, now, max as usize);
+    let wanted = wanted_attributes(input);
     let mut out = vec![];
     for (index, handle) in picked.into_iter().zip(handles) {
         let message = &mut queue.messages[index];
@@ -318,7 +329,7 @@ fn receive(world: &mut World, input: &Value, now: OffsetDateTime) -> Result<Valu
         message.first_received_at.get_or_insert(now);
         message.visible_at = now + timeout;
         message.receipt_handle = Some(handle.clone());
-        out.push(message_json(message, handle));
+        out.push(message_json(message, handle, &wanted));
     }
     Ok(if out.is_empty() {
         json!({})
@@ -346,7 +357,15 @@ fn deliverable(queue: &Queue, now: OffsetDateTime, max: usize) -> Vec<usize> {
     picked
 }
 
-fn message_json(m: &Message, handle: String) -> Value {
+/// The system attributes a receive asked for (`AttributeNames` or `MessageSystemAttributeNames`).
+fn wanted_attributes(input: &Value) -> Vec<String> {
+    ["AttributeNames", "MessageSystemAttributeNames"]
+        .iter()
+        .flat_map(|key| super::opt_str_list(input, key).unwrap_or_default())
+        .collect()
+}
+
+fn message_json(m: &Message, handle: String, wanted: &[String]) -> Value {
     let millis = |at: OffsetDateTime| ((epoch_seconds(at) * 1000.0) as u64).to_string();
     let mut attributes = json!({"ApproximateReceiveCount": m.receive_count.to_string(),
         "SentTimestamp": millis(m.sent_at),
@@ -358,8 +377,19 @@ fn message_json(m: &Message, handle: String) -> Value {
         }
         attributes["SequenceNumber"] = json!(format!("{:020}", m.sequence));
     }
-    json!({"MessageId": m.id, "ReceiptHandle": handle, "MD5OfBody": md5_hex(m.body.as_bytes()), "Body": m.body,
-           "Attributes": attributes})
+    let mut out = json!({"MessageId": m.id, "ReceiptHandle": handle,
+        "MD5OfBody": md5_hex(m.body.as_bytes()), "Body": m.body});
+    if let Value::Object(all) = attributes {
+        let all_wanted = wanted.iter().any(|w| w == "All");
+        let kept: serde_json::Map<String, Value> = all
+            .into_iter()
+            .filter(|(k, _)| all_wanted || wanted.contains(k))
+            .collect();
+        if !kept.is_empty() {
+            out["Attributes"] = Value::Object(kept);
+        }
+    }
+    out
 }
 
 fn change_visibility(
