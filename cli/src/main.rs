@@ -3,6 +3,7 @@
 
 mod args;
 mod cmd;
+mod connect;
 mod output;
 
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match &cli.command {
         Command::Validate(args) => cmd::validate::run(global, args),
+        Command::Plan(args) => cmd::plan::run_plan(global, args).await,
+        Command::Apply(args) => cmd::plan::run_apply(global, args).await,
         other => anyhow::bail!("{other:?} is not available in this build yet"),
     }
 }

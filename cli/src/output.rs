@@ -20,3 +20,45 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+/// A short label for a cluster's reconcile status.
+pub fn status_label(status: &eks_sso_sync::engine::ReconcileStatus) -> String {
+    use eks_sso_sync::engine::ReconcileStatus as S;
+    match status {
+        S::InSync => "in sync".to_owned(),
+        S::Applied => "applied".to_owned(),
+        S::PartiallyApplied => "partially applied (failures below; rerun to retry)".to_owned(),
+        S::Pending => "changes pending".to_owned(),
+        S::Refused => "REFUSED by the lockout guard".to_owned(),
+        S::Waiting { status } => format!("waiting (cluster is {})", status.as_str()),
+        S::NeedsAuthModeSwitch => {
+            "needs authentication mode API_AND_CONFIG_MAP (CONFIG_MAP cluster)".to_owned()
+        }
+        S::NotManaged => "not managed by the mapping".to_owned(),
+        S::Gone => "cluster not found".to_owned(),
+    }
+}
+
+/// One line describing an applied operation and its outcome.
+pub fn result_line(result: &eks_sso_sync::engine::OperationResult) -> String {
+    use eks_sso_sync::engine::Outcome;
+    let op = serde_json::to_value(&result.operation).ok();
+    let kind = op
+        .as_ref()
+        .and_then(|v| v.get("op"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("operation")
+        .to_owned();
+    let who = result
+        .operation
+        .principal()
+        .map(|p| p.name().to_owned())
+        .unwrap_or_else(|| "cluster".to_owned());
+    let outcome = match &result.outcome {
+        Outcome::Applied => "applied".to_owned(),
+        Outcome::AlreadyDone { detail } => format!("already done ({detail})"),
+        Outcome::Failed { error } => format!("FAILED: {error}"),
+        Outcome::NotAttempted { reason } => format!("not attempted: {reason}"),
+    };
+    format!("{kind:<20} {who:<60} {outcome}")
+}
