@@ -2,3 +2,4 @@
 //! and the scheduled full sweep that fans out one job per managed cluster.
 
 pub mod handler;
+pub mod local;

@@ -1,0 +1,92 @@
+//! A local stand-in for Lambda's SQS event source mapping: receive up to ten messages, hand them
+//! to [`Reconciler::handle_batch`] as an `SqsEvent`, delete the ones not reported as failed. The
+//! CLI's `demo` and the end-to-end tests drive the reconciler through it against the emulator, so
+//! they exercise the same batch handling (partial failures, visibility delays) Lambda would.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use serde::Serialize;
+
+use crate::handler::Reconciler;
+
+/// What one drain did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DrainReport {
+    /// Batches handed to the reconciler.
+    pub batches: usize,
+    /// Messages processed and deleted.
+    pub deleted: usize,
+    /// Messages reported as failed (left for redelivery).
+    pub failed: usize,
+}
+
+/// Polls a queue on behalf of the reconciler.
+pub struct LocalEventSource {
+    client: Client,
+    queue_url: String,
+}
+
+impl LocalEventSource {
+    /// An event source for `queue_url`.
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self { client, queue_url: queue_url.into() }
+    }
+
+    /// Delivers batches until no message is visible (delayed and failed messages stay hidden
+    /// until their visibility timeout, like on SQS), at most `max_batches` batches.
+    pub async fn drain(&self, reconciler: &Reconciler, max_batches: usize) -> Result<DrainReport, aws_sdk_sqs::Error> {
+        let mut report = DrainReport::default();
+        while report.batches < max_batches {
+            let received = self
+                .client
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            let event = to_event(&messages, &self.queue_url);
+            let response = reconciler.handle_batch(&event).await;
+            report.batches += 1;
+            let failed: BTreeSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+            for message in &messages {
+                if message.message_id().is_some_and(|id| failed.contains(id)) {
+                    report.failed += 1;
+                    continue;
+                }
+                if let Some(handle) = message.receipt_handle() {
+                    self.client.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await?;
+                    report.deleted += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// The `SqsEvent` Lambda would deliver for `messages`.
+fn to_event(messages: &[aws_sdk_sqs::types::Message], queue_url: &str) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in messages {
+        let mut message = SqsMessage::default();
+        message.message_id = m.message_id().map(str::to_owned);
+        message.receipt_handle = m.receipt_handle().map(str::to_owned);
+        message.body = m.body().map(str::to_owned);
+        message.event_source = Some("aws:sqs".to_owned());
+        message.event_source_arn = Some(queue_url.to_owned());
+        let attributes: HashMap<String, String> = m
+            .attributes()
+            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
+            .unwrap_or_default();
+        message.attributes = attributes;
+        event.records.push(message);
+    }
+    event
+}
