@@ -56,6 +56,8 @@ pub enum MessageOutcome {
         cluster: ClusterRef,
         /// Where it stands.
         status: ReconcileStatus,
+        /// Changes applied.
+        changes: usize,
     },
     /// The cluster is not ready: hidden for `delay_secs`, then redelivered.
     Waiting {
@@ -117,7 +119,16 @@ impl Reconciler {
     /// message of a group fails, the later messages of that group are failed too (unprocessed),
     /// so that their order is kept.
     pub async fn handle_batch(&self, batch: &SqsEvent) -> SqsBatchResponse {
+        self.handle_batch_with_outcomes(batch).await.0
+    }
+
+    /// [`Reconciler::handle_batch`], also returning what happened to each message (by id).
+    pub async fn handle_batch_with_outcomes(
+        &self,
+        batch: &SqsEvent,
+    ) -> (SqsBatchResponse, Vec<(String, MessageOutcome)>) {
         let ctx = self.ctx.fresh();
+        let mut outcomes = Vec::with_capacity(batch.records.len());
         let mut metrics = Metrics::new("reconciler");
         let mut failed_groups = BTreeSet::new();
         let mut done_clusters = BTreeSet::new();
@@ -133,18 +144,18 @@ impl Reconciler {
                 self.process(&ctx, message, &mut done_clusters, &mut metrics)
                     .await
             };
-            if matches!(outcome, MessageOutcome::Done { .. }) {
-                continue;
+            if !matches!(outcome, MessageOutcome::Done { .. }) {
+                if let (MessageOutcome::Failed { .. }, Some(g)) = (&outcome, group) {
+                    failed_groups.insert(g);
+                }
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id.clone();
+                response.batch_item_failures.push(failure);
             }
-            if let (MessageOutcome::Failed { .. }, Some(g)) = (&outcome, group) {
-                failed_groups.insert(g);
-            }
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
+            outcomes.push((id, outcome));
         }
         metrics.flush();
-        response
+        (response, outcomes)
     }
 
     async fn process(
@@ -170,6 +181,7 @@ impl Reconciler {
             return MessageOutcome::Done {
                 cluster: job.cluster,
                 status: ReconcileStatus::InSync,
+                changes: 0,
             };
         }
         let options = ReconcileOptions {
@@ -201,6 +213,7 @@ impl Reconciler {
                 MessageOutcome::Done {
                     cluster: job.cluster,
                     status,
+                    changes: report.apply.applied(),
                 }
             }
         }

@@ -10,7 +10,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use serde::Serialize;
 
-use crate::handler::Reconciler;
+use crate::handler::{MessageOutcome, Reconciler};
 
 /// What one drain did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -21,6 +21,8 @@ pub struct DrainReport {
     pub deleted: usize,
     /// Messages reported as failed (left for redelivery).
     pub failed: usize,
+    /// What happened to each message, in delivery order.
+    pub outcomes: Vec<MessageOutcome>,
 }
 
 /// Polls a queue on behalf of the reconciler.
@@ -32,12 +34,19 @@ pub struct LocalEventSource {
 impl LocalEventSource {
     /// An event source for `queue_url`.
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
-        Self { client, queue_url: queue_url.into() }
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
     }
 
     /// Delivers batches until no message is visible (delayed and failed messages stay hidden
     /// until their visibility timeout, like on SQS), at most `max_batches` batches.
-    pub async fn drain(&self, reconciler: &Reconciler, max_batches: usize) -> Result<DrainReport, aws_sdk_sqs::Error> {
+    pub async fn drain(
+        &self,
+        reconciler: &Reconciler,
+        max_batches: usize,
+    ) -> Result<DrainReport, aws_sdk_sqs::Error> {
         let mut report = DrainReport::default();
         while report.batches < max_batches {
             let received = self
@@ -53,16 +62,28 @@ impl LocalEventSource {
                 break;
             }
             let event = to_event(&messages, &self.queue_url);
-            let response = reconciler.handle_batch(&event).await;
+            let (response, outcomes) = reconciler.handle_batch_with_outcomes(&event).await;
+            report
+                .outcomes
+                .extend(outcomes.into_iter().map(|(_, outcome)| outcome));
             report.batches += 1;
-            let failed: BTreeSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+            let failed: BTreeSet<&str> = response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect();
             for message in &messages {
                 if message.message_id().is_some_and(|id| failed.contains(id)) {
                     report.failed += 1;
                     continue;
                 }
                 if let Some(handle) = message.receipt_handle() {
-                    self.client.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await?;
+                    self.client
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await?;
                     report.deleted += 1;
                 }
             }
@@ -83,7 +104,11 @@ fn to_event(messages: &[aws_sdk_sqs::types::Message], queue_url: &str) -> SqsEve
         message.event_source_arn = Some(queue_url.to_owned());
         let attributes: HashMap<String, String> = m
             .attributes()
-            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         message.attributes = attributes;
         event.records.push(message);

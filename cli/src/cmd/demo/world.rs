@@ -1,0 +1,136 @@
+//! The demo's world: an in-process emulator seeded with a realistic organization, the mapping,
+//! the real SDK clients, a real SQS FIFO reconcile queue, and the three Lambda handlers wired
+//! exactly as their `main.rs` wires them (only the event source is local).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use aws_config::SdkConfig;
+use cluster_bootstrap::handler::ClusterBootstrap;
+use eks_sso_sync::aws::{SdkJobQueue, sdk_config_for_endpoint, static_credentials};
+use eks_sso_sync::config::Mapping;
+use eks_sso_sync::domain::Region;
+use eks_sso_sync_emulator::{Emulator, EmulatorConfig, Faults, RunningEmulator, Seed};
+use group_sync::handler::GroupSync;
+use reconciler::handler::{Reconciler, WaitPolicy};
+use reconciler::local::{DrainReport, LocalEventSource};
+use serde_json::Value;
+
+use crate::connect::{Session, connect_with};
+
+/// The organization (emulator seed).
+pub const SEED: &str = include_str!("seed.yaml");
+/// The mapping: the documented example at the repository root.
+pub const MAPPING: &str = include_str!("../../../../mapping.yaml");
+/// The Identity Store of the seed.
+pub const IDENTITY_STORE: &str = "d-93670a1b2c";
+/// The Identity Center instance of the seed.
+pub const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-6804c1a2b3c4d5e6";
+
+/// Everything the demo drives.
+pub struct DemoWorld {
+    /// The emulator.
+    pub emulator: RunningEmulator,
+    /// The current mapping text.
+    pub mapping_text: String,
+    /// Mapping, ports and engine context.
+    pub session: Session,
+    /// The group-sync Lambda handler.
+    pub group_sync: GroupSync,
+    /// The cluster-bootstrap Lambda handler.
+    pub cluster_bootstrap: ClusterBootstrap,
+    /// The reconciler Lambda handler.
+    pub reconciler: Reconciler,
+    /// Stands in for Lambda's SQS event source mapping.
+    pub source: LocalEventSource,
+    queue: Arc<SdkJobQueue>,
+}
+
+impl DemoWorld {
+    /// Starts the emulator with the seed and wires everything.
+    pub async fn start(latency_ms: u64) -> anyhow::Result<Self> {
+        let seed = Seed::from_yaml(SEED).context("demo seed")?;
+        let faults = Faults { latency_ms, ..Faults::default() };
+        let config = EmulatorConfig { seed: Some(seed), faults, ..EmulatorConfig::default() };
+        let emulator = Emulator::start(config).await.context("starting the emulator")?;
+        let sqs = aws_sdk_sqs::Client::new(&client_config(&emulator.endpoint, "111111111111", "eu-west-1")?);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("eks-sso-sync-reconcile.fifo")
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .context("creating the reconcile queue")?
+            .queue_url
+            .context("CreateQueue returned no URL")?;
+        let queue = Arc::new(SdkJobQueue::new(sqs.clone(), queue_url.clone()));
+        let source = LocalEventSource::new(sqs, queue_url);
+        let (session, group_sync, cluster_bootstrap, reconciler) = wire(&emulator.endpoint, MAPPING, &queue).await?;
+        Ok(Self {
+            emulator,
+            mapping_text: MAPPING.to_owned(),
+            session,
+            group_sync,
+            cluster_bootstrap,
+            reconciler,
+            source,
+            queue,
+        })
+    }
+
+    /// Deploys a new mapping (as a new function version would): every handler is rebuilt.
+    pub async fn deploy_mapping(&mut self, text: String) -> anyhow::Result<()> {
+        let (session, group_sync, cluster_bootstrap, reconciler) = wire(&self.emulator.endpoint, &text, &self.queue).await?;
+        self.session = session;
+        self.group_sync = group_sync;
+        self.cluster_bootstrap = cluster_bootstrap;
+        self.reconciler = reconciler;
+        self.mapping_text = text;
+        Ok(())
+    }
+
+    /// Runs the reconciler on whatever is in the queue, like Lambda's event source mapping.
+    pub async fn drain(&self) -> anyhow::Result<DrainReport> {
+        self.source.drain(&self.reconciler, 50).await.context("draining the reconcile queue")
+    }
+
+    /// SDK configuration acting as the given account's administrator (a person at the console).
+    pub fn as_admin(&self, account: &str, region: &str) -> anyhow::Result<SdkConfig> {
+        client_config(&self.emulator.endpoint, account, region)
+    }
+
+    /// Stops the emulator.
+    pub async fn stop(self) {
+        self.emulator.shutdown().await;
+    }
+}
+
+/// The emulator maps an access key that is an account id to that account's administrator.
+fn client_config(endpoint: &str, account: &str, region: &str) -> anyhow::Result<SdkConfig> {
+    let region = Region::new(region)?;
+    Ok(sdk_config_for_endpoint(endpoint, &region, static_credentials(account, "demo")))
+}
+
+async fn wire(
+    endpoint: &str,
+    mapping_text: &str,
+    queue: &Arc<SdkJobQueue>,
+) -> anyhow::Result<(Session, GroupSync, ClusterBootstrap, Reconciler)> {
+    let mapping = Mapping::from_str(mapping_text, "mapping.yaml").map_err(|r| anyhow::anyhow!("invalid mapping:\n{r}"))?;
+    let session = connect_with(Arc::new(mapping), Some(endpoint)).await?;
+    let group_sync = GroupSync::new(session.ctx.fresh(), queue.clone());
+    let cluster_bootstrap = ClusterBootstrap::new(session.ctx.fresh(), queue.clone());
+    let reconciler = Reconciler::new(session.ctx.fresh(), queue.clone(), WaitPolicy::default());
+    Ok((session, group_sync, cluster_bootstrap, reconciler))
+}
+
+/// A sample event from `events/`, with fields replaced (JSON pointer → value) so it describes
+/// what the demo just did. The handlers parse it exactly as they parse EventBridge's delivery.
+pub fn event(sample: &str, patches: &[(&str, Value)]) -> anyhow::Result<Value> {
+    let mut event: Value = serde_json::from_str(sample).context("sample event")?;
+    for (pointer, value) in patches {
+        let slot = event.pointer_mut(pointer).with_context(|| format!("sample event has no {pointer}"))?;
+        *slot = value.clone();
+    }
+    Ok(event)
+}
