@@ -15,6 +15,8 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.verbose, cli.global.quiet);
+    // The CLI runs the Lambda handlers in-process; their CloudWatch EMF lines would garble stdout.
+    eks_sso_sync::metrics::emit_to_stdout(false);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match &cli.command {
+        Command::Demo(args) => cmd::demo::run(global, args).await,
         Command::Validate(args) => cmd::validate::run(global, args),
         Command::Plan(args) => cmd::plan::run_plan(global, args).await,
         Command::Apply(args) => cmd::plan::run_apply(global, args).await,

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value, json};
 
@@ -30,6 +31,15 @@ pub mod names {
     pub const LOCKOUTS_REFUSED: &str = "LockoutsRefused";
     /// Reconcile jobs enqueued.
     pub const JOBS_ENQUEUED: &str = "JobsEnqueued";
+}
+
+/// Whether flushed metrics are written to stdout (the Lambda default: CloudWatch reads EMF from
+/// there). The CLI runs the same handlers and turns this off to keep its own output clean.
+static EMF_TO_STDOUT: AtomicBool = AtomicBool::new(true);
+
+/// Chooses where flushed metrics go: stdout as EMF (`true`, the default) or a debug log line.
+pub fn emit_to_stdout(enabled: bool) {
+    EMF_TO_STDOUT.store(enabled, Ordering::Relaxed);
 }
 
 /// Counters collected during one invocation, flushed as one EMF line.
@@ -87,9 +97,13 @@ impl Metrics {
     pub fn flush(&mut self) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         if let Some(doc) = self.to_emf(now as i64) {
-            let mut out = std::io::stdout().lock();
-            // A failed metrics write must never fail the invocation; the logs still say what happened.
-            let _ = writeln!(out, "{doc}");
+            if EMF_TO_STDOUT.load(Ordering::Relaxed) {
+                let mut out = std::io::stdout().lock();
+                // A failed metrics write must never fail the invocation; the logs still say what happened.
+                let _ = writeln!(out, "{doc}");
+            } else {
+                tracing::debug!(metrics = %doc, "metrics");
+            }
         }
         self.counts.clear();
     }

@@ -65,6 +65,14 @@ pub async fn access_via_group(
         let Some(desired) = state.clusters.get(cluster) else {
             continue;
         };
+        // A CONFIG_MAP cluster has no working access entries: nobody reaches it this way (yet).
+        if !desired
+            .cluster
+            .authentication_mode
+            .supports_access_entries()
+        {
+            continue;
+        }
         for entry in desired.entries.values() {
             let Some(ps) = entry.principal.sso_permission_set_name() else {
                 continue;

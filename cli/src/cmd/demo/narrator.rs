@@ -22,7 +22,10 @@ pub struct Narrator {
 impl Narrator {
     /// `live`: print as it happens.
     pub fn new(live: bool) -> Self {
-        Self { live, steps: Vec::new() }
+        Self {
+            live,
+            steps: Vec::new(),
+        }
     }
 
     /// Starts a step.
@@ -31,7 +34,10 @@ impl Narrator {
         if self.live {
             println!("\n== {}. {title}", self.steps.len() + 1);
         }
-        self.steps.push(Step { title, notes: Vec::new() });
+        self.steps.push(Step {
+            title,
+            notes: Vec::new(),
+        });
     }
 
     /// Adds a note to the current step.

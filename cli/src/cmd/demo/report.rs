@@ -31,7 +31,12 @@ pub async fn access_rows(world: &DemoWorld) -> anyhow::Result<Vec<AccessRow>> {
     let (clusters, _) = engine::list_managed_clusters(&ctx, None).await;
     let mut rows = Vec::new();
     for cluster in clusters {
-        let eks = world.session.ctx.connector.eks(&cluster.account, &cluster.region).await?;
+        let eks = world
+            .session
+            .ctx
+            .connector
+            .eks(&cluster.account, &cluster.region)
+            .await?;
         let info = eks.describe_cluster(&cluster.name).await?;
         if !info.authentication_mode.supports_access_entries() {
             rows.push(AccessRow {
@@ -69,11 +74,18 @@ fn row(cluster: &ClusterRef, entry: &ActualEntry) -> AccessRow {
         .policies
         .iter()
         .map(|(policy, scope)| {
-            let name = policy.name().trim_start_matches("AmazonEKS").trim_end_matches("Policy").to_owned();
+            let name = policy
+                .name()
+                .trim_start_matches("AmazonEKS")
+                .trim_end_matches("Policy")
+                .to_owned();
             match scope {
                 AccessScope::Cluster => format!("{name} (cluster)"),
                 AccessScope::Namespace(ns) => {
-                    format!("{name} ({})", ns.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "{name} ({})",
+                        ns.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                    )
                 }
             }
         })
@@ -83,7 +95,11 @@ fn row(cluster: &ClusterRef, entry: &ActualEntry) -> AccessRow {
         cluster: label(cluster),
         principal,
         managed_by,
-        access: if access.is_empty() { "-".to_owned() } else { access.join("; ") },
+        access: if access.is_empty() {
+            "-".to_owned()
+        } else {
+            access.join("; ")
+        },
         kubernetes_groups: groups.join(", "),
     }
 }
@@ -91,10 +107,16 @@ fn row(cluster: &ClusterRef, entry: &ActualEntry) -> AccessRow {
 /// The access table for people.
 pub fn access_table(rows: &[AccessRow]) -> String {
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY);
+    table.load_style(UTF8_BORDERS_ONLY);
     table.set_header(["cluster", "principal", "managed by", "access", "k8s groups"]);
     for r in rows {
-        table.add_row([&r.cluster, &r.principal, &r.managed_by, &r.access, &r.kubernetes_groups]);
+        table.add_row([
+            &r.cluster,
+            &r.principal,
+            &r.managed_by,
+            &r.access,
+            &r.kubernetes_groups,
+        ]);
     }
     table.to_string()
 }
@@ -104,7 +126,7 @@ pub fn calls_table(counts: &BTreeMap<String, u64>) -> String {
     let mut sorted: Vec<(&String, &u64)> = counts.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY);
+    table.load_style(UTF8_BORDERS_ONLY);
     table.set_header(["operation", "calls"]);
     for (op, n) in sorted {
         table.add_row([op.clone(), n.to_string()]);

@@ -50,10 +50,23 @@ impl DemoWorld {
     /// Starts the emulator with the seed and wires everything.
     pub async fn start(latency_ms: u64) -> anyhow::Result<Self> {
         let seed = Seed::from_yaml(SEED).context("demo seed")?;
-        let faults = Faults { latency_ms, ..Faults::default() };
-        let config = EmulatorConfig { seed: Some(seed), faults, ..EmulatorConfig::default() };
-        let emulator = Emulator::start(config).await.context("starting the emulator")?;
-        let sqs = aws_sdk_sqs::Client::new(&client_config(&emulator.endpoint, "111111111111", "eu-west-1")?);
+        let faults = Faults {
+            latency_ms,
+            ..Faults::default()
+        };
+        let config = EmulatorConfig {
+            seed: Some(seed),
+            faults,
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start(config)
+            .await
+            .context("starting the emulator")?;
+        let sqs = aws_sdk_sqs::Client::new(&client_config(
+            &emulator.endpoint,
+            "111111111111",
+            "eu-west-1",
+        )?);
         let queue_url = sqs
             .create_queue()
             .queue_name("eks-sso-sync-reconcile.fifo")
@@ -65,7 +78,8 @@ impl DemoWorld {
             .context("CreateQueue returned no URL")?;
         let queue = Arc::new(SdkJobQueue::new(sqs.clone(), queue_url.clone()));
         let source = LocalEventSource::new(sqs, queue_url);
-        let (session, group_sync, cluster_bootstrap, reconciler) = wire(&emulator.endpoint, MAPPING, &queue).await?;
+        let (session, group_sync, cluster_bootstrap, reconciler) =
+            wire(&emulator.endpoint, MAPPING, &queue).await?;
         Ok(Self {
             emulator,
             mapping_text: MAPPING.to_owned(),
@@ -80,7 +94,8 @@ impl DemoWorld {
 
     /// Deploys a new mapping (as a new function version would): every handler is rebuilt.
     pub async fn deploy_mapping(&mut self, text: String) -> anyhow::Result<()> {
-        let (session, group_sync, cluster_bootstrap, reconciler) = wire(&self.emulator.endpoint, &text, &self.queue).await?;
+        let (session, group_sync, cluster_bootstrap, reconciler) =
+            wire(&self.emulator.endpoint, &text, &self.queue).await?;
         self.session = session;
         self.group_sync = group_sync;
         self.cluster_bootstrap = cluster_bootstrap;
@@ -91,7 +106,10 @@ impl DemoWorld {
 
     /// Runs the reconciler on whatever is in the queue, like Lambda's event source mapping.
     pub async fn drain(&self) -> anyhow::Result<DrainReport> {
-        self.source.drain(&self.reconciler, 50).await.context("draining the reconcile queue")
+        self.source
+            .drain(&self.reconciler, 50)
+            .await
+            .context("draining the reconcile queue")
     }
 
     /// SDK configuration acting as the given account's administrator (a person at the console).
@@ -108,7 +126,11 @@ impl DemoWorld {
 /// The emulator maps an access key that is an account id to that account's administrator.
 fn client_config(endpoint: &str, account: &str, region: &str) -> anyhow::Result<SdkConfig> {
     let region = Region::new(region)?;
-    Ok(sdk_config_for_endpoint(endpoint, &region, static_credentials(account, "demo")))
+    Ok(sdk_config_for_endpoint(
+        endpoint,
+        &region,
+        static_credentials(account, "demo"),
+    ))
 }
 
 async fn wire(
@@ -116,7 +138,8 @@ async fn wire(
     mapping_text: &str,
     queue: &Arc<SdkJobQueue>,
 ) -> anyhow::Result<(Session, GroupSync, ClusterBootstrap, Reconciler)> {
-    let mapping = Mapping::from_str(mapping_text, "mapping.yaml").map_err(|r| anyhow::anyhow!("invalid mapping:\n{r}"))?;
+    let mapping = Mapping::from_str(mapping_text, "mapping.yaml")
+        .map_err(|r| anyhow::anyhow!("invalid mapping:\n{r}"))?;
     let session = connect_with(Arc::new(mapping), Some(endpoint)).await?;
     let group_sync = GroupSync::new(session.ctx.fresh(), queue.clone());
     let cluster_bootstrap = ClusterBootstrap::new(session.ctx.fresh(), queue.clone());
@@ -129,7 +152,9 @@ async fn wire(
 pub fn event(sample: &str, patches: &[(&str, Value)]) -> anyhow::Result<Value> {
     let mut event: Value = serde_json::from_str(sample).context("sample event")?;
     for (pointer, value) in patches {
-        let slot = event.pointer_mut(pointer).with_context(|| format!("sample event has no {pointer}"))?;
+        let slot = event
+            .pointer_mut(pointer)
+            .with_context(|| format!("sample event has no {pointer}"))?;
         *slot = value.clone();
     }
     Ok(event)

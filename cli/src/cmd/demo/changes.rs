@@ -1,0 +1,165 @@
+//! The scenario's second half: a new cluster, a mapping change, drift behind our back, and a
+//! change the lockout guard refuses.
+
+use anyhow::Context;
+use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
+use eks_sso_sync::engine::{self, ReconcileOptions, ReconcileStatus};
+use serde_json::json;
+
+use super::narrator::Narrator;
+use super::scenario::{narrate_drain, sweep, writes_since};
+use super::world::{DemoWorld, event};
+
+const CLUSTER_CREATED: &str = include_str!("../../../../events/eks-create-cluster.json");
+const PAYMENTS: &str = "222222222222";
+
+/// Step: a cluster is created; cluster-bootstrap enqueues it; the reconciler waits durably until
+/// it is ACTIVE, then gives it its baseline.
+pub async fn new_cluster(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result<()> {
+    let eks = aws_sdk_eks::Client::new(&world.as_admin(PAYMENTS, "eu-west-1")?);
+    let created = eks
+        .create_cluster()
+        .name("payments-canary")
+        .role_arn("arn:aws:iam::222222222222:role/eks-cluster-role")
+        .resources_vpc_config(VpcConfigRequest::builder().build())
+        .access_config(
+            CreateAccessConfigRequest::builder()
+                .authentication_mode(AuthenticationMode::ApiAndConfigMap)
+                .bootstrap_cluster_creator_admin_permissions(true)
+                .build(),
+        )
+        .tags("eks-sso-sync", "enabled")
+        .tags("env", "prod")
+        .send()
+        .await?;
+    let cluster = created.cluster().context("CreateCluster answer")?;
+    let arn = cluster.arn().unwrap_or_default().to_owned();
+    let status = cluster
+        .status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    n.note(format!(
+        "payments-canary created in 222222222222/eu-west-1: {status}"
+    ));
+    let event = event(
+        CLUSTER_CREATED,
+        &[
+            ("/detail/requestParameters/name", json!("payments-canary")),
+            (
+                "/detail/responseElements/cluster/name",
+                json!("payments-canary"),
+            ),
+            ("/detail/responseElements/cluster/arn", json!(arn)),
+            ("/detail/responseElements/cluster/status", json!(status)),
+        ],
+    )?;
+    let outcome = world.cluster_bootstrap.handle(event).await?;
+    let action = serde_json::to_value(&outcome.action)?;
+    n.note(format!(
+        "cluster-bootstrap: {}",
+        action["action"].as_str().unwrap_or("?")
+    ));
+    narrate_drain(n, &world.drain().await?);
+    world.emulator.advance_clock(660.0);
+    n.note(
+        "… 11 minutes later (emulator clock): the cluster is ACTIVE and the message visible again",
+    );
+    let before = world.emulator.request_counts();
+    narrate_drain(n, &world.drain().await?);
+    n.note(format!("changes: {}", writes_since(world, &before)));
+    Ok(())
+}
+
+/// Step: the payments rule gains a namespace: one re-association per entry, in place.
+pub async fn scope_change(world: &mut DemoWorld, n: &mut Narrator) -> anyhow::Result<()> {
+    let old = r#"namespaces: [payments, "payments-*"]"#;
+    let new = r#"namespaces: [payments, "payments-*", ledger]"#;
+    anyhow::ensure!(
+        world.mapping_text.contains(old),
+        "mapping.yaml no longer has the payments namespaces the demo edits"
+    );
+    let text = world.mapping_text.replace(old, new);
+    world.deploy_mapping(text).await?;
+    n.note("mapping change deployed: payments Edit now also covers namespace ledger");
+    sweep(world, n, "scope-change").await?;
+    n.note("(AssociateAccessPolicy again replaces the scope: no disassociate, no moment without access)");
+    Ok(())
+}
+
+/// Step: someone edits entries by hand; the next sweep puts them back.
+pub async fn drift(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result<()> {
+    let eks = aws_sdk_eks::Client::new(&world.as_admin(PAYMENTS, "eu-west-1")?);
+    let entries = world
+        .emulator
+        .entries(PAYMENTS, "eu-west-1", "payments-prod");
+    let find = |ps: &str| {
+        entries
+            .iter()
+            .find(|e| e.principal_arn.contains(ps))
+            .map(|e| e.principal_arn.clone())
+    };
+    let reader = find("AWSReservedSSO_EKSReadOnly_").context("EKSReadOnly entry")?;
+    let payments = find("AWSReservedSSO_PaymentsDeveloper_").context("PaymentsDeveloper entry")?;
+    eks.disassociate_access_policy()
+        .cluster_name("payments-prod")
+        .principal_arn(&reader)
+        .policy_arn("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy")
+        .send()
+        .await?;
+    eks.update_access_entry()
+        .cluster_name("payments-prod")
+        .principal_arn(&payments)
+        .kubernetes_groups("cluster-admins-please")
+        .send()
+        .await?;
+    n.note(
+        "behind eks-sso-sync's back: View removed from EKSReadOnly, payments-devs' groups replaced",
+    );
+    sweep(world, n, "drift").await
+}
+
+/// Step: a mapping change that would remove the last working cluster-admin entry of a cluster is
+/// refused for that cluster (previewed the way `eks-sso-sync plan` previews it).
+pub async fn lockout(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result<()> {
+    let start = world
+        .mapping_text
+        .find("  - name: platform-admins")
+        .context("platform-admins rule")?;
+    let end = world.mapping_text[start..]
+        .find("  - name: payments")
+        .context("payments rule")?
+        + start;
+    let mut text = world.mapping_text.clone();
+    text.replace_range(start..end, "");
+    let mapping = eks_sso_sync::config::Mapping::from_str(&text, "mapping.yaml")
+        .map_err(|r| anyhow::anyhow!("{r}"))?;
+    let session =
+        crate::connect::connect_with(std::sync::Arc::new(mapping), Some(&world.emulator.endpoint))
+            .await?;
+    n.note("proposed change: delete the platform-admins rule");
+    let (clusters, _) = engine::list_managed_clusters(&session.ctx, None).await;
+    let options = ReconcileOptions {
+        dry_run: true,
+        trigger_event_id: None,
+    };
+    for cluster in clusters {
+        let report = engine::reconcile_cluster(&cluster, &session.ctx, &options).await?;
+        match (
+            &report.status,
+            report.plan.as_ref().and_then(|p| p.refused.as_ref()),
+        ) {
+            (ReconcileStatus::Refused, Some(reason)) => {
+                n.note(format!("{}: REFUSED: {reason}", cluster.name))
+            }
+            (status, _) => n.note(format!(
+                "{}: {}",
+                cluster.name,
+                crate::output::status_label(status)
+            )),
+        }
+    }
+    n.note(
+        "the mapping in force is unchanged; the reconciler refuses the same plan if it is deployed",
+    );
+    Ok(())
+}
