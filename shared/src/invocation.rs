@@ -39,6 +39,20 @@ impl InvocationError {
     }
 }
 
+/// Ends an invocation: a malformed event is logged at ERROR and counted (`MalformedEvents`, which
+/// has an alarm), and the invocation's metrics are flushed, whatever the outcome.
+pub fn finish<T>(
+    result: Result<T, InvocationError>,
+    mut metrics: crate::metrics::Metrics,
+) -> Result<T, InvocationError> {
+    if let Err(InvocationError::InvalidEvent(e)) = &result {
+        metrics.add(crate::metrics::names::MALFORMED_EVENTS, 1);
+        tracing::error!(error = %e, field = e.field_path(), "malformed event; not retried");
+    }
+    metrics.flush();
+    result
+}
+
 /// What a function answers Lambda: the outcome as JSON on success; a malformed event is answered
 /// successfully with a `rejected` document (retrying cannot fix it, and it was already logged and
 /// counted); any other failure becomes `Err((error_type, message))` so Lambda retries it and the

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef};
 use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync::events::{self, Classified, Trigger};
-use eks_sso_sync::invocation::InvocationError;
+use eks_sso_sync::invocation::{self, InvocationError};
 use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
@@ -72,12 +72,7 @@ impl ClusterBootstrap {
     pub async fn handle(&self, event: Value) -> Result<BootstrapOutcome, InvocationError> {
         let mut metrics = Metrics::new("cluster-bootstrap");
         let result = self.handle_inner(event, &mut metrics).await;
-        if let Err(InvocationError::InvalidEvent(e)) = &result {
-            metrics.add(names::MALFORMED_EVENTS, 1);
-            tracing::error!(error = %e, field = e.field_path(), "malformed event; not retried");
-        }
-        metrics.flush();
-        result
+        invocation::finish(result, metrics)
     }
 
     async fn handle_inner(

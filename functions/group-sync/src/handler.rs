@@ -8,7 +8,7 @@ use std::sync::Arc;
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext, Scope};
 use eks_sso_sync::events::{self, Classified, Trigger};
-use eks_sso_sync::invocation::InvocationError;
+use eks_sso_sync::invocation::{self, InvocationError};
 use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
@@ -59,12 +59,7 @@ impl GroupSync {
     pub async fn handle(&self, event: Value) -> Result<GroupSyncOutcome, InvocationError> {
         let mut metrics = Metrics::new("group-sync");
         let result = self.handle_inner(event, &mut metrics).await;
-        if let Err(InvocationError::InvalidEvent(e)) = &result {
-            metrics.add(names::MALFORMED_EVENTS, 1);
-            tracing::error!(error = %e, field = e.field_path(), "malformed event; not retried");
-        }
-        metrics.flush();
-        result
+        invocation::finish(result, metrics)
     }
 
     async fn handle_inner(

@@ -56,6 +56,25 @@ pub fn narrate_drain(n: &mut Narrator, drained: &DrainReport) {
     }
 }
 
+/// Hands `event` to the group-sync handler, then drains the jobs it enqueued through the
+/// reconciler, narrating both and the EKS changes made.
+async fn deliver_to_group_sync(
+    world: &DemoWorld,
+    n: &mut Narrator,
+    event: serde_json::Value,
+) -> anyhow::Result<group_sync::handler::GroupSyncOutcome> {
+    let before = world.emulator.request_counts();
+    let outcome = world.group_sync.handle(event).await?;
+    n.note(format!(
+        "group-sync: {} → {} reconcile job(s)",
+        outcome.event.trigger.kind(),
+        outcome.clusters.len()
+    ));
+    narrate_drain(n, &world.drain().await?);
+    n.note(format!("changes: {}", writes_since(world, &before)));
+    Ok(outcome)
+}
+
 /// Step: the scheduled sweep reconciles every managed cluster.
 pub async fn sweep(world: &DemoWorld, n: &mut Narrator, why: &str) -> anyhow::Result<()> {
     let before = world.emulator.request_counts();
@@ -127,13 +146,7 @@ pub async fn person_joins(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result
             ("/detail/responseElements/membershipId", json!(membership)),
         ],
     )?;
-    let before = world.emulator.request_counts();
-    let outcome = world.group_sync.handle(event).await?;
-    n.note(format!(
-        "group-sync: {} → {} reconcile job(s)",
-        outcome.event.trigger.kind(),
-        outcome.clusters.len()
-    ));
+    let outcome = deliver_to_group_sync(world, n, event).await?;
     for grant in outcome.onboarding.iter().flat_map(|o| &o.access) {
         let policies: Vec<String> = grant
             .policies
@@ -147,11 +160,7 @@ pub async fn person_joins(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result
             policies.join("; ")
         ));
     }
-    narrate_drain(n, &world.drain().await?);
-    n.note(format!(
-        "changes: {} (access entries belong to roles, not people)",
-        writes_since(world, &before)
-    ));
+    n.note("(access entries belong to roles, not people: a membership changes no entry)");
     Ok(())
 }
 
@@ -188,15 +197,7 @@ pub async fn team_onboards(world: &DemoWorld, n: &mut Narrator) -> anyhow::Resul
             ("/detail/requestParameters/principalId", json!(group)),
         ],
     )?;
-    let before = world.emulator.request_counts();
-    let outcome = world.group_sync.handle(event).await?;
-    n.note(format!(
-        "group-sync: {} → {} reconcile job(s)",
-        outcome.event.trigger.kind(),
-        outcome.clusters.len()
-    ));
-    narrate_drain(n, &world.drain().await?);
-    n.note(format!("changes: {}", writes_since(world, &before)));
+    deliver_to_group_sync(world, n, event).await?;
     Ok(())
 }
 
@@ -242,23 +243,13 @@ pub async fn role_recreated(world: &DemoWorld, n: &mut Narrator) -> anyhow::Resu
             ("/detail/responseElements/role/roleId", json!(new_id)),
         ],
     )?;
-    let before = world.emulator.request_counts();
-    let outcome = world.group_sync.handle(event).await?;
-    n.note(format!(
-        "group-sync: {} → {} reconcile job(s)",
-        outcome.event.trigger.kind(),
-        outcome.clusters.len()
-    ));
-    narrate_drain(n, &world.drain().await?);
+    deliver_to_group_sync(world, n, event).await?;
     let live = world
         .emulator
         .entries(PAYMENTS, "eu-west-1", "payments-prod")
         .into_iter()
         .find(|e| e.principal_arn == arn)
         .is_some_and(|e| e.live);
-    n.note(format!(
-        "changes: {}; entry live = {live}",
-        writes_since(world, &before)
-    ));
+    n.note(format!("entry live = {live}"));
     Ok(())
 }
