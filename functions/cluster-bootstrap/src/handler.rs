@@ -13,6 +13,7 @@ use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 /// What the handler decided for the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,7 +83,15 @@ impl ClusterBootstrap {
     ) -> Result<BootstrapOutcome, InvocationError> {
         let classified = events::parse_event_value(event)?;
         let span = tracing::info_span!("cluster_bootstrap", event_id = %classified.event_id, trigger = classified.trigger.kind());
-        let _entered = span.enter();
+        self.act(classified, metrics).instrument(span).await
+    }
+
+    /// Everything after parsing, inside the event's span.
+    async fn act(
+        &self,
+        classified: Classified,
+        metrics: &mut Metrics,
+    ) -> Result<BootstrapOutcome, InvocationError> {
         let cluster = match &classified.trigger {
             Trigger::ClusterCreated { cluster, .. }
             | Trigger::ClusterConfigUpdated { cluster, .. }

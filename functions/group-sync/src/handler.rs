@@ -13,6 +13,7 @@ use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 /// What one event led to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +70,15 @@ impl GroupSync {
     ) -> Result<GroupSyncOutcome, InvocationError> {
         let classified = events::parse_event_value(event)?;
         let span = tracing::info_span!("group_sync", event_id = %classified.event_id, trigger = classified.trigger.kind());
-        let _entered = span.enter();
+        self.act(classified, metrics).instrument(span).await
+    }
+
+    /// Everything after parsing, inside the event's span.
+    async fn act(
+        &self,
+        classified: Classified,
+        metrics: &mut Metrics,
+    ) -> Result<GroupSyncOutcome, InvocationError> {
         let ctx = self.ctx.fresh();
         let port = |e: PortError| InvocationError::from_port(&e);
         let scope = scope_of(&ctx, &classified.trigger).await.map_err(port)?;

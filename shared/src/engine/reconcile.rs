@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use super::apply::{ApplyReport, apply_plan};
 use super::read::{InventoryReader, read_actual};
 use super::retry::RetryPolicy;
 use crate::config::Mapping;
-use crate::desired::{self, Problem};
+use crate::desired::{self, ClusterDesired, Problem};
 use crate::domain::{ClusterRef, ClusterStatus};
 use crate::plan::{self, ClusterPlan, Operation};
 use crate::ports::{AccountConnector, ErrorKind, IdentityStoreApi, PortError, SsoAdminApi};
@@ -189,12 +190,25 @@ pub async fn reconcile_cluster(
     ctx: &ReconcileContext,
     options: &ReconcileOptions,
 ) -> Result<ClusterReport, EngineError> {
+    let span = tracing::info_span!(
+        "reconcile",
+        cluster = %cluster.arn(),
+        trigger_event_id = options.trigger_event_id.as_deref()
+    );
+    reconcile_in_span(cluster, ctx, options)
+        .instrument(span)
+        .await
+}
+
+async fn reconcile_in_span(
+    cluster: &ClusterRef,
+    ctx: &ReconcileContext,
+    options: &ReconcileOptions,
+) -> Result<ClusterReport, EngineError> {
     let read_err = |source: PortError| EngineError::Read {
         cluster: cluster.clone(),
         source,
     };
-    let span = tracing::info_span!("reconcile", cluster = %cluster.arn(), trigger_event_id = options.trigger_event_id.as_deref());
-    let _entered = span.enter();
     let report = |status, plan, apply, problems| ClusterReport {
         cluster: cluster.clone(),
         status,
@@ -202,10 +216,8 @@ pub async fn reconcile_cluster(
         apply,
         problems,
     };
-
-    let inventory = match ctx.reader.for_cluster(cluster).await {
-        Ok(inventory) => inventory,
-        Err(e) if e.kind == ErrorKind::NotFound && e.operation == "DescribeCluster" => {
+    let (cluster_desired, problems) = match desired_for(cluster, ctx).await.map_err(read_err)? {
+        DesiredFor::Gone => {
             return Ok(report(
                 ReconcileStatus::Gone,
                 None,
@@ -213,39 +225,35 @@ pub async fn reconcile_cluster(
                 vec![],
             ));
         }
-        Err(e) => return Err(read_err(e)),
-    };
-    let mut desired = desired::compute(&ctx.mapping, &inventory);
-    let problems = std::mem::take(&mut desired.problems);
-    let Some(cluster_desired) = desired.clusters.remove(cluster) else {
-        return Ok(report(
-            ReconcileStatus::NotManaged,
-            None,
-            ApplyReport::default(),
-            problems,
-        ));
+        DesiredFor::NotManaged(problems) => {
+            return Ok(report(
+                ReconcileStatus::NotManaged,
+                None,
+                ApplyReport::default(),
+                problems,
+            ));
+        }
+        DesiredFor::Managed(desired, problems) => (desired, problems),
     };
     let info = &cluster_desired.cluster;
+    let eks = ctx
+        .connector
+        .eks(&cluster.account, &cluster.region)
+        .await
+        .map_err(read_err)?;
     // Access-entry calls fail on CONFIG_MAP clusters and are unconfirmed before ACTIVE: read
     // nothing then; the planner turns the cluster state into a skip or a mode switch.
     let actual = if info.status == ClusterStatus::Active
         && info.authentication_mode.supports_access_entries()
     {
-        let eks = ctx
-            .connector
-            .eks(&cluster.account, &cluster.region)
-            .await
-            .map_err(read_err)?;
         read_actual(eks.as_ref(), &cluster.name, ctx.concurrency)
             .await
             .map_err(read_err)?
     } else {
         Vec::new()
     };
-    let options_plan = ctx.mapping.plan_options();
-    let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &options_plan);
-    let pre_status = pre_apply_status(&cluster_plan, info.status, options.dry_run);
-    if let Some(status) = pre_status {
+    let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &ctx.mapping.plan_options());
+    if let Some(status) = pre_apply_status(&cluster_plan, info.status, options.dry_run) {
         return Ok(report(
             status,
             Some(cluster_plan),
@@ -253,23 +261,48 @@ pub async fn reconcile_cluster(
             problems,
         ));
     }
-    let eks = ctx
-        .connector
-        .eks(&cluster.account, &cluster.region)
-        .await
-        .map_err(read_err)?;
+    let trigger = options.trigger_event_id.as_deref();
     let applied = apply_plan(
         eks.as_ref(),
         &cluster_plan,
         &actual,
         &ctx.retry,
         ctx.concurrency,
-        options.trigger_event_id.as_deref(),
+        trigger,
     )
     .await;
     let status = post_apply_status(&cluster_plan, &applied);
     tracing::info!(changes = applied.applied(), failures = applied.failures().count(), status = ?status, "reconciled");
     Ok(report(status, Some(cluster_plan), applied, problems))
+}
+
+/// What the mapping wants for one cluster.
+enum DesiredFor {
+    /// The cluster does not exist.
+    Gone,
+    /// The mapping does not manage it (problems found on the way).
+    NotManaged(Vec<Problem>),
+    /// Its desired state and the problems found computing it.
+    Managed(ClusterDesired, Vec<Problem>),
+}
+
+async fn desired_for(
+    cluster: &ClusterRef,
+    ctx: &ReconcileContext,
+) -> Result<DesiredFor, PortError> {
+    let inventory = match ctx.reader.for_cluster(cluster).await {
+        Ok(inventory) => inventory,
+        Err(e) if e.kind == ErrorKind::NotFound && e.operation == "DescribeCluster" => {
+            return Ok(DesiredFor::Gone);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut desired = desired::compute(&ctx.mapping, &inventory);
+    let problems = std::mem::take(&mut desired.problems);
+    Ok(match desired.clusters.remove(cluster) {
+        Some(cluster_desired) => DesiredFor::Managed(cluster_desired, problems),
+        None => DesiredFor::NotManaged(problems),
+    })
 }
 
 /// The status when there is nothing to apply (or applying is not wanted).
