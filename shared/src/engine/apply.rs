@@ -233,18 +233,7 @@ async fn execute(
                 .await,
         ),
         Operation::CreateEntry { entry } => create_entry(eks, cluster, entry, retry).await,
-        Operation::RecreateEntry { entry, .. } => {
-            let (deleted, n) = retry
-                .run(&[], || eks.delete_access_entry(cluster, &entry.principal))
-                .await;
-            match deleted {
-                Ok(()) => {}
-                Err(e) if e.kind == ErrorKind::NotFound => {}
-                Err(error) => return (Outcome::Failed { error }, n),
-            }
-            let (outcome, m) = create_entry(eks, cluster, entry, retry).await;
-            (outcome, n + m)
-        }
+        Operation::RecreateEntry { entry, .. } => recreate_entry(eks, cluster, entry, retry).await,
         Operation::UpdateEntry {
             principal,
             kubernetes_groups,
@@ -295,6 +284,25 @@ async fn execute(
             "the entry was already gone",
         ),
     }
+}
+
+/// Replaces a dead entry (its role was recreated): delete (a 404 means already gone), then create.
+async fn recreate_entry(
+    eks: &dyn EksApi,
+    cluster: &ClusterName,
+    entry: &NewEntry,
+    retry: &RetryPolicy,
+) -> (Outcome, u32) {
+    let (deleted, n) = retry
+        .run(&[], || eks.delete_access_entry(cluster, &entry.principal))
+        .await;
+    match deleted {
+        Ok(()) => {}
+        Err(e) if e.kind == ErrorKind::NotFound => {}
+        Err(error) => return (Outcome::Failed { error }, n),
+    }
+    let (outcome, m) = create_entry(eks, cluster, entry, retry).await;
+    (outcome, n + m)
 }
 
 /// Creates an entry, waiting out the "invalid principal" window of a brand-new role. A 409 means
