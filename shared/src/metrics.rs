@@ -6,8 +6,18 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value, json};
+
+/// Set by [`write_to_stderr`]: EMF lines go to stderr instead of stdout.
+static TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Sends every later EMF line to stderr: for the CLI, which runs the function handlers in-process
+/// and keeps stdout for its own JSON documents. The Lambdas never call it.
+pub fn write_to_stderr() {
+    TO_STDERR.store(true, Ordering::Relaxed);
+}
 
 /// The CloudWatch namespace of every eks-sso-sync metric (the template's alarms use it).
 pub const NAMESPACE: &str = "EksSsoSync";
@@ -87,9 +97,12 @@ impl Metrics {
     pub fn flush(&mut self) {
         let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         if let Some(doc) = self.to_emf(now as i64) {
-            let mut out = std::io::stdout().lock();
             // A failed metrics write must never fail the invocation; the logs still say what happened.
-            let _ = writeln!(out, "{doc}");
+            let _ = if TO_STDERR.load(Ordering::Relaxed) {
+                writeln!(std::io::stderr().lock(), "{doc}")
+            } else {
+                writeln!(std::io::stdout().lock(), "{doc}")
+            };
         }
         self.counts.clear();
     }
