@@ -171,11 +171,88 @@ fn explain_a_group_and_a_user() {
         "{document}"
     );
 
+    assert_eq!(
+        document["user"]["direct_access"],
+        serde_json::json!([]),
+        "ana holds no direct assignment"
+    );
+    env.cli()
+        .args(["explain", "--user", "nobody", "--output", "json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no user named \"nobody\""));
     env.cli()
         .args(["explain", "--group", "nobody", "--output", "json"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no group named \"nobody\""));
+}
+
+#[test]
+fn explain_a_permission_set_and_direct_assignments() {
+    let env = Env::start("seed.yaml");
+    let out = env
+        .cli()
+        .args([
+            "explain",
+            "--permission-set",
+            "EKSReadOnly",
+            "--output",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    let ps = &document["permission_set"];
+    assert_eq!(ps["wanted"], true, "{document}");
+    let accounts: Vec<(&str, usize, usize)> = ps["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["account"].as_str().unwrap(),
+                a["groups"].as_array().unwrap().len(),
+                a["users"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [("111111111111", 0, 1), ("222222222222", 1, 0)],
+        "carla holds it directly in 111111111111, auditors in 222222222222"
+    );
+    let clusters: Vec<&str> = ps["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["cluster"].as_str())
+        .collect();
+    assert_eq!(
+        clusters,
+        [
+            "arn:aws:eks:eu-west-1:111111111111:cluster/platform-1",
+            "arn:aws:eks:eu-west-1:222222222222:cluster/prod-eu",
+            "arn:aws:eks:us-east-1:111111111111:cluster/tools-1",
+        ]
+    );
+
+    // carla: platform-admins by group, EKSReadOnly directly in 111111111111.
+    let out = env
+        .cli()
+        .args(["explain", "--user", "carla", "--output", "table"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("member of platform-admins"), "{text}");
+    assert!(text.contains("direct assignments:"), "{text}");
+    assert!(text.contains("EKSReadOnly"), "{text}");
 }
 
 #[test]
@@ -232,6 +309,24 @@ fn explain_a_cluster_before_and_after_apply() {
     assert_eq!(payments["groups"], serde_json::json!(["payments-devs"]));
     assert_eq!(payments["rules"], serde_json::json!(["payments"]));
     assert_golden("explain-cluster", &after);
+
+    // A cluster the mapping excludes (by name) is shown, as not managed, with nothing missing.
+    let out = env
+        .cli()
+        .args(["explain", "--output", "json", "--cluster"])
+        .arg("arn:aws:eks:eu-west-1:111111111111:cluster/legacy-1")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let legacy = json(&out);
+    assert_eq!(legacy["cluster"]["managed"], false, "{legacy}");
+    assert_eq!(legacy["cluster"]["missing"], serde_json::json!([]));
+    assert_eq!(
+        legacy["cluster"]["entries"][0]["principal"], "arn:aws:iam::111111111111:role/admin",
+        "the creator's entry is there, untouched"
+    );
 }
 
 #[test]

@@ -104,6 +104,7 @@ fn cluster_tables(cluster: &ClusterView) -> String {
         };
         let reached_by = match &e.permission_set {
             Some(ps) => format!("{ps}: {}", list_or(&e.groups, "no groups")),
+            None if !e.rules.is_empty() => format!("rules {}", e.rules.join(", ")),
             None => String::new(),
         };
         table.add_row(vec![
