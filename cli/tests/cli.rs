@@ -404,4 +404,14 @@ fn emulator_command_prints_its_real_port_and_serves() {
         .args(["plan", "--output", "json"])
         .assert()
         .code(2);
+
+    // SIGTERM stops it gracefully, with success.
+    let pid = child.0.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.0.wait().expect("emulator exits");
+    assert!(status.success(), "{status:?}");
 }

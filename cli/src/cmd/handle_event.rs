@@ -276,3 +276,35 @@ fn print(global: &GlobalArgs, document: &EventDocument) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use eks_sso_sync::domain::ClusterRef;
+
+    use super::*;
+
+    fn job(cluster: &str, reason: &str) -> ReconcileJob {
+        let cluster = ClusterRef::from_arn(&format!(
+            "arn:aws:eks:eu-west-1:111111111111:cluster/{cluster}"
+        ))
+        .unwrap();
+        ReconcileJob::new(cluster, reason, None, 0)
+    }
+
+    #[tokio::test]
+    async fn collected_jobs_are_one_per_cluster_first_wins_in_cluster_order() {
+        let queue = CollectingQueue::default();
+        queue
+            .enqueue(&[job("b", "first"), job("a", "first")])
+            .await
+            .unwrap();
+        queue.enqueue(&[job("b", "second")]).await.unwrap();
+        let jobs = queue.take_jobs();
+        let seen: Vec<(&str, &str)> = jobs
+            .iter()
+            .map(|j| (j.cluster.name.as_str(), j.reason.as_str()))
+            .collect();
+        assert_eq!(seen, [("a", "first"), ("b", "first")]);
+        assert!(queue.take_jobs().is_empty(), "taking empties the queue");
+    }
+}
