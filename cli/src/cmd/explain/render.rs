@@ -86,6 +86,11 @@ fn cluster_tables(cluster: &ClusterView) -> String {
             " — not managed by the mapping"
         }
     );
+    if cluster.authentication_mode == "CONFIG_MAP" || cluster.status != "ACTIVE" {
+        out.push_str(
+            "  access entries cannot be read until the cluster is ACTIVE and not in CONFIG_MAP mode\n",
+        );
+    }
     let mut table = Table::new();
     table.set_header(vec![
         "principal",
