@@ -371,6 +371,32 @@ fn import_aws_auth_prints_a_mapping_that_validates() {
         .stderr(predicate::str::contains("Not translated"));
 }
 
+#[test]
+fn emulator_command_rejects_impossible_fault_rates_and_bad_seeds() {
+    bare_cli()
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--throttle-rate",
+            "0.7",
+            "--error-rate",
+            "0.6",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("add up to at most 1"));
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(&seed, "acounts: []\n").unwrap();
+    bare_cli()
+        .args(["emulator", "--listen", "127.0.0.1:0", "--seed"])
+        .arg(&seed)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("acounts"));
+}
+
 /// Kills the child on drop, so a failing test leaves no emulator behind.
 struct KillOnDrop(Child);
 

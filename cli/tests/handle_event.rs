@@ -116,6 +116,13 @@ fn ignored_event_says_why_and_needs_no_aws() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"ignored\": \"call failed"));
+    // `-` reads the event from stdin.
+    common::bare_cli()
+        .args(["--config", "/nonexistent/mapping.yaml", "handle-event", "-"])
+        .write_stdin(std::fs::read(sample("ignored-error-code.json")).unwrap())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"handler\": null"));
 }
 
 #[test]
