@@ -63,12 +63,33 @@ pub enum Command {
     /// Plan, show, confirm, apply; print per-operation results and the audit records.
     Apply(ApplyArgs),
     /// Effective access: group → permission set → accounts → clusters → policies and namespaces.
+    ///
+    /// For a group, a user (their groups and direct assignments) or a permission set: every
+    /// managed cluster it reaches, through which SSO role, with which Kubernetes groups, policies
+    /// and namespaces, and which mapping rules grant it. For a cluster: every access entry, who
+    /// reaches it (permission set and the groups holding it), whether eks-sso-sync manages it,
+    /// and the entries the mapping wants that do not exist yet. What `kubectl auth can-i` cannot
+    /// show. JSON output has a stable shape (schema_version 1).
     Explain(ExplainArgs),
     /// Run exactly what the Lambda for an EventBridge event does, reconciling inline.
+    ///
+    /// Classifies the event, runs the real handler of the function it is routed to
+    /// (group-sync, cluster-bootstrap, or the reconciler's sweep) and reconciles every cluster
+    /// it asks for inline instead of through the queue. Prints JSON (the trigger with its ids,
+    /// the reason when ignored, and per cluster the plan and results) unless `--output table`.
+    /// A malformed event exits 1 naming the field, and changes nothing.
     HandleEvent(HandleEventArgs),
     /// Serve the AWS emulator until interrupted.
+    ///
+    /// Prints `listening on http://ADDR` once the socket is bound (the real port with
+    /// `--listen 127.0.0.1:0`), then serves EKS, IAM, STS, Identity Store, SSO Admin and SQS until
+    /// Ctrl-C or SIGTERM. Point the CLI at it with `--endpoint-url`.
     Emulator(EmulatorArgs),
     /// Turn an aws-auth ConfigMap into a mapping, with a report of what could not be translated.
+    ///
+    /// Every role is looked up in IAM with the caller's own credentials (its path, which aws-auth
+    /// stripped, is needed again). Table output: the mapping on stdout (or in `--write`), the
+    /// report on stderr. JSON output: `{mapping_yaml, written_to, report}`.
     ImportAwsAuth(ImportAwsAuthArgs),
     /// Measure a synthetic organization on the emulator: sweeps, onboarding, call counts, cold starts.
     Bench(BenchArgs),

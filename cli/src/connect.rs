@@ -15,7 +15,6 @@ use crate::args::{ClusterFilter, GlobalArgs};
 /// A mapping and every port, ready to plan or apply.
 pub struct Session {
     /// The validated mapping.
-    #[expect(dead_code, reason = "read by explain and handle-event, being written")]
     pub mapping: Arc<Mapping>,
     /// The AWS ports.
     pub ports: AwsPorts,
@@ -41,11 +40,7 @@ pub async fn connect_with(
     mapping: Arc<Mapping>,
     endpoint: Option<&str>,
 ) -> anyhow::Result<Session> {
-    let endpoint = endpoint.map(|url| {
-        let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "test".to_owned());
-        let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".to_owned());
-        (url, static_credentials(&key, &secret))
-    });
+    let endpoint = endpoint.map(|url| (url, endpoint_credentials()));
     let sdk = setup::sdk_config(&mapping, endpoint).await;
     let ports = setup::ports(&mapping, &sdk).await;
     let ctx = setup::context(mapping.clone(), &ports);
@@ -54,6 +49,14 @@ pub async fn connect_with(
         ports,
         ctx,
     })
+}
+
+/// The credentials used with `--endpoint-url`: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, or
+/// `test` (the emulator routes by access key and does not check signatures).
+pub fn endpoint_credentials() -> aws_credential_types::Credentials {
+    let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "test".to_owned());
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "test".to_owned());
+    static_credentials(&key, &secret)
 }
 
 /// The clusters `--cluster` names (a name or an ARN each), or every managed cluster.

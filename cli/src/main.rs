@@ -43,6 +43,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => cmd::validate::run(global, args),
         Command::Plan(args) => cmd::plan::run_plan(global, args).await,
         Command::Apply(args) => cmd::plan::run_apply(global, args).await,
+        Command::Explain(args) => cmd::explain::run(global, args).await,
+        Command::HandleEvent(args) => cmd::handle_event::run(global, args).await,
+        Command::Emulator(args) => cmd::emulator::run(args).await,
+        Command::ImportAwsAuth(args) => cmd::import_aws_auth::run(global, args).await,
         other => anyhow::bail!("{other:?} is not available in this build yet"),
     }
 }

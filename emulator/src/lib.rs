@@ -123,11 +123,26 @@ impl Emulator {
         addr: SocketAddr,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), EmulatorError> {
+        Self::serve_with_ready(config, addr, shutdown, |_| {}).await
+    }
+
+    /// Like [`Emulator::serve`], calling `on_ready` with the bound address (the real port when
+    /// `addr` asks for port 0) once the socket accepts connections, before serving.
+    pub async fn serve_with_ready(
+        config: EmulatorConfig,
+        addr: SocketAddr,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        on_ready: impl FnOnce(SocketAddr),
+    ) -> Result<(), EmulatorError> {
         let state = Arc::new(EmulatorState::new(config)?);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| EmulatorError::Bind { addr, source })?;
-        tracing::info!(%addr, "emulator listening");
+        let local = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        tracing::info!(addr = %local, "emulator listening");
+        on_ready(local);
         axum::serve(listener, server::router(state))
             .with_graceful_shutdown(shutdown)
             .await

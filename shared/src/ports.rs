@@ -253,6 +253,12 @@ pub trait IdentityStoreApi: Send + Sync {
         identity_store_id: &str,
         name: &GroupName,
     ) -> Result<Option<String>, PortError>;
+    /// `GetUserId` by user name; `Ok(None)` when no such user exists.
+    async fn user_id(
+        &self,
+        identity_store_id: &str,
+        user_name: &str,
+    ) -> Result<Option<String>, PortError>;
     /// `DescribeGroup`: the display name of a group id; `Ok(None)` when it is gone.
     async fn group_name(
         &self,

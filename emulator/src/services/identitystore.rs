@@ -230,6 +230,7 @@ pub fn dispatch(world: &mut World, op: &str, input: &Value) -> Result<Value, Api
         }
         "ListGroups" => list_groups(world, input),
         "GetGroupId" => get_group_id(world, input),
+        "GetUserId" => get_user_id(world, input),
         "CreateUser" => {
             let id = create_user(world, input)?;
             Ok(
@@ -364,6 +365,23 @@ fn get_group_id(world: &World, input: &Value) -> Result<Value, ApiError> {
     Ok(
         json!({"GroupId": id, "GroupArn": arn("group", &id), "IdentityStoreId": world.directory.identity_store_id}),
     )
+}
+
+/// GetUserId by the `UserName` unique attribute (the one `explain --user` uses).
+fn get_user_id(world: &World, input: &Value) -> Result<Value, ApiError> {
+    let attr = input
+        .pointer("/AlternateIdentifier/UniqueAttribute")
+        .ok_or_else(|| validation("AlternateIdentifier.UniqueAttribute is required"))?;
+    let path = opt_str(attr, "AttributePath").unwrap_or_default();
+    if !path.eq_ignore_ascii_case("userName") {
+        return Err(validation(format!("Unsupported AttributePath {path}")));
+    }
+    let value = opt_str(attr, "AttributeValue").unwrap_or_default();
+    let id = world
+        .directory
+        .user_id_by_name(value)
+        .ok_or_else(|| not_found("USER", value))?;
+    Ok(json!({"UserId": id, "IdentityStoreId": world.directory.identity_store_id}))
 }
 
 fn describe_user(world: &World, input: &Value) -> Result<Value, ApiError> {

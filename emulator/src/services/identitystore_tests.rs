@@ -70,3 +70,25 @@ fn groups_members_and_lookups() {
         "ResourceNotFoundException"
     );
 }
+
+#[test]
+fn get_user_id_by_user_name() {
+    let mut w = World::new(WorldSettings::default(), Clock::wall());
+    let u = dispatch(&mut w, "CreateUser", &json!({"UserName": "ana"})).unwrap();
+    let by_name = |name: &str| json!({"AlternateIdentifier": {"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": name}}});
+    assert_eq!(
+        dispatch(&mut w, "GetUserId", &by_name("ana")).unwrap()["UserId"],
+        u["UserId"]
+    );
+    assert_eq!(
+        dispatch(&mut w, "GetUserId", &by_name("bo"))
+            .unwrap_err()
+            .code,
+        "ResourceNotFoundException"
+    );
+    let by_email = json!({"AlternateIdentifier": {"UniqueAttribute": {"AttributePath": "emails.value", "AttributeValue": "a@x"}}});
+    assert_eq!(
+        dispatch(&mut w, "GetUserId", &by_email).unwrap_err().code,
+        "ValidationException"
+    );
+}

@@ -341,6 +341,29 @@ impl IdentityStoreApi for SdkIdentityStore {
         none_if_not_found(result)
     }
 
+    async fn user_id(
+        &self,
+        identity_store_id: &str,
+        user_name: &str,
+    ) -> Result<Option<String>, PortError> {
+        const OP: &str = "GetUserId";
+        let by_name = UniqueAttribute::builder()
+            .attribute_path("userName")
+            .attribute_value(Document::String(user_name.to_owned()))
+            .build()
+            .map_err(|e| PortError::new(ErrorKind::Other, OP, e.to_string()))?;
+        let result = self
+            .client
+            .get_user_id()
+            .identity_store_id(identity_store_id)
+            .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name))
+            .send()
+            .await
+            .map(|out| out.user_id().to_owned())
+            .map_err(|e| port_error(OP, e));
+        none_if_not_found(result)
+    }
+
     async fn group_name(
         &self,
         identity_store_id: &str,

@@ -108,6 +108,13 @@ impl IdentityStoreApi for MemoryAws {
             .map(|(id, _)| id.clone()))
     }
 
+    /// The in-memory store keeps memberships by user id only; it has no user names.
+    async fn user_id(&self, _store: &str, _user_name: &str) -> Result<Option<String>, PortError> {
+        let mut w = self.world();
+        w.call("GetUserId")?;
+        Ok(None)
+    }
+
     async fn group_name(
         &self,
         _store: &str,

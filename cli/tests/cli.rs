@@ -1,0 +1,443 @@
+//! The CLI against the emulator: exit codes, JSON documents (golden files), refusal without
+//! `--yes`, `validate` with line:column, `explain`, `import-aws-auth` and `emulator` itself.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use common::{Env, assert_golden, bare_cli, fixture, json, workspace};
+use predicates::prelude::*;
+
+const PAYMENTS: (&str, &str, &str) = ("222222222222", "eu-west-1", "prod-eu");
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        "",
+        "demo",
+        "validate",
+        "plan",
+        "apply",
+        "explain",
+        "handle-event",
+        "emulator",
+        "import-aws-auth",
+        "bench",
+    ] {
+        let mut cmd = bare_cli();
+        if !command.is_empty() {
+            cmd.arg(command);
+        }
+        cmd.arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage: eks-sso-sync"));
+    }
+}
+
+#[test]
+fn validate_accepts_the_root_mapping_and_reports_line_and_column() {
+    bare_cli()
+        .arg("--config")
+        .arg(workspace().join("mapping.yaml"))
+        .args(["validate", "--output", "table"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "version: 1\nidentity_center: { region: eu-west-1 }\nacounts: []\nrules: []\n",
+    )
+    .unwrap();
+    bare_cli()
+        .arg("--config")
+        .arg(&broken)
+        .args(["validate", "--output", "table"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{}:3:1",
+            broken.display()
+        )));
+
+    let out = bare_cli()
+        .arg("--config")
+        .arg(&broken)
+        .args(["validate", "--output", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let mut document = json(&out);
+    document["file"] = "broken.yaml".into();
+    assert_golden("validate-error", &document);
+}
+
+#[test]
+fn plan_apply_plan_converges_with_stable_documents() {
+    let env = Env::start("seed.yaml");
+    let out = env
+        .cli()
+        .args(["plan", "--output", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    assert_golden("plan", &json(&out));
+
+    let out = env
+        .cli()
+        .args(["apply", "--yes", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let applied = json(&out);
+    assert_eq!(
+        applied["applied"].as_array().map(Vec::len),
+        Some(3),
+        "{applied}"
+    );
+    assert_golden("apply", &applied);
+
+    env.cli()
+        .args(["plan", "--output", "json"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn apply_without_yes_off_a_terminal_refuses_and_changes_nothing() {
+    let env = Env::start("seed.yaml");
+    let before = env.entries(PAYMENTS.0, PAYMENTS.1, PAYMENTS.2);
+    env.cli()
+        .args(["apply", "--output", "json"])
+        .write_stdin("yes\n")
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("refusing to apply").and(predicate::str::contains("--yes")),
+        );
+    assert_eq!(env.entries(PAYMENTS.0, PAYMENTS.1, PAYMENTS.2), before);
+    assert!(
+        !env.emulator
+            .request_counts()
+            .keys()
+            .any(|op| op.contains("CreateAccessEntry")),
+        "nothing may be written"
+    );
+}
+
+#[test]
+fn explain_a_group_and_a_user() {
+    let env = Env::start("seed.yaml");
+    let out = env
+        .cli()
+        .args(["explain", "--group", "payments-devs", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    let access = document["groups"][0]["access"].as_array().unwrap();
+    assert_eq!(access.len(), 1, "{document}");
+    assert_eq!(
+        access[0]["cluster"],
+        "arn:aws:eks:eu-west-1:222222222222:cluster/prod-eu"
+    );
+    assert_eq!(access[0]["permission_set"], "PaymentsDeveloper");
+    assert_golden("explain-group", &document);
+
+    let out = env
+        .cli()
+        .args(["explain", "--user", "ana", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    assert_eq!(
+        document["user"]["groups"],
+        serde_json::json!(["auditors", "payments-devs"]),
+        "{document}"
+    );
+
+    assert_eq!(
+        document["user"]["direct_access"],
+        serde_json::json!([]),
+        "ana holds no direct assignment"
+    );
+    env.cli()
+        .args(["explain", "--user", "nobody", "--output", "json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no user named \"nobody\""));
+    env.cli()
+        .args(["explain", "--group", "nobody", "--output", "json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no group named \"nobody\""));
+}
+
+#[test]
+fn explain_a_permission_set_and_direct_assignments() {
+    let env = Env::start("seed.yaml");
+    let out = env
+        .cli()
+        .args([
+            "explain",
+            "--permission-set",
+            "EKSReadOnly",
+            "--output",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    let ps = &document["permission_set"];
+    assert_eq!(ps["wanted"], true, "{document}");
+    let accounts: Vec<(&str, usize, usize)> = ps["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["account"].as_str().unwrap(),
+                a["groups"].as_array().unwrap().len(),
+                a["users"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [("111111111111", 0, 1), ("222222222222", 1, 0)],
+        "carla holds it directly in 111111111111, auditors in 222222222222"
+    );
+    let clusters: Vec<&str> = ps["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["cluster"].as_str())
+        .collect();
+    assert_eq!(
+        clusters,
+        [
+            "arn:aws:eks:eu-west-1:111111111111:cluster/platform-1",
+            "arn:aws:eks:eu-west-1:222222222222:cluster/prod-eu",
+            "arn:aws:eks:us-east-1:111111111111:cluster/tools-1",
+        ]
+    );
+
+    // carla: platform-admins by group, EKSReadOnly directly in 111111111111.
+    let out = env
+        .cli()
+        .args(["explain", "--user", "carla", "--output", "table"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("member of platform-admins"), "{text}");
+    assert!(text.contains("direct assignments:"), "{text}");
+    assert!(text.contains("EKSReadOnly"), "{text}");
+}
+
+#[test]
+fn explain_a_cluster_before_and_after_apply() {
+    let env = Env::start("seed.yaml");
+    let out = env
+        .cli()
+        .args(["explain", "--cluster", "prod-eu", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let before = json(&out);
+    let missing: Vec<&str> = before["cluster"]["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["permission_set"].as_str())
+        .collect();
+    assert_eq!(
+        missing,
+        ["EKSPlatformAdmin", "EKSReadOnly", "PaymentsDeveloper"],
+        "{before}"
+    );
+
+    env.cli().args(["apply", "--yes"]).assert().success();
+    let out = env
+        .cli()
+        .args(["explain", "--cluster", "prod-eu", "--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let after = json(&out);
+    let cluster = &after["cluster"];
+    assert_eq!(cluster["missing"], serde_json::json!([]), "{after}");
+    let entries = cluster["entries"].as_array().unwrap();
+    let managed = entries.iter().filter(|e| e["managed"] == true).count();
+    assert_eq!(
+        managed, 4,
+        "three permission sets and the ci-deployer principal: {after}"
+    );
+    let alice = entries
+        .iter()
+        .find(|e| e["principal"] == "arn:aws:iam::222222222222:user/alice")
+        .expect("the unmanaged entry is shown");
+    assert_eq!(alice["managed"], false);
+    let payments = entries
+        .iter()
+        .find(|e| e["permission_set"] == "PaymentsDeveloper")
+        .expect("payments entry");
+    assert_eq!(payments["groups"], serde_json::json!(["payments-devs"]));
+    assert_eq!(payments["rules"], serde_json::json!(["payments"]));
+    assert_golden("explain-cluster", &after);
+
+    // A cluster the mapping excludes (by name) is shown, as not managed, with nothing missing.
+    let out = env
+        .cli()
+        .args(["explain", "--output", "json", "--cluster"])
+        .arg("arn:aws:eks:eu-west-1:111111111111:cluster/legacy-1")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let legacy = json(&out);
+    assert_eq!(legacy["cluster"]["managed"], false, "{legacy}");
+    assert_eq!(legacy["cluster"]["missing"], serde_json::json!([]));
+    assert_eq!(
+        legacy["cluster"]["entries"][0]["principal"], "arn:aws:iam::111111111111:role/admin",
+        "the creator's entry is there, untouched"
+    );
+}
+
+#[test]
+fn import_aws_auth_prints_a_mapping_that_validates() {
+    let env = Env::start("import-seed.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("imported.yaml");
+    let configmap = workspace().join("shared/tests/fixtures/aws-auth/realistic.yaml");
+    let out = env
+        .cli()
+        .arg("import-aws-auth")
+        .arg(&configmap)
+        .args(["--cluster", "payments-prod", "--output", "json", "--write"])
+        .arg(&written)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mut document = json(&out);
+    assert_eq!(
+        document["mapping_yaml"].as_str(),
+        Some(std::fs::read_to_string(&written).unwrap().as_str())
+    );
+    document["written_to"] = "imported.yaml".into();
+    assert_golden("import-aws-auth", &document);
+    bare_cli()
+        .arg("--config")
+        .arg(&written)
+        .arg("validate")
+        .assert()
+        .success();
+
+    // Table mode: the mapping on stdout, the report on stderr.
+    env.cli()
+        .arg("import-aws-auth")
+        .arg(&configmap)
+        .args(["--output", "table"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("version: 1"))
+        .stderr(predicate::str::contains("Not translated"));
+}
+
+#[test]
+fn emulator_command_rejects_impossible_fault_rates_and_bad_seeds() {
+    bare_cli()
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--throttle-rate",
+            "0.7",
+            "--error-rate",
+            "0.6",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("add up to at most 1"));
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(&seed, "acounts: []\n").unwrap();
+    bare_cli()
+        .args(["emulator", "--listen", "127.0.0.1:0", "--seed"])
+        .arg(&seed)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("acounts"));
+}
+
+/// Kills the child on drop, so a failing test leaves no emulator behind.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn emulator_command_prints_its_real_port_and_serves() {
+    let binary = assert_cmd::cargo::cargo_bin("eks-sso-sync");
+    let child = std::process::Command::new(binary)
+        .args(["emulator", "--listen", "127.0.0.1:0", "--seed"])
+        .arg(fixture("seed.yaml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("emulator starts");
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let re = regex::Regex::new(r"^listening on (http://127\.0\.0\.1:(\d+))\n$").unwrap();
+    let caps = re.captures(&line).unwrap_or_else(|| panic!("{line:?}"));
+    assert_ne!(&caps[2], "0", "the real port is printed");
+    bare_cli()
+        .args(["--endpoint-url", &caps[1], "--config"])
+        .arg(workspace().join("mapping.yaml"))
+        .args(["plan", "--output", "json"])
+        .assert()
+        .code(2);
+
+    // SIGTERM stops it gracefully, with success.
+    let pid = child.0.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.0.wait().expect("emulator exits");
+    assert!(status.success(), "{status:?}");
+}
