@@ -6,7 +6,10 @@ use aws_config::SdkConfig;
 use aws_sdk_identitystore::types::{MemberId, Name};
 use aws_sdk_ssoadmin::types::{PrincipalType as SdkPrincipalType, TargetType};
 use eks_sso_sync::aws::{SdkConnector, SdkIdentityStore, SdkSsoAdmin, caller_account};
-use eks_sso_sync::ports::{IamApi, IdentityStoreApi, PrincipalType, SsoAdminApi};
+use eks_sso_sync::domain::GroupName;
+use eks_sso_sync::ports::{
+    AccountAssignment, IamApi, IdentityStoreApi, PrincipalType, SsoAdminApi,
+};
 
 use super::{ACCOUNT, SSO_PATH, Transcript, account, arn, create_role, outcome};
 
@@ -66,6 +69,7 @@ pub fn suffixes_stripped(roles: &str) -> String {
     out + rest
 }
 
+/// IAM: roles created, listed under the SSO path (one per page) and read; STS: assume role.
 pub async fn iam_and_sts(config: &SdkConfig, t: &mut Transcript) {
     create_role(config, "deployer", "/ci/").await;
     create_role(config, "AWSReservedSSO_Manual_0123456789abcdef", SSO_PATH).await;
@@ -77,10 +81,6 @@ pub async fn iam_and_sts(config: &SdkConfig, t: &mut Transcript) {
     .await;
     create_role(config, "unrelated", "/").await;
     let deployer = format!("arn:aws:iam::{ACCOUNT}:role/ci/deployer");
-    let connector = SdkConnector::new(config.clone(), {
-        let deployer = deployer.clone();
-        move |_| Some(arn(&deployer))
-    });
     let iam = SdkConnector::new(config.clone(), |_| None)
         .with_page_size(1)
         .sdk_iam(&account())
@@ -95,7 +95,16 @@ pub async fn iam_and_sts(config: &SdkConfig, t: &mut Transcript) {
         .get_role(&arn(&format!("arn:aws:iam::{ACCOUNT}:role/nobody")))
         .await;
     t.insert("iam: get missing role", outcome(missing));
+    sts(config, &deployer, t).await;
+}
 
+/// STS through the connector: the account and identity of an assumed role, and a role that
+/// does not exist.
+async fn sts(config: &SdkConfig, deployer: &str, t: &mut Transcript) {
+    let connector = SdkConnector::new(config.clone(), {
+        let deployer = deployer.to_owned();
+        move |_| Some(arn(&deployer))
+    });
     let assumed = connector.account_config(&account()).await;
     t.insert(
         "sts: account of assumed role",
@@ -159,47 +168,77 @@ async fn directory(config: &SdkConfig, store: &str) -> (String, String) {
     (user, group)
 }
 
+/// Generated Identity Store ids → the names the scenario gave them.
+type Names = BTreeMap<String, &'static str>;
+
+/// Identity Center: the instance, the directory reads, then a permission set and its assignment.
 pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
     let sso = SdkSsoAdmin::new(aws_sdk_ssoadmin::Client::new(config));
-    let store = SdkIdentityStore::new(aws_sdk_identitystore::Client::new(config));
     let instances = sso.list_instances().await.expect("ListInstances");
     t.insert("sso-admin: instances", instances.len().to_string());
     let instance = &instances[0];
     let (user, group) = directory(config, &instance.identity_store_id).await;
-    let names = BTreeMap::from([(user.clone(), "alice"), (group.clone(), "payments-devs")]);
+    let names = Names::from([(user.clone(), "alice"), (group.clone(), "payments-devs")]);
+    directory_reads(
+        config,
+        &instance.identity_store_id,
+        (&user, &group),
+        &names,
+        t,
+    )
+    .await;
+    let ps_arn = permission_set_and_assignment(config, &instance.instance_arn, &group, t).await;
+    assignment_reads(&sso, &instance.instance_arn, &ps_arn, (&group, &names), t).await;
+    let iam = SdkConnector::new(config.clone(), |_| None)
+        .sdk_iam(&account())
+        .await;
+    let roles = suffixes_stripped(&sso_roles(iam.as_ref()).await);
+    t.insert("iam: SSO roles after the assignment", roles);
+}
+
+/// The Identity Store port's reads of the directory `directory` created.
+async fn directory_reads(
+    config: &SdkConfig,
+    store_id: &str,
+    (user, group): (&str, &str),
+    names: &Names,
+    t: &mut Transcript,
+) {
+    let store = SdkIdentityStore::new(aws_sdk_identitystore::Client::new(config));
     let named = |ids: Vec<String>| -> Vec<&str> {
         ids.iter()
             .map(|id| names.get(id).copied().unwrap_or("<unknown id>"))
             .collect()
     };
-    let store_id = instance.identity_store_id.as_str();
-    let payments = eks_sso_sync::domain::GroupName::new("payments-devs").expect("group");
+    let payments = GroupName::new("payments-devs").expect("group");
     let found = store.group_id(store_id, &payments).await;
-    t.insert(
-        "identitystore: group id by name",
-        outcome(found.map(|g| g.as_deref() == Some(group.as_str()))),
-    );
-    let absent = eks_sso_sync::domain::GroupName::new("nobody").expect("group");
-    t.insert(
-        "identitystore: missing group",
-        outcome(store.group_id(store_id, &absent).await),
-    );
-    t.insert(
-        "identitystore: group name",
-        outcome(store.group_name(store_id, &group).await),
-    );
-    let of_user = store.groups_of_user(store_id, &user).await;
+    let found = found.map(|g| g.as_deref() == Some(group));
+    t.insert("identitystore: group id by name", outcome(found));
+    let absent = GroupName::new("nobody").expect("group");
+    let absent = store.group_id(store_id, &absent).await;
+    t.insert("identitystore: missing group", outcome(absent));
+    let name = store.group_name(store_id, group).await;
+    t.insert("identitystore: group name", outcome(name));
+    let of_user = store.groups_of_user(store_id, user).await;
     t.insert("identitystore: groups of user", outcome(of_user.map(named)));
-    let members = store.members_of_group(store_id, &group).await;
+    let members = store.members_of_group(store_id, group).await;
     t.insert(
         "identitystore: members of group",
         outcome(members.map(named)),
     );
+}
 
+/// Creates permission set `Admin` and assigns it to `group` in [`ACCOUNT`]; returns its ARN.
+async fn permission_set_and_assignment(
+    config: &SdkConfig,
+    instance_arn: &str,
+    group: &str,
+    t: &mut Transcript,
+) -> String {
     let admin = aws_sdk_ssoadmin::Client::new(config);
     let created = admin
         .create_permission_set()
-        .instance_arn(&instance.instance_arn)
+        .instance_arn(instance_arn)
         .name("Admin")
         .send()
         .await;
@@ -207,10 +246,10 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
         "sso-admin: create permission set",
         sdk_outcome(created.map(|_| ())),
     );
-    // The ARN from ListPermissionSets, which every emulator's answer lets the SDK read.
+    // The ARN from ListPermissionSets, whose answer the SDK reads from every emulator.
     let listed = admin
         .list_permission_sets()
-        .instance_arn(&instance.instance_arn)
+        .instance_arn(instance_arn)
         .send()
         .await
         .expect("ListPermissionSets");
@@ -218,15 +257,26 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
     t.insert("sso-admin: permission set ARN shape", ps_arn_shape(&ps_arn));
     admin
         .create_account_assignment()
-        .instance_arn(&instance.instance_arn)
+        .instance_arn(instance_arn)
         .permission_set_arn(&ps_arn)
         .target_id(ACCOUNT)
         .target_type(TargetType::AwsAccount)
         .principal_type(SdkPrincipalType::Group)
-        .principal_id(&group)
+        .principal_id(group)
         .send()
         .await
         .expect("CreateAccountAssignment");
+    ps_arn
+}
+
+/// The SSO Admin port's reads of permission sets and assignments.
+async fn assignment_reads(
+    sso: &SdkSsoAdmin,
+    instance_arn: &str,
+    ps_arn: &str,
+    (group, names): (&str, &Names),
+    t: &mut Transcript,
+) {
     let ps_name = |arn: &str| {
         if arn == ps_arn {
             "Admin".to_owned()
@@ -234,27 +284,22 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
             format!("<other {arn}>")
         }
     };
-    let sets = sso.list_permission_sets(&instance.instance_arn).await;
-    t.insert(
-        "sso-admin: permission sets",
-        outcome(sets.map(|s| {
-            s.into_iter()
-                .map(|p| p.name.to_string())
-                .collect::<Vec<_>>()
-        })),
-    );
-    let accounts = sso
-        .accounts_for_permission_set(&instance.instance_arn, &ps_arn)
-        .await;
+    let sets = sso.list_permission_sets(instance_arn).await;
+    let sets = sets.map(|s| {
+        s.into_iter()
+            .map(|p| p.name.to_string())
+            .collect::<Vec<_>>()
+    });
+    t.insert("sso-admin: permission sets", outcome(sets));
+    let accounts = sso.accounts_for_permission_set(instance_arn, ps_arn).await;
     t.insert("sso-admin: accounts of permission set", outcome(accounts));
     let provisioned = sso
-        .permission_sets_provisioned_to_account(&instance.instance_arn, &account())
+        .permission_sets_provisioned_to_account(instance_arn, &account())
         .await;
-    t.insert(
-        "sso-admin: provisioned to account",
-        outcome(provisioned.map(|v| v.iter().map(|a| ps_name(a)).collect::<Vec<_>>())),
-    );
-    let normalize = |list: Vec<eks_sso_sync::ports::AccountAssignment>| -> Vec<String> {
+    let provisioned = provisioned.map(|v| v.iter().map(|a| ps_name(a)).collect::<Vec<_>>());
+    t.insert("sso-admin: provisioned to account", outcome(provisioned));
+    let normalize = |list: Vec<AccountAssignment>| -> Vec<String> {
+        let principal = |id: &str| names.get(id).copied().unwrap_or("?");
         list.into_iter()
             .map(|a| {
                 format!(
@@ -262,29 +307,23 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
                     a.account,
                     ps_name(&a.permission_set_arn),
                     a.principal_type,
-                    names.get(&a.principal_id).copied().unwrap_or("?")
+                    principal(&a.principal_id)
                 )
             })
             .collect()
     };
     let assignments = sso
-        .account_assignments(&instance.instance_arn, &account(), &ps_arn)
+        .account_assignments(instance_arn, &account(), ps_arn)
         .await;
     t.insert(
         "sso-admin: account assignments",
         outcome(assignments.map(normalize)),
     );
     let for_group = sso
-        .assignments_for_principal(&instance.instance_arn, PrincipalType::Group, &group)
+        .assignments_for_principal(instance_arn, PrincipalType::Group, group)
         .await;
     t.insert(
         "sso-admin: assignments of group",
         outcome(for_group.map(normalize)),
     );
-
-    let iam = SdkConnector::new(config.clone(), |_| None)
-        .sdk_iam(&account())
-        .await;
-    let roles = suffixes_stripped(&sso_roles(iam.as_ref()).await);
-    t.insert("iam: SSO roles after the assignment", roles);
 }

@@ -46,7 +46,9 @@ pub async fn start_moto() -> ThirdParty {
 }
 
 /// ministack (`ministack`, bound to loopback with `BIND_HOST`, port from `GATEWAY_PORT`),
-/// answering as [`ACCOUNT`].
+/// answering as [`ACCOUNT`]. Only EKS, IAM and STS are loaded; its IoT and SFTP listeners
+/// (which bind every interface on fixed ports) are off, and Docker is out of its reach so that
+/// `CreateCluster` never starts a k3s container on a developer's machine.
 pub async fn start_ministack() -> ThirdParty {
     let port = free_port();
     let mut command = Command::new("ministack");
@@ -54,7 +56,14 @@ pub async fn start_ministack() -> ThirdParty {
         .env("BIND_HOST", "127.0.0.1")
         .env("GATEWAY_PORT", port.to_string())
         .env("MINISTACK_ACCOUNT_ID", ACCOUNT)
-        .env("MINISTACK_REGION", "eu-west-1");
+        .env("MINISTACK_REGION", "eu-west-1")
+        .env("SERVICES", "eks,iam,sts")
+        .env("IOT_MTLS_ENABLED", "0")
+        .env("SFTP_ENABLED", "0")
+        .env(
+            "DOCKER_HOST",
+            "unix:///nonexistent/eks-sso-sync-tests/docker.sock",
+        );
     start("ministack", command, port, "/_ministack/health").await
 }
 
