@@ -9,9 +9,8 @@ cd "$(dirname "$0")/.."
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 export SAM_CLI_TELEMETRY=0
 
-if ! command -v cfn-lint >/dev/null || ! command -v sam >/dev/null; then
-    pip install --quiet cfn-lint aws-sam-cli
-fi
+# shellcheck source=python-tools.sh
+source scripts/python-tools.sh
 
 echo "cfn-lint $(cfn-lint --version | awk '{print $2}'): template.yaml member-account.yaml"
 cfn-lint --non-zero-exit-code warning template.yaml member-account.yaml

@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
-# Installs (once) the Python tools the tests and CI drive, and puts their scripts on PATH.
-# Sourced by scripts/test.sh and .ci/run; a fresh machine needs only Python's pip.
-#   awscli           the official CLI (botocore carries AWS's API models): emulator conformance
-#   moto[server]     third-party emulator: EventBridge pattern checks and differential tests
-#   ministack        third-party emulator with EKS access entries: differential tests
-#   cfn-lint, aws-sam-cli   template lint (both work offline)
-#   cargo-lambda, ziglang   building the deployable zips the way `sam build` does
+# Installs (once) the Python tools the tests and CI drive, each in its own virtualenv so their
+# pinned dependencies (awscli pins botocore exactly; ministack and moto want others) never fight,
+# and puts their commands on PATH. Sourced by scripts/test.sh, scripts/lint-templates.sh and
+# .ci/run; a fresh machine needs only Python with pip.
+#   awscli                 the official CLI (botocore carries AWS's API models): emulator conformance
+#   moto[server]           third-party emulator: EventBridge pattern checks and differential tests
+#   ministack              third-party emulator with EKS access entries: differential tests
+#   cfn-lint, aws-sam-cli  template lint (both work offline)
+#   cargo-lambda, ziglang  building the deployable zips the way `sam build` does
 
-python_scripts="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
-export PATH="$python_scripts:$PATH"
+tools_dir="${EKS_SSO_SYNC_TOOLS:-$HOME/.cache/eks-sso-sync-tools}"
+mkdir -p "$tools_dir/bin"
 
-need=()
-command -v aws >/dev/null 2>&1 || need+=(awscli)
-command -v moto_server >/dev/null 2>&1 || need+=("moto[server]")
-command -v ministack >/dev/null 2>&1 || need+=(ministack)
-command -v cfn-lint >/dev/null 2>&1 || need+=(cfn-lint)
-command -v sam >/dev/null 2>&1 || need+=(aws-sam-cli)
-command -v cargo-lambda >/dev/null 2>&1 || need+=(cargo-lambda ziglang)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "installing Python tools: ${need[*]}"
-    python3 -m pip install --quiet --disable-pip-version-check "${need[@]}"
-    command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
-fi
+# tool <venv> "<commands to expose>" <pip requirement>...
+tool() {
+    local name="$1" commands="$2"
+    shift 2
+    local first="${commands%% *}"
+    if [ ! -x "$tools_dir/$name/bin/$first" ]; then
+        echo "installing $* into $tools_dir/$name" >&2
+        python3 -m venv "$tools_dir/$name"
+        "$tools_dir/$name/bin/python" -m pip install --quiet --disable-pip-version-check "$@" >&2
+    fi
+    local command
+    for command in $commands; do
+        ln -sf "$tools_dir/$name/bin/$command" "$tools_dir/bin/$command"
+    done
+}
+
+tool awscli "aws" awscli
+tool moto "moto_server" "moto[server]"
+tool ministack "ministack" ministack
+tool cfn-lint "cfn-lint" cfn-lint
+tool sam "sam" aws-sam-cli
+tool cargo-lambda "cargo-lambda" cargo-lambda ziglang
+# cargo-lambda cross-compiles with zig; expose the binary the ziglang wheel ships.
+for zig in "$tools_dir"/cargo-lambda/lib/python3*/site-packages/ziglang/zig; do
+    [ -x "$zig" ] && ln -sf "$zig" "$tools_dir/bin/zig"
+done
+
+export PATH="$tools_dir/bin:$PATH"
