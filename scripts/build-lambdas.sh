@@ -30,15 +30,21 @@ fail() {
     exit 1
 }
 
-# cargo-lambda and zig (its linker for Linux glibc targets) both come from PyPI in seconds.
+# cargo-lambda and zig (its linker for Linux glibc targets) both come from PyPI in seconds. Without
+# zig, cargo-lambda would ask interactively whether to install it, which hangs a CI job.
+have_zig() {
+    command -v zig >/dev/null 2>&1 || python3 -m ziglang version >/dev/null 2>&1
+}
+
 ensure_cargo_lambda() {
-    if cargo lambda --version >/dev/null 2>&1; then
+    if cargo lambda --version >/dev/null 2>&1 && have_zig; then
         return
     fi
     python3 -m pip install --quiet --disable-pip-version-check cargo-lambda ziglang >"$log_file" 2>&1 ||
         { tail -n 20 "$log_file" >&2; fail "pip install cargo-lambda ziglang failed"; }
-    command -v cargo-lambda >/dev/null 2>&1 || hash -r
+    hash -r
     cargo lambda --version >/dev/null 2>&1 || fail "cargo-lambda installed but 'cargo lambda' is not on PATH"
+    have_zig || fail "ziglang installed but zig is not reachable"
 }
 
 arm_target_installed() {

@@ -440,3 +440,59 @@ async fn a_malformed_event_is_rejected_by_field_and_changes_nothing() {
     );
     assert!(world.queued_clusters().await.is_empty(), "no job enqueued");
 }
+
+#[tokio::test]
+async fn a_membership_removal_that_hides_the_group_reconciles_every_managed_cluster() {
+    let world = World::start().await;
+    // `DeleteGroupMembership` carries only the membership id: the group cannot be known.
+    let outcome = world
+        .group_sync()
+        .handle(sample("identitystore-delete-group-membership.json"))
+        .await
+        .expect("handled");
+    assert_eq!(outcome.scope, eks_sso_sync::engine::Scope::Everything);
+    assert_eq!(arns(&outcome.clusters), managed_arns());
+    assert!(outcome.onboarding.is_none());
+    assert_eq!(world.queued_clusters().await, managed_arns());
+}
+
+#[tokio::test]
+async fn cluster_events_the_mapping_does_not_act_on_enqueue_nothing() {
+    let world = World::start().await;
+    let bootstrap = world.cluster_bootstrap();
+    // An untagged cluster: not managed.
+    let mut event = sample("eks-create-cluster.json");
+    event["detail"]["requestParameters"]["name"] = "unmanaged".into();
+    event["detail"]["responseElements"]["cluster"]["name"] = "unmanaged".into();
+    event["detail"]["responseElements"]["cluster"]["arn"] = cluster_arn(MEMBER, "unmanaged").into();
+    let outcome = bootstrap.handle(event).await.expect("handled");
+    assert!(
+        matches!(&outcome.action, BootstrapAction::NotManaged { cluster } if cluster.name.as_str() == "unmanaged"),
+        "{outcome:?}"
+    );
+    // A cluster that no longer exists (the event names prod-eu, never created here).
+    let outcome = bootstrap
+        .handle(sample("eks-tag-resource.json"))
+        .await
+        .expect("handled");
+    assert!(
+        matches!(outcome.action, BootstrapAction::Nothing { .. }),
+        "{outcome:?}"
+    );
+    // A deleted cluster took its entries with it.
+    let outcome = bootstrap
+        .handle(sample("eks-delete-cluster.json"))
+        .await
+        .expect("handled");
+    let BootstrapAction::Nothing { reason } = &outcome.action else {
+        panic!("nothing to do: {outcome:?}");
+    };
+    assert!(reason.contains("deleted"), "{reason}");
+    assert!(world.queued_clusters().await.is_empty());
+    assert!(
+        world
+            .writes()
+            .iter()
+            .all(|w| w.service == "sqs" && w.operation == "CreateQueue")
+    );
+}
