@@ -7,80 +7,23 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
-use aws_sdk_identitystore::types::MemberId;
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
 use cluster_bootstrap::handler::BootstrapAction;
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::invocation::{InvocationError, respond};
 use eks_sso_sync::ports::{JobQueue, ReconcileJob};
 use reconciler::handler::{MessageOutcome, WaitPolicy};
+use support::triggers::{assignment_created, membership_added, prod_eu_created};
 use support::{
-    HUB, MANAGED, MEMBER, World, cluster_arn, payments_policies, policies, sample, sso_entry,
+    HUB, MANAGED, MEMBER, World, arns, cluster_arn, managed_arns, payments_policies, policies,
+    sample, sorted, sso_entry, time_now,
 };
-
-fn managed_arns() -> Vec<String> {
-    MANAGED.iter().map(|(a, n)| cluster_arn(a, n)).collect()
-}
-
-fn arns(clusters: &[ClusterRef]) -> Vec<String> {
-    let mut arns: Vec<String> = clusters.iter().map(ClusterRef::arn).collect();
-    arns.sort();
-    arns
-}
-
-fn sorted(mut values: Vec<String>) -> Vec<String> {
-    values.sort();
-    values
-}
-
-/// Sweeps and drains, so that every managed cluster has its desired entries.
-async fn converge(world: &World) {
-    let reconciler = world.reconciler(WaitPolicy::default());
-    let summary = reconciler.sweep(None).await;
-    assert!(summary.listing_errors.is_empty() && summary.enqueue_error.is_none());
-    world.drain(&reconciler).await;
-}
-
-/// Creates `prod-eu` in the member account, as the `eks-create-cluster.json` sample records it:
-/// tagged for eks-sso-sync, `API_AND_CONFIG_MAP`, and `CREATING` for the emulator's 600 s.
-async fn create_prod_eu(world: &World) {
-    aws_sdk_eks::Client::new(&world.member)
-        .create_cluster()
-        .name("prod-eu")
-        .role_arn(format!("arn:aws:iam::{MEMBER}:role/admin"))
-        .resources_vpc_config(VpcConfigRequest::builder().subnet_ids("subnet-1").build())
-        .access_config(
-            CreateAccessConfigRequest::builder()
-                .authentication_mode(AuthenticationMode::ApiAndConfigMap)
-                .build(),
-        )
-        .tags("env", "prod")
-        .tags("eks-sso-sync", "enabled")
-        .send()
-        .await
-        .expect("CreateCluster");
-}
 
 #[tokio::test]
 async fn a_membership_added_reconciles_the_groups_clusters_and_records_the_onboarding() {
     let world = World::start().await;
-    let (_, store) = world.instance().await;
     let group = world.group_id("payments-devs").await;
     let bo = world.user_id("bo").await;
-    aws_sdk_identitystore::Client::new(&world.hub)
-        .create_group_membership()
-        .identity_store_id(&store)
-        .group_id(&group)
-        .member_id(MemberId::UserId(bo.clone()))
-        .send()
-        .await
-        .expect("CreateGroupMembership");
-    let mut event = sample("identitystore-create-group-membership.json");
-    let params = &mut event["detail"]["requestParameters"];
-    params["identityStoreId"] = store.clone().into();
-    params["groupId"] = group.clone().into();
-    params["memberId"]["userId"] = bo.clone().into();
+    let event = membership_added(&world, &group, &bo).await;
 
     let outcome = world.group_sync().handle(event).await.expect("handled");
 
@@ -132,33 +75,9 @@ async fn a_membership_added_reconciles_the_groups_clusters_and_records_the_onboa
 #[tokio::test]
 async fn an_assignment_of_a_new_permission_set_gives_its_new_role_an_entry() {
     let world = World::start().await;
-    converge(&world).await;
+    world.converge().await;
     assert!(sso_entry(&world.entries(MEMBER, "prod-a"), "EKSReadOnly").is_none());
-    let (instance, _) = world.instance().await;
-    let permission_set = world.permission_set_arn("EKSReadOnly").await;
-    let auditors = world.group_id("auditors").await;
-    aws_sdk_ssoadmin::Client::new(&world.hub)
-        .create_account_assignment()
-        .instance_arn(&instance)
-        .target_id(MEMBER)
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&permission_set)
-        .principal_type(PrincipalType::Group)
-        .principal_id(&auditors)
-        .send()
-        .await
-        .expect("CreateAccountAssignment");
-    let mut event = sample("sso-create-account-assignment.json");
-    for place in [
-        "/detail/requestParameters",
-        "/detail/responseElements/accountAssignmentCreationStatus",
-    ] {
-        let params = event.pointer_mut(place).expect(place);
-        params["targetId"] = MEMBER.into();
-        params["permissionSetArn"] = permission_set.clone().into();
-        params["principalId"] = auditors.clone().into();
-    }
-    event["detail"]["requestParameters"]["instanceArn"] = instance.into();
+    let event = assignment_created(&world, "EKSReadOnly", "auditors").await;
     world.emulator.clear_requests();
 
     let outcome = world.group_sync().handle(event).await.expect("handled");
@@ -195,12 +114,12 @@ async fn an_assignment_of_a_new_permission_set_gives_its_new_role_an_entry() {
 #[tokio::test]
 async fn a_new_cluster_is_waited_for_durably_then_converges_once_active() {
     let world = World::start().await;
-    create_prod_eu(&world).await;
+    let event = prod_eu_created(&world).await;
     let prod_eu = cluster_arn(MEMBER, "prod-eu");
 
     let outcome = world
         .cluster_bootstrap()
-        .handle(sample("eks-create-cluster.json"))
+        .handle(event)
         .await
         .expect("handled");
     assert!(
@@ -231,7 +150,7 @@ async fn a_new_cluster_is_waited_for_durably_then_converges_once_active() {
 
     // Hidden for the delay (the failed item is not deleted), visible again after it.
     assert!(world.deliver().await.records.is_empty());
-    world.emulator.advance_clock(f64::from(delay) - 5.0);
+    world.emulator.advance_clock(f64::from(delay) / 2.0);
     assert!(world.deliver().await.records.is_empty());
     world.emulator.advance_clock(600.0);
     let second = world.deliver().await;
@@ -252,10 +171,10 @@ async fn a_new_cluster_is_waited_for_durably_then_converges_once_active() {
 #[tokio::test]
 async fn a_cluster_that_never_becomes_active_is_given_up_with_its_name() {
     let world = World::start().await;
-    create_prod_eu(&world).await;
+    let event = prod_eu_created(&world).await;
     let outcome = world
         .cluster_bootstrap()
-        .handle(sample("eks-create-cluster.json"))
+        .handle(event)
         .await
         .expect("handled");
     assert!(matches!(outcome.action, BootstrapAction::Enqueued { .. }));
@@ -281,13 +200,6 @@ async fn a_cluster_that_never_becomes_active_is_given_up_with_its_name() {
             .iter()
             .all(|w| w.service != "eks" || w.operation == "CreateCluster")
     );
-}
-
-fn time_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! Lambda builds it, and a real SQS FIFO queue on the emulator behind `SdkJobQueue`. [`World::deliver`]
 //! and [`World::acknowledge`] play the part of Lambda's SQS event source mapping.
 
+pub mod triggers;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use cluster_bootstrap::handler::ClusterBootstrap;
 use eks_sso_sync::aws::{SdkJobQueue, setup, static_credentials};
 use eks_sso_sync::config::Mapping;
+use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync_emulator::{
     Emulator, EmulatorConfig, EntryView, RequestRecord, RunningEmulator, Seed,
@@ -359,4 +362,38 @@ pub fn payments_policies() -> BTreeMap<String, String> {
         ),
         ("AmazonEKSViewPolicy".to_owned(), "cluster".to_owned()),
     ])
+}
+
+/// The ARNs of the seed's managed clusters, sorted.
+pub fn managed_arns() -> Vec<String> {
+    MANAGED.iter().map(|(a, n)| cluster_arn(a, n)).collect()
+}
+
+/// The ARNs of `clusters`, sorted.
+pub fn arns(clusters: &[ClusterRef]) -> Vec<String> {
+    sorted(clusters.iter().map(ClusterRef::arn).collect())
+}
+
+/// `values`, sorted.
+pub fn sorted(mut values: Vec<String>) -> Vec<String> {
+    values.sort();
+    values
+}
+
+/// Seconds since the epoch, by the wall clock (the clock the functions date jobs with).
+pub fn time_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+impl World {
+    /// Sweeps and drains, so that every managed cluster has its desired entries.
+    pub async fn converge(&self) {
+        let reconciler = self.reconciler(WaitPolicy::default());
+        let summary = reconciler.sweep(None).await;
+        assert!(summary.listing_errors.is_empty() && summary.enqueue_error.is_none());
+        self.drain(&reconciler).await;
+    }
 }
