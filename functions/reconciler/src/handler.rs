@@ -115,24 +115,31 @@ impl Reconciler {
         serde_json::to_value(self.sweep(event_id).await)
     }
 
-    /// Processes an SQS batch and reports exactly the failed items. For a FIFO queue, once a
-    /// message of a group fails, the later messages of that group are failed too (unprocessed),
-    /// so that their order is kept.
+    /// Processes an SQS batch and reports exactly the failed items: every message that is not
+    /// [`MessageOutcome::Done`] (a waiting message was already hidden for its delay, so reporting
+    /// it keeps it in the queue without an immediate retry).
     pub async fn handle_batch(&self, batch: &SqsEvent) -> SqsBatchResponse {
-        self.handle_batch_with_outcomes(batch).await.0
+        let mut response = SqsBatchResponse::default();
+        for (id, outcome) in self.process_batch(batch).await {
+            if matches!(outcome, MessageOutcome::Done { .. }) {
+                continue;
+            }
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+        response
     }
 
-    /// [`Reconciler::handle_batch`], also returning what happened to each message (by id).
-    pub async fn handle_batch_with_outcomes(
-        &self,
-        batch: &SqsEvent,
-    ) -> (SqsBatchResponse, Vec<(String, MessageOutcome)>) {
+    /// Processes an SQS batch and returns each message's id and outcome, in batch order. For a
+    /// FIFO queue, once a message of a group fails, the later messages of that group are failed
+    /// too (unprocessed), so that their order is kept.
+    pub async fn process_batch(&self, batch: &SqsEvent) -> Vec<(String, MessageOutcome)> {
         let ctx = self.ctx.fresh();
-        let mut outcomes = Vec::with_capacity(batch.records.len());
         let mut metrics = Metrics::new("reconciler");
         let mut failed_groups = BTreeSet::new();
         let mut done_clusters = BTreeSet::new();
-        let mut response = SqsBatchResponse::default();
+        let mut outcomes = Vec::with_capacity(batch.records.len());
         for message in &batch.records {
             let id = message.message_id.clone().unwrap_or_default();
             let group = message.attributes.get("MessageGroupId").cloned();
@@ -144,18 +151,13 @@ impl Reconciler {
                 self.process(&ctx, message, &mut done_clusters, &mut metrics)
                     .await
             };
-            if !matches!(outcome, MessageOutcome::Done { .. }) {
-                if let (MessageOutcome::Failed { .. }, Some(g)) = (&outcome, group) {
-                    failed_groups.insert(g);
-                }
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id.clone();
-                response.batch_item_failures.push(failure);
+            if let (MessageOutcome::Failed { .. }, Some(g)) = (&outcome, group) {
+                failed_groups.insert(g);
             }
             outcomes.push((id, outcome));
         }
         metrics.flush();
-        (response, outcomes)
+        outcomes
     }
 
     async fn process(
@@ -313,5 +315,41 @@ fn poisoned(message: &SqsMessage, reason: &str, metrics: &mut Metrics) -> Messag
     );
     MessageOutcome::Failed {
         reason: reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_doubles_from_the_base_on_each_receive() {
+        let wait = WaitPolicy::default();
+        let delays: Vec<u32> = (1..=5).map(|n| wait.delay(n)).collect();
+        assert_eq!(delays, [60, 120, 240, 480, 900]);
+    }
+
+    #[test]
+    fn delay_is_capped_and_never_overflows() {
+        let wait = WaitPolicy {
+            max_wait_secs: 3600,
+            base_delay_secs: 60,
+            max_delay_secs: 900,
+        };
+        assert_eq!(wait.delay(6), 900);
+        assert_eq!(wait.delay(u32::MAX), 900);
+        let huge = WaitPolicy {
+            base_delay_secs: u32::MAX / 2,
+            max_delay_secs: 43_200,
+            ..wait
+        };
+        assert_eq!(huge.delay(3), 43_200, "a saturated product is still capped");
+    }
+
+    #[test]
+    fn a_missing_or_zero_receive_count_gets_the_base_delay() {
+        let wait = WaitPolicy::default();
+        assert_eq!(wait.delay(0), 60);
+        assert_eq!(wait.delay(1), 60);
     }
 }

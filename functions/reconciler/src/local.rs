@@ -1,7 +1,7 @@
 //! A local stand-in for Lambda's SQS event source mapping: receive up to ten messages, hand them
-//! to [`Reconciler::handle_batch`] as an `SqsEvent`, delete the ones not reported as failed. The
-//! CLI's `demo` and the end-to-end tests drive the reconciler through it against the emulator, so
-//! they exercise the same batch handling (partial failures, visibility delays) Lambda would.
+//! to the reconciler as an `SqsEvent`, delete the ones not reported as failed. The CLI's `demo`
+//! and the end-to-end tests drive the reconciler through it against the emulator, so they exercise
+//! the same batch handling (partial failures, visibility delays) Lambda would.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -40,6 +40,52 @@ impl LocalEventSource {
         }
     }
 
+    /// One delivery: up to ten visible messages (FIFO: at most one per message group in
+    /// flight), in the shape Lambda hands the function. Empty when nothing is visible.
+    pub async fn receive(&self) -> Result<SqsEvent, aws_sdk_sqs::Error> {
+        let received = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await?;
+        Ok(to_event(
+            &received.messages.unwrap_or_default(),
+            &self.queue_url,
+        ))
+    }
+
+    /// What the event source mapping does once the function returned: deletes every message of
+    /// `batch` whose id is not in `failed`. Returns how many were deleted.
+    pub async fn acknowledge(
+        &self,
+        batch: &SqsEvent,
+        failed: &BTreeSet<String>,
+    ) -> Result<usize, aws_sdk_sqs::Error> {
+        let mut deleted = 0;
+        for message in &batch.records {
+            if message
+                .message_id
+                .as_ref()
+                .is_some_and(|id| failed.contains(id))
+            {
+                continue;
+            }
+            if let Some(handle) = &message.receipt_handle {
+                self.client
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Delivers batches until no message is visible (delayed and failed messages stay hidden
     /// until their visibility timeout, like on SQS), at most `max_batches` batches.
     pub async fn drain(
@@ -49,44 +95,23 @@ impl LocalEventSource {
     ) -> Result<DrainReport, aws_sdk_sqs::Error> {
         let mut report = DrainReport::default();
         while report.batches < max_batches {
-            let received = self
-                .client
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await?;
-            let messages = received.messages.unwrap_or_default();
-            if messages.is_empty() {
+            let batch = self.receive().await?;
+            if batch.records.is_empty() {
                 break;
             }
-            let event = to_event(&messages, &self.queue_url);
-            let (response, outcomes) = reconciler.handle_batch_with_outcomes(&event).await;
+            let outcomes = reconciler.process_batch(&batch).await;
+            report.batches += 1;
+            // Every message that is not done stays in the queue, as the batch response says.
+            let failed: BTreeSet<String> = outcomes
+                .iter()
+                .filter(|(_, outcome)| !matches!(outcome, MessageOutcome::Done { .. }))
+                .map(|(id, _)| id.clone())
+                .collect();
+            report.failed += failed.len();
+            report.deleted += self.acknowledge(&batch, &failed).await?;
             report
                 .outcomes
                 .extend(outcomes.into_iter().map(|(_, outcome)| outcome));
-            report.batches += 1;
-            let failed: BTreeSet<&str> = response
-                .batch_item_failures
-                .iter()
-                .map(|f| f.item_identifier.as_str())
-                .collect();
-            for message in &messages {
-                if message.message_id().is_some_and(|id| failed.contains(id)) {
-                    report.failed += 1;
-                    continue;
-                }
-                if let Some(handle) = message.receipt_handle() {
-                    self.client
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await?;
-                    report.deleted += 1;
-                }
-            }
         }
         Ok(report)
     }
@@ -100,6 +125,7 @@ fn to_event(messages: &[aws_sdk_sqs::types::Message], queue_url: &str) -> SqsEve
         message.message_id = m.message_id().map(str::to_owned);
         message.receipt_handle = m.receipt_handle().map(str::to_owned);
         message.body = m.body().map(str::to_owned);
+        message.md5_of_body = m.md5_of_body().map(str::to_owned);
         message.event_source = Some("aws:sqs".to_owned());
         message.event_source_arn = Some(queue_url.to_owned());
         let attributes: HashMap<String, String> = m
