@@ -40,6 +40,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => cmd::validate::run(global, args),
         Command::Plan(args) => cmd::plan::run_plan(global, args).await,
         Command::Apply(args) => cmd::plan::run_apply(global, args).await,
+        Command::Bench(args) => cmd::bench::run(global, args).await,
         other => anyhow::bail!("{other:?} is not available in this build yet"),
     }
 }

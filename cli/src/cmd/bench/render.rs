@@ -1,0 +1,146 @@
+//! The table rendering of a bench report: phases, calls per operation, cold starts.
+
+use std::collections::BTreeSet;
+
+use comfy_table::{CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+
+use super::BenchReport;
+use super::cold_start::ColdStartResult;
+
+/// The whole report as text tables.
+pub fn render(report: &BenchReport) -> String {
+    let p = &report.parameters;
+    let mut out = format!(
+        "synthetic organization: {} account(s) × {} cluster(s), {} unmanaged entries per cluster, {} ms per call, {} clusters at a time\n\n",
+        p.accounts, p.clusters_per_account, p.entries_per_cluster, p.latency_ms, p.concurrency
+    );
+    out.push_str(&phases(report).to_string());
+    out.push_str("\n\ncalls per operation\n");
+    out.push_str(&operations(report).to_string());
+    if !report.cold_starts.is_empty() {
+        out.push_str(
+            "\n\ncold starts (process start → first Runtime API `next`), one event each\n",
+        );
+        out.push_str(&cold_starts(report).to_string());
+    }
+    out.push_str(&format!("\n\n{}\n", report.minimum_definition));
+    for phase in &report.phases {
+        for error in &phase.errors {
+            out.push_str(&format!("error in {}: {error}\n", phase.phase));
+        }
+    }
+    out
+}
+
+fn table(header: Vec<&str>) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    table
+}
+
+fn right_align(table: &mut Table, from: usize) {
+    let columns = table.column_count();
+    for i in from..columns {
+        if let Some(column) = table.column_mut(i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn phases(report: &BenchReport) -> Table {
+    let mut t = table(vec![
+        "phase",
+        "wall ms",
+        "clusters",
+        "calls",
+        "calls/cluster",
+        "failed",
+        "mutations",
+        "minimum",
+        "ratio",
+    ]);
+    for p in &report.phases {
+        t.add_row(vec![
+            p.phase.clone(),
+            format!("{:.0}", p.wall_ms),
+            p.clusters.to_string(),
+            p.calls.to_string(),
+            format!("{:.1}", p.calls_per_cluster),
+            p.failed_calls.to_string(),
+            p.mutations.to_string(),
+            p.minimum.total.to_string(),
+            format!("{:.2}", p.ratio),
+        ]);
+    }
+    right_align(&mut t, 1);
+    t
+}
+
+fn operations(report: &BenchReport) -> Table {
+    let names: BTreeSet<&String> = report
+        .phases
+        .iter()
+        .flat_map(|p| p.calls_by_operation.keys())
+        .collect();
+    let mut header = vec!["operation"];
+    header.extend(report.phases.iter().map(|p| p.phase.as_str()));
+    let mut t = table(header);
+    for name in names {
+        let mut row = vec![name.clone()];
+        row.extend(report.phases.iter().map(|p| {
+            p.calls_by_operation
+                .get(name)
+                .map_or_else(|| "-".to_owned(), u64::to_string)
+        }));
+        t.add_row(row);
+    }
+    right_align(&mut t, 1);
+    t
+}
+
+fn cold_starts(report: &BenchReport) -> Table {
+    let mut t = table(vec![
+        "function",
+        "event",
+        "init ms",
+        "invocation ms",
+        "peak RSS MiB",
+        "outcome",
+    ]);
+    for c in &report.cold_starts {
+        let row = match &c.result {
+            ColdStartResult::Measured {
+                init_ms,
+                invocation_ms,
+                peak_rss_kib,
+                outcome,
+                ..
+            } => vec![
+                format!("{init_ms:.1}"),
+                format!("{invocation_ms:.1}"),
+                peak_rss_kib
+                    .map_or_else(|| "?".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0)),
+                outcome.clone(),
+            ],
+            ColdStartResult::NotBuilt { hint } => {
+                vec!["-".into(), "-".into(), "-".into(), hint.clone()]
+            }
+            ColdStartResult::Failed { reason } => {
+                vec![
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    format!("FAILED: {reason}"),
+                ]
+            }
+        };
+        let mut cells = vec![c.function.clone(), c.event.clone()];
+        cells.extend(row);
+        t.add_row(cells);
+    }
+    right_align(&mut t, 2);
+    if let Some(column) = t.column_mut(5) {
+        column.set_cell_alignment(CellAlignment::Left);
+    }
+    t
+}
