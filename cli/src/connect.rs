@@ -18,10 +18,7 @@ pub struct Session {
     #[expect(dead_code, reason = "read by explain and handle-event, being written")]
     pub mapping: Arc<Mapping>,
     /// The AWS ports.
-    #[expect(
-        dead_code,
-        reason = "read by explain and import-aws-auth, being written"
-    )]
+    #[expect(dead_code, reason = "read by explain and import-aws-auth, being written")]
     pub ports: AwsPorts,
     /// The engine context.
     pub ctx: ReconcileContext,
