@@ -17,7 +17,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use eks_sso_sync::aws::{sdk_config_for_endpoint, static_credentials};
 use eks_sso_sync::config::Mapping;
-use eks_sso_sync::domain::Region;
+use eks_sso_sync::domain::{GroupName, Region};
+use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync_emulator::{Emulator, EmulatorConfig, Faults, RunningEmulator};
 use serde::Serialize;
 
@@ -129,7 +130,7 @@ async fn measure(
         Vec::new()
     } else {
         let spinner = progress.spinner("cold-starting the function binaries");
-        let measured = cold_starts(emulator, org).await?;
+        let measured = cold_starts(emulator, org, &session.ctx).await?;
         spinner.finish_and_clear();
         measured
     };
@@ -154,6 +155,7 @@ async fn measure(
 async fn cold_starts(
     emulator: &RunningEmulator,
     org: &SyntheticOrg,
+    ctx: &ReconcileContext,
 ) -> anyhow::Result<Vec<ColdStart>> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let mapping_path = dir.path().join("mapping.yaml");
@@ -180,9 +182,45 @@ async fn cold_starts(
         mapping_path,
         queue_url,
         log_dir: dir.path().to_path_buf(),
+        retarget: retarget(org, ctx).await?,
     };
     Ok(cold_start::measure_all(cold_start::binary_dir().as_deref(), &env).await)
 }
+
+/// What the sample events name, and what it becomes: the first member account and its first
+/// cluster, and the identity store and group id of the platform admins (assigned everywhere, so
+/// group-sync's scope is every account).
+async fn retarget(
+    org: &SyntheticOrg,
+    ctx: &ReconcileContext,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let instance = ctx.reader().instance().await?.clone();
+    let admins = GroupName::new(org::ASSIGNED[0].1)?;
+    let group_id = ctx
+        .identity_store
+        .group_id(&instance.identity_store_id, &admins)
+        .await?
+        .with_context(|| format!("group {admins} is not in the seed"))?;
+    let account = org
+        .accounts
+        .first()
+        .context("the organization has no account")?;
+    Ok(vec![
+        (SAMPLE_ACCOUNT.to_owned(), account.clone()),
+        (SAMPLE_CLUSTER.to_owned(), org::cluster_name(0)),
+        (SAMPLE_IDENTITY_STORE.to_owned(), instance.identity_store_id),
+        (SAMPLE_GROUP_ID.to_owned(), group_id),
+    ])
+}
+
+/// The member account of the sample events (`events/README.md`).
+const SAMPLE_ACCOUNT: &str = "222222222222";
+/// The cluster of the sample EKS events.
+const SAMPLE_CLUSTER: &str = "prod-eu";
+/// The identity store of the sample Identity Store events.
+const SAMPLE_IDENTITY_STORE: &str = "d-93670a1b2c";
+/// The group of the sample membership event.
+const SAMPLE_GROUP_ID: &str = "9067d4c2-50a1-70e4-8b1c-2a3b4c5d6e7f";
 
 #[cfg(test)]
 mod tests {

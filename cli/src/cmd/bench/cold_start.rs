@@ -54,6 +54,19 @@ pub struct FunctionEnvironment {
     pub queue_url: String,
     /// Where each function's stdout and stderr go.
     pub log_dir: PathBuf,
+    /// Text replacements pointing the sample events (written for the sample organization of
+    /// `events/README.md`: account 222222222222, cluster prod-eu, a made-up group) at the
+    /// synthetic one, so every handler does real work instead of finding nothing.
+    pub retarget: Vec<(String, String)>,
+}
+
+impl FunctionEnvironment {
+    /// `event` with every replacement applied.
+    fn retargeted(&self, event: &str) -> String {
+        self.retarget
+            .iter()
+            .fold(event.to_owned(), |text, (from, to)| text.replace(from, to))
+    }
 }
 
 /// One function's cold start.
@@ -113,7 +126,7 @@ pub async fn measure_all(dir: Option<&Path>, env: &FunctionEnvironment) -> Vec<C
             None => ColdStartResult::NotBuilt {
                 hint: NOT_BUILT_HINT.to_owned(),
             },
-            Some(binary) => measure(function, &binary, event, env).await,
+            Some(binary) => measure(function, &binary, &env.retargeted(event), env).await,
         };
         results.push(ColdStart {
             function: function.to_owned(),
@@ -289,6 +302,28 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(peak_rss_kib(std::process::id()).is_some_and(|k| k > 0));
         }
+    }
+
+    #[test]
+    fn sample_events_are_retargeted_at_the_synthetic_organization() {
+        let env = FunctionEnvironment {
+            endpoint: String::new(),
+            region: "eu-west-1".to_owned(),
+            mapping_path: PathBuf::new(),
+            queue_url: String::new(),
+            log_dir: PathBuf::new(),
+            retarget: vec![
+                ("222222222222".to_owned(), "200000000001".to_owned()),
+                ("prod-eu".to_owned(), "bench-0000".to_owned()),
+            ],
+        };
+        let (_, _, event) = FUNCTIONS[1];
+        let value: serde_json::Value = serde_json::from_str(&env.retargeted(event)).unwrap();
+        assert_eq!(value["detail"]["requestParameters"]["name"], "bench-0000");
+        assert_eq!(
+            value["detail"]["responseElements"]["cluster"]["arn"],
+            "arn:aws:eks:eu-west-1:200000000001:cluster/bench-0000"
+        );
     }
 
     #[test]
