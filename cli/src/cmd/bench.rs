@@ -31,16 +31,6 @@ use org::{OrgShape, SyntheticOrg};
 use phases::PhaseReport;
 use progress::Progress;
 
-/// How the minimum is defined, printed with the figures (the doc comment of `minimum.rs` says
-/// the same in full).
-pub const MINIMUM_DEFINITION: &str = "minimum = successful mutating calls + reads required to detect drift: \
-per phase ListInstances + ListPermissionSets pages + 1 DescribePermissionSet per permission set; \
-per account 1 AssumeRole (first phase only: credentials are cached after), 1 ListPermissionSetsProvisionedToAccount, \
-1 ListAccountAssignments per wanted permission set, 1 IAM ListRoles; 1 DescribeGroup per distinct group; \
-per (account, region) the ListClusters pages and 1 DescribeCluster per cluster; per reconciled cluster the \
-ListAccessEntries pages and, per entry present before the phase, 1 DescribeAccessEntry + 1 ListAssociatedAccessPolicies \
-(pages of 100). ratio = calls / minimum; failed and retried calls count as calls, not in the minimum.";
-
 /// The JSON document `bench --output json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
@@ -144,7 +134,7 @@ async fn measure(
             concurrency: args.concurrency,
             skip_cold_start: args.skip_cold_start,
         },
-        minimum_definition: MINIMUM_DEFINITION.to_owned(),
+        minimum_definition: minimum::DEFINITION.to_owned(),
         phases,
         cold_starts,
     })

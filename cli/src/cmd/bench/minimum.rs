@@ -29,6 +29,15 @@
 
 use serde::Serialize;
 
+/// How the minimum is defined, printed with the figures (this module's documentation says the same).
+pub const DEFINITION: &str = "minimum = successful mutating calls + reads required to detect drift: \
+per phase ListInstances + ListPermissionSets pages + 1 DescribePermissionSet per permission set; \
+per account 1 AssumeRole (first phase only: credentials are cached after), 1 ListPermissionSetsProvisionedToAccount, \
+1 ListAccountAssignments per wanted permission set, 1 IAM ListRoles; 1 DescribeGroup per distinct group; \
+per (account, region) the ListClusters pages and 1 DescribeCluster per cluster; per reconciled cluster the \
+ListAccessEntries pages and, per entry present before the phase, 1 DescribeAccessEntry + 1 ListAssociatedAccessPolicies \
+(pages of 100). ratio = calls / minimum; failed and retried calls count as calls, not in the minimum.";
+
 /// List pages the services return at most (EKS, Identity Center: 100).
 const PAGE: usize = 100;
 
