@@ -304,19 +304,37 @@ mod tests {
         }
     }
 
-    #[test]
-    fn sample_events_are_retargeted_at_the_synthetic_organization() {
-        let env = FunctionEnvironment {
+    fn environment(retarget: Vec<(String, String)>) -> FunctionEnvironment {
+        FunctionEnvironment {
             endpoint: String::new(),
             region: "eu-west-1".to_owned(),
             mapping_path: PathBuf::new(),
             queue_url: String::new(),
             log_dir: PathBuf::new(),
-            retarget: vec![
-                ("222222222222".to_owned(), "200000000001".to_owned()),
-                ("prod-eu".to_owned(), "bench-0000".to_owned()),
-            ],
-        };
+            retarget,
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_binaries_are_reported_with_the_build_command() {
+        let empty = tempfile::tempdir().unwrap();
+        let results = measure_all(Some(empty.path()), &environment(vec![])).await;
+        let names: Vec<&str> = results.iter().map(|c| c.function.as_str()).collect();
+        assert_eq!(names, ["group-sync", "cluster-bootstrap", "reconciler"]);
+        for c in &results {
+            assert!(
+                matches!(&c.result, ColdStartResult::NotBuilt { hint } if hint.contains("cargo build --release -p group-sync")),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sample_events_are_retargeted_at_the_synthetic_organization() {
+        let env = environment(vec![
+            ("222222222222".to_owned(), "200000000001".to_owned()),
+            ("prod-eu".to_owned(), "bench-0000".to_owned()),
+        ]);
         let (_, _, event) = FUNCTIONS[1];
         let value: serde_json::Value = serde_json::from_str(&env.retargeted(event)).unwrap();
         assert_eq!(value["detail"]["requestParameters"]["name"], "bench-0000");

@@ -172,3 +172,64 @@ fn record(shared: &Shared, reported: Reported) {
         o.reported.get_or_insert((at, reported));
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// One HTTP/1.1 exchange over a fresh connection; the whole answer as text.
+    async fn exchange(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
+    }
+
+    #[tokio::test]
+    async fn serves_one_event_records_the_answer_and_holds_later_polls() {
+        let arn = "arn:aws:lambda:eu-west-1:111111111111:function:f".to_owned();
+        let mut api = RuntimeApi::start(r#"{"hello":1}"#.to_owned(), arn.clone())
+            .await
+            .unwrap();
+        let next = exchange(api.addr, "GET", "/2018-06-01/runtime/invocation/next", "").await;
+        let lower = next.to_ascii_lowercase();
+        assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+        assert!(lower.contains(&format!("lambda-runtime-aws-request-id: {REQUEST_ID}")));
+        assert!(lower.contains(&format!("lambda-runtime-invoked-function-arn: {arn}")));
+        assert!(lower.contains("lambda-runtime-deadline-ms: "));
+        assert!(lower.contains("lambda-runtime-trace-id: root="));
+        assert!(next.ends_with(r#"{"hello":1}"#), "{next}");
+        assert!(
+            api.wait_for(|o| o.first_next.is_some())
+                .await
+                .reported
+                .is_none()
+        );
+
+        let path = format!("/2018-06-01/runtime/invocation/{REQUEST_ID}/response");
+        let posted = exchange(api.addr, "POST", &path, r#"{"ok":true}"#).await;
+        assert!(posted.starts_with("HTTP/1.1 202"), "{posted}");
+        let seen = api.wait_for(|o| o.reported.is_some()).await;
+        assert_eq!(
+            seen.reported.map(|(_, r)| r),
+            Some(Reported::Response(r#"{"ok":true}"#.to_owned()))
+        );
+
+        // The event was handed out once: the next poll waits, as a frozen Lambda's would.
+        let again = exchange(api.addr, "GET", "/2018-06-01/runtime/invocation/next", "");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), again)
+                .await
+                .is_err()
+        );
+    }
+}
