@@ -174,7 +174,7 @@ async fn cold_starts(
         log_dir: dir.path().to_path_buf(),
         retarget: retarget(org, ctx).await?,
     };
-    Ok(cold_start::measure_all(cold_start::binary_dir().as_deref(), &env).await)
+    Ok(cold_start::measure_all(cold_start::binary_dir().as_deref(), &env, Some(emulator)).await)
 }
 
 /// What the sample events name, and what it becomes: the first member account and its first

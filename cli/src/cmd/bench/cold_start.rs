@@ -3,10 +3,12 @@
 //! SDK clients), then one real event from `events/` handled against the emulator, and the
 //! process's peak resident memory (`VmHWM`) after it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use eks_sso_sync_emulator::RunningEmulator;
 use serde::Serialize;
 use tokio::process::{Child, Command};
 
@@ -93,6 +95,8 @@ pub enum ColdStartResult {
         invocation_ms: f64,
         /// Peak resident set size after handling the event (`VmHWM`), in KiB.
         peak_rss_kib: Option<u64>,
+        /// API calls the process made (init and invocation) per `<service>:<Operation>`.
+        calls_by_operation: BTreeMap<String, u64>,
         /// `response` or `error` (a handler error is still a handled event).
         outcome: String,
         /// The response or error body, shortened.
@@ -117,8 +121,13 @@ pub fn binary_dir() -> Option<PathBuf> {
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
 }
 
-/// Measures every function found in `dir`.
-pub async fn measure_all(dir: Option<&Path>, env: &FunctionEnvironment) -> Vec<ColdStart> {
+/// Measures every function found in `dir`; with `emulator`, the calls each one made are read
+/// from its request log (cleared before each function).
+pub async fn measure_all(
+    dir: Option<&Path>,
+    env: &FunctionEnvironment,
+    emulator: Option<&RunningEmulator>,
+) -> Vec<ColdStart> {
     let mut results = Vec::new();
     for (function, file, event) in FUNCTIONS {
         let binary = dir.map(|d| d.join(function)).filter(|p| p.is_file());
@@ -126,7 +135,22 @@ pub async fn measure_all(dir: Option<&Path>, env: &FunctionEnvironment) -> Vec<C
             None => ColdStartResult::NotBuilt {
                 hint: NOT_BUILT_HINT.to_owned(),
             },
-            Some(binary) => measure(function, &binary, &env.retargeted(event), env).await,
+            Some(binary) => {
+                if let Some(emulator) = emulator {
+                    emulator.clear_requests();
+                }
+                let mut result = measure(function, &binary, &env.retargeted(event), env).await;
+                if let (
+                    Some(emulator),
+                    ColdStartResult::Measured {
+                        calls_by_operation, ..
+                    },
+                ) = (emulator, &mut result)
+                {
+                    *calls_by_operation = emulator.request_counts();
+                }
+                result
+            }
         };
         results.push(ColdStart {
             function: function.to_owned(),
@@ -233,6 +257,7 @@ async fn observe(
         init_ms: millis(first_next - started),
         invocation_ms: millis(answered - first_next),
         peak_rss_kib: child.id().and_then(peak_rss_kib),
+        calls_by_operation: BTreeMap::new(),
         outcome: outcome.to_owned(),
         detail: shorten(&body, 300),
     }
@@ -318,7 +343,7 @@ mod tests {
     #[tokio::test]
     async fn missing_binaries_are_reported_with_the_build_command() {
         let empty = tempfile::tempdir().unwrap();
-        let results = measure_all(Some(empty.path()), &environment(vec![])).await;
+        let results = measure_all(Some(empty.path()), &environment(vec![]), None).await;
         let names: Vec<&str> = results.iter().map(|c| c.function.as_str()).collect();
         assert_eq!(names, ["group-sync", "cluster-bootstrap", "reconciler"]);
         for c in &results {

@@ -113,6 +113,7 @@ fn cold_starts(report: &BenchReport) -> Table {
                 init_ms,
                 invocation_ms,
                 peak_rss_kib,
+                calls_by_operation,
                 outcome,
                 ..
             } => vec![
@@ -120,10 +121,11 @@ fn cold_starts(report: &BenchReport) -> Table {
                 format!("{invocation_ms:.1}"),
                 peak_rss_kib
                     .map_or_else(|| "?".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0)),
+                calls_by_operation.values().sum::<u64>().to_string(),
                 outcome.clone(),
             ],
             ColdStartResult::NotBuilt { hint } => {
-                vec!["-".into(), "-".into(), "-".into(), hint.clone()]
+                vec!["-".into(), "-".into(), "-".into(), "-".into(), hint.clone()]
             }
             ColdStartResult::Failed { reason } => {
                 vec![
@@ -139,7 +141,7 @@ fn cold_starts(report: &BenchReport) -> Table {
         t.add_row(cells);
     }
     right_align(&mut t, 2);
-    if let Some(column) = t.column_mut(5) {
+    if let Some(column) = t.column_mut(6) {
         column.set_cell_alignment(CellAlignment::Left);
     }
     t
