@@ -105,6 +105,7 @@ fn cold_starts(report: &BenchReport) -> Table {
         "init ms",
         "invocation ms",
         "peak RSS MiB",
+        "calls",
         "outcome",
     ]);
     for c in &report.cold_starts {
@@ -132,6 +133,7 @@ fn cold_starts(report: &BenchReport) -> Table {
                     "-".into(),
                     "-".into(),
                     "-".into(),
+                    "-".into(),
                     format!("FAILED: {reason}"),
                 ]
             }
@@ -145,4 +147,81 @@ fn cold_starts(report: &BenchReport) -> Table {
         column.set_cell_alignment(CellAlignment::Left);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::cold_start::ColdStart;
+    use super::super::{BenchReport, Parameters};
+    use super::*;
+
+    fn cold(function: &str, result: ColdStartResult) -> ColdStart {
+        ColdStart {
+            function: function.to_owned(),
+            event: "e.json".to_owned(),
+            result,
+        }
+    }
+
+    #[test]
+    fn every_cold_start_row_fits_the_header() {
+        let report = BenchReport {
+            schema_version: 1,
+            parameters: Parameters {
+                accounts: 1,
+                clusters_per_account: 1,
+                entries_per_cluster: 0,
+                latency_ms: 0,
+                concurrency: 1,
+                skip_cold_start: false,
+            },
+            minimum_definition: "minimum = ...".to_owned(),
+            phases: Vec::new(),
+            cold_starts: vec![
+                cold(
+                    "a",
+                    ColdStartResult::Measured {
+                        init_ms: 9.25,
+                        invocation_ms: 20.0,
+                        peak_rss_kib: Some(20480),
+                        calls_by_operation: BTreeMap::from([("eks:DescribeCluster".to_owned(), 3)]),
+                        outcome: "response".to_owned(),
+                        detail: String::new(),
+                    },
+                ),
+                cold(
+                    "b",
+                    ColdStartResult::NotBuilt {
+                        hint: "build it".to_owned(),
+                    },
+                ),
+                cold(
+                    "c",
+                    ColdStartResult::Failed {
+                        reason: "boom".to_owned(),
+                    },
+                ),
+            ],
+        };
+        let table = cold_starts(&report);
+        let header = table.header().map(|h| h.cell_count());
+        assert!(
+            table.row_iter().all(|row| Some(row.cell_count()) == header),
+            "a row does not fit the header"
+        );
+        let text = render(&report);
+        assert!(
+            text.contains("20.0") && text.contains("build it") && text.contains("FAILED: boom")
+        );
+        let measured = text
+            .lines()
+            .find(|l| l.contains("e.json") && l.contains("9.2"))
+            .unwrap();
+        assert!(
+            measured.contains(" 3 ") && measured.contains("response"),
+            "{measured}"
+        );
+    }
 }
