@@ -237,6 +237,7 @@ fn workload_for(
         })
         .collect();
     Workload {
+        // The generated mapping names no instance: every run discovers it.
         discover_instance: true,
         permission_sets: org::ASSIGNED.len() + usize::from(onboarded.is_some()),
         assumed_accounts: if assumed { accounts.len() } else { 0 },
