@@ -47,7 +47,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::HandleEvent(args) => cmd::handle_event::run(global, args).await,
         Command::Emulator(args) => cmd::emulator::run(args).await,
         Command::ImportAwsAuth(args) => cmd::import_aws_auth::run(global, args).await,
-        other => anyhow::bail!("{other:?} is not available in this build yet"),
+        Command::Bench(args) => cmd::bench::run(global, args).await,
     }
 }
 

@@ -1,0 +1,267 @@
+//! `bench`: generate a synthetic organization on an in-process emulator, measure a cold full
+//! sweep, an event-driven onboarding and a no-op sweep (wall time, calls per operation, calls
+//! against the minimum needed), and the cold start and peak memory of each function binary.
+
+mod cold_start;
+mod minimum;
+mod onboarding;
+mod org;
+mod phases;
+mod progress;
+mod render;
+mod runtime_api;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use eks_sso_sync::aws::{sdk_config_for_endpoint, static_credentials};
+use eks_sso_sync::config::Mapping;
+use eks_sso_sync::domain::{GroupName, Region};
+use eks_sso_sync::engine::ReconcileContext;
+use eks_sso_sync_emulator::{Emulator, EmulatorConfig, Faults, RunningEmulator};
+use serde::Serialize;
+
+use crate::args::{BenchArgs, GlobalArgs, OutputFormat};
+use crate::connect;
+use crate::output;
+
+use cold_start::{ColdStart, FunctionEnvironment};
+use org::{OrgShape, SyntheticOrg};
+use phases::PhaseReport;
+use progress::Progress;
+
+/// The JSON document `bench --output json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Bumped on any incompatible change.
+    pub schema_version: u32,
+    /// What was measured.
+    pub parameters: Parameters,
+    /// The definition of `minimum` in every phase.
+    pub minimum_definition: String,
+    /// The three phases, in order.
+    pub phases: Vec<PhaseReport>,
+    /// Each function binary's cold start (empty with `--skip-cold-start`).
+    pub cold_starts: Vec<ColdStart>,
+}
+
+/// The run's parameters.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parameters {
+    /// Member accounts.
+    pub accounts: usize,
+    /// Clusters per account.
+    pub clusters_per_account: usize,
+    /// Unmanaged entries per cluster (each cluster also has its creator's entry).
+    pub entries_per_cluster: usize,
+    /// Added latency per emulated call.
+    pub latency_ms: u64,
+    /// Clusters reconciled at once.
+    pub concurrency: usize,
+    /// Whether cold starts were skipped.
+    pub skip_cold_start: bool,
+}
+
+/// Runs `bench` and prints the figures.
+pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let report = run_bench(args, Progress::for_stderr()).await?;
+    match output::format(global) {
+        OutputFormat::Json => output::print_json(&report)?,
+        OutputFormat::Table => print!("{}", render::render(&report)),
+    }
+    let failed = report.phases.iter().any(|p| !p.errors.is_empty());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Generates the organization, starts the emulator, runs the phases and the cold starts.
+pub async fn run_bench(args: &BenchArgs, progress: Progress) -> anyhow::Result<BenchReport> {
+    if args.accounts == 0 || args.clusters_per_account == 0 || args.concurrency == 0 {
+        bail!("--accounts, --clusters-per-account and --concurrency must be at least 1");
+    }
+    let org = org::generate(OrgShape {
+        accounts: args.accounts,
+        clusters_per_account: args.clusters_per_account,
+        entries_per_cluster: args.entries_per_cluster,
+    });
+    let mapping = Mapping::from_str(&org.mapping_yaml, "bench mapping")
+        .map_err(|report| anyhow::anyhow!("the generated mapping is invalid:\n{report}"))?;
+    let spinner = progress.spinner("seeding the emulator");
+    let emulator = Emulator::start(EmulatorConfig {
+        seed: Some(org.seed.clone()),
+        faults: Faults {
+            latency_ms: args.latency_ms,
+            ..Faults::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await
+    .context("starting the emulator")?;
+    spinner.finish_and_clear();
+    let result = measure(&emulator, &org, Arc::new(mapping), args, progress).await;
+    emulator.shutdown().await;
+    result
+}
+
+async fn measure(
+    emulator: &RunningEmulator,
+    org: &SyntheticOrg,
+    mapping: Arc<Mapping>,
+    args: &BenchArgs,
+    progress: Progress,
+) -> anyhow::Result<BenchReport> {
+    let session = connect::connect_with(mapping, Some(&emulator.endpoint)).await?;
+    let phases = phases::run_all(emulator, org, &session.ctx, args.concurrency, &progress).await?;
+    let cold_starts = if args.skip_cold_start {
+        Vec::new()
+    } else {
+        let spinner = progress.spinner("cold-starting the function binaries");
+        let measured = cold_starts(emulator, org, &session.ctx).await?;
+        spinner.finish_and_clear();
+        measured
+    };
+    Ok(BenchReport {
+        schema_version: 1,
+        parameters: Parameters {
+            accounts: args.accounts,
+            clusters_per_account: args.clusters_per_account,
+            entries_per_cluster: args.entries_per_cluster,
+            latency_ms: args.latency_ms,
+            concurrency: args.concurrency,
+            skip_cold_start: args.skip_cold_start,
+        },
+        minimum_definition: minimum::DEFINITION.to_owned(),
+        phases,
+        cold_starts,
+    })
+}
+
+/// Cold-starts each function against the emulator: a mapping file and logs in a temporary
+/// directory, and a reconcile queue created on the emulator as the SAM template creates it.
+async fn cold_starts(
+    emulator: &RunningEmulator,
+    org: &SyntheticOrg,
+    ctx: &ReconcileContext,
+) -> anyhow::Result<Vec<ColdStart>> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let mapping_path = dir.path().join("mapping.yaml");
+    std::fs::write(&mapping_path, &org.mapping_yaml).context("writing the mapping file")?;
+    let sdk = sdk_config_for_endpoint(
+        &emulator.endpoint,
+        &Region::new(org::REGION)?,
+        static_credentials("test", "test"),
+    );
+    let queue = aws_sdk_sqs::Client::new(&sdk)
+        .create_queue()
+        .queue_name("eks-sso-sync-reconcile.fifo")
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .context("creating the reconcile queue on the emulator")?;
+    let queue_url = queue
+        .queue_url()
+        .context("CreateQueue answered no URL")?
+        .to_owned();
+    let env = FunctionEnvironment {
+        endpoint: emulator.endpoint.clone(),
+        region: org::REGION.to_owned(),
+        mapping_path,
+        queue_url,
+        log_dir: dir.path().to_path_buf(),
+        retarget: retarget(org, ctx).await?,
+    };
+    Ok(cold_start::measure_all(cold_start::binary_dir().as_deref(), &env, Some(emulator)).await)
+}
+
+/// What the sample events name, and what it becomes: the first member account and its first
+/// cluster, and the identity store and group id of the platform admins (assigned everywhere, so
+/// group-sync's scope is every account).
+async fn retarget(
+    org: &SyntheticOrg,
+    ctx: &ReconcileContext,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let instance = ctx.reader().instance().await?.clone();
+    let admins = GroupName::new(org::ASSIGNED[0].1)?;
+    let group_id = ctx
+        .identity_store
+        .group_id(&instance.identity_store_id, &admins)
+        .await?
+        .with_context(|| format!("group {admins} is not in the seed"))?;
+    let account = org
+        .accounts
+        .first()
+        .context("the organization has no account")?;
+    Ok(vec![
+        (SAMPLE_ACCOUNT.to_owned(), account.clone()),
+        (SAMPLE_CLUSTER.to_owned(), org::cluster_name(0)),
+        (SAMPLE_IDENTITY_STORE.to_owned(), instance.identity_store_id),
+        (SAMPLE_GROUP_ID.to_owned(), group_id),
+    ])
+}
+
+/// The member account of the sample events (`events/README.md`).
+const SAMPLE_ACCOUNT: &str = "222222222222";
+/// The cluster of the sample EKS events.
+const SAMPLE_CLUSTER: &str = "prod-eu";
+/// The identity store of the sample Identity Store events.
+const SAMPLE_IDENTITY_STORE: &str = "d-93670a1b2c";
+/// The group of the sample membership event.
+const SAMPLE_GROUP_ID: &str = "9067d4c2-50a1-70e4-8b1c-2a3b4c5d6e7f";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole bench on a tiny organization, in-process: the cold sweep creates exactly the
+    /// entries the mapping asks for, onboarding adds one per cluster of one account, and the
+    /// no-op sweep changes nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tiny_organization_converges_and_then_makes_no_mutation() {
+        let args = BenchArgs {
+            accounts: 1,
+            clusters_per_account: 2,
+            entries_per_cluster: 2,
+            latency_ms: 0,
+            concurrency: 2,
+            skip_cold_start: true,
+        };
+        let report = run_bench(&args, Progress::new(false)).await.unwrap();
+        let [cold, onboard, noop] = report.phases.as_slice() else {
+            panic!("three phases expected, got {:?}", report.phases);
+        };
+        assert!(cold.errors.is_empty() && onboard.errors.is_empty() && noop.errors.is_empty());
+
+        // 2 clusters × 3 managed entries, each created and given its one policy.
+        assert_eq!(cold.clusters, 2);
+        assert_eq!(
+            cold.calls_by_operation.get("eks:CreateAccessEntry"),
+            Some(&6)
+        );
+        assert_eq!(
+            cold.calls_by_operation.get("eks:AssociateAccessPolicy"),
+            Some(&6)
+        );
+        assert_eq!(cold.mutations, 12);
+        assert_eq!(cold.statuses.get("applied"), Some(&2));
+        // Before: 2 unmanaged entries + the creator's on each cluster.
+        assert_eq!(cold.workload.entries_before, vec![3, 3]);
+        assert!(cold.ratio >= 1.0, "calls below the minimum: {cold:?}");
+
+        assert_eq!(onboard.clusters, 2);
+        assert_eq!(
+            onboard.calls_by_operation.get("eks:CreateAccessEntry"),
+            Some(&2)
+        );
+        assert_eq!(onboard.mutations, 4);
+
+        assert_eq!(noop.mutations, 0);
+        assert_eq!(noop.statuses.get("in_sync"), Some(&2));
+        assert_eq!(noop.workload.entries_before, vec![7, 7]);
+        assert!(noop.ratio >= 1.0, "calls below the minimum: {noop:?}");
+        assert!(report.cold_starts.is_empty());
+    }
+}

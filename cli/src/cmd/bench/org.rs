@@ -1,0 +1,275 @@
+//! The synthetic organization a benchmark runs on: an emulator seed (accounts, member roles,
+//! tagged clusters with unmanaged entries, permission sets assigned to groups) and the mapping
+//! that manages it, generated together so that they always agree.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use eks_sso_sync_emulator::Seed;
+use eks_sso_sync_emulator::seed::{
+    SeedAccount, SeedAssignment, SeedCluster, SeedEntry, SeedGroup, SeedPermissionSet, SeedPolicy,
+    SeedRole,
+};
+
+/// The one region everything lives in (Identity Center home and every cluster).
+pub const REGION: &str = "eu-west-1";
+/// The hub: Identity Center owner and the account plain credentials act in (the queue's home).
+pub const HUB_ACCOUNT: &str = "111111111111";
+/// The role every member account offers to eks-sso-sync (as `member-account.yaml` creates it).
+pub const MEMBER_ROLE: &str = "eks-sso-sync-target";
+/// The tag that makes a cluster managed.
+pub const MANAGED_TAG: (&str, &str) = ("eks-sso-sync", "enabled");
+/// The role that created every cluster: its bootstrap admin entry is on every cluster.
+pub const CREATOR_ROLE: &str = "admin";
+/// The group the onboarding phase assigns the new permission set to (present, unassigned).
+pub const ONBOARDING_GROUP: &str = "team-search";
+/// The permission set the onboarding phase creates; the `teams` rule's pattern covers it.
+pub const ONBOARDING_PERMISSION_SET: &str = "EKSTeam-Search";
+
+/// Permission sets assigned in every account, with the group holding them. `Billing` matches
+/// no rule: it is there because reading the instance's permission sets must look at it too.
+pub const ASSIGNED: [(&str, &str); 4] = [
+    ("EKSPlatformAdmin", "platform-admins"),
+    ("EKSReadOnly", "readers"),
+    ("EKSTeam-Payments", "team-payments"),
+    ("Billing", "finance"),
+];
+
+/// Access entries a rule of the mapping gives each cluster: one per wanted permission set.
+pub const MANAGED_ENTRIES_PER_CLUSTER: usize = 3;
+
+/// The size of the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgShape {
+    /// Member accounts.
+    pub accounts: usize,
+    /// Managed clusters per member account.
+    pub clusters_per_account: usize,
+    /// Unmanaged entries (plain IAM roles) on each cluster, besides the creator's entry.
+    pub entries_per_cluster: usize,
+}
+
+/// A generated organization: the seed to load and the mapping (YAML) that manages it.
+#[derive(Debug, Clone)]
+pub struct SyntheticOrg {
+    /// Its size.
+    pub shape: OrgShape,
+    /// The member account ids, in order.
+    pub accounts: Vec<String>,
+    /// The emulator seed.
+    pub seed: Seed,
+    /// The mapping file text.
+    pub mapping_yaml: String,
+}
+
+/// The id of member account `index` (0-based): `200000000001`, `200000000002`, ...
+pub fn account_id(index: usize) -> String {
+    format!("{:012}", 200_000_000_001_u64 + index as u64)
+}
+
+/// The name of cluster `index` of an account.
+pub fn cluster_name(index: usize) -> String {
+    format!("bench-{index:04}")
+}
+
+/// The name of the plain IAM role behind unmanaged entry `index`.
+fn app_role(index: usize) -> String {
+    format!("app-{index:04}")
+}
+
+/// Generates the organization of `shape`.
+pub fn generate(shape: OrgShape) -> SyntheticOrg {
+    let accounts: Vec<String> = (0..shape.accounts).map(account_id).collect();
+    let seed = Seed {
+        default_account: Some(HUB_ACCOUNT.to_owned()),
+        accounts: std::iter::once((HUB_ACCOUNT.to_owned(), "hub".to_owned()))
+            .chain(accounts.iter().map(|a| (a.clone(), format!("member-{a}"))))
+            .map(|(id, name)| SeedAccount {
+                id,
+                name: Some(name),
+            })
+            .collect(),
+        groups: groups(),
+        permission_sets: ASSIGNED
+            .iter()
+            .map(|(name, _)| SeedPermissionSet {
+                name: (*name).to_owned(),
+                description: None,
+            })
+            .collect(),
+        assignments: accounts
+            .iter()
+            .flat_map(|account| {
+                ASSIGNED.iter().map(|(ps, group)| SeedAssignment {
+                    permission_set: (*ps).to_owned(),
+                    account: account.clone(),
+                    group: Some((*group).to_owned()),
+                    user: None,
+                })
+            })
+            .collect(),
+        roles: roles(&accounts, shape.entries_per_cluster),
+        clusters: clusters(&accounts, shape),
+        ..Seed::default()
+    };
+    SyntheticOrg {
+        shape,
+        mapping_yaml: mapping_yaml(&accounts),
+        accounts,
+        seed,
+    }
+}
+
+fn groups() -> Vec<SeedGroup> {
+    ASSIGNED
+        .iter()
+        .map(|(_, group)| *group)
+        .chain([ONBOARDING_GROUP])
+        .map(|name| SeedGroup {
+            display_name: name.to_owned(),
+            description: None,
+            members: Vec::new(),
+        })
+        .collect()
+}
+
+fn roles(accounts: &[String], entries_per_cluster: usize) -> Vec<SeedRole> {
+    accounts
+        .iter()
+        .flat_map(|account| {
+            std::iter::once(MEMBER_ROLE.to_owned())
+                .chain((0..entries_per_cluster).map(app_role))
+                .map(|name| SeedRole {
+                    account: account.clone(),
+                    path: None,
+                    name,
+                })
+        })
+        .collect()
+}
+
+fn clusters(accounts: &[String], shape: OrgShape) -> Vec<SeedCluster> {
+    let entries: Vec<SeedEntry> = (0..shape.entries_per_cluster)
+        .map(|i| SeedEntry {
+            role: Some(app_role(i)),
+            kubernetes_groups: vec![app_role(i)],
+            policies: vec![SeedPolicy {
+                policy: "AmazonEKSViewPolicy".to_owned(),
+                namespaces: vec![app_role(i)],
+            }],
+            ..SeedEntry::default()
+        })
+        .collect();
+    accounts
+        .iter()
+        .flat_map(|account| {
+            let entries = &entries;
+            (0..shape.clusters_per_account).map(move |i| SeedCluster {
+                account: Some(account.clone()),
+                region: Some(REGION.to_owned()),
+                name: cluster_name(i),
+                authentication_mode: Some("API_AND_CONFIG_MAP".to_owned()),
+                tags: BTreeMap::from([(MANAGED_TAG.0.to_owned(), MANAGED_TAG.1.to_owned())]),
+                created_by: Some(CREATOR_ROLE.to_owned()),
+                entries: entries.clone(),
+                ..SeedCluster::default()
+            })
+        })
+        .collect()
+}
+
+/// The mapping: every member account through its member role; three rules, one of them the
+/// `EKSTeam-{team}` convention that onboards new team permission sets without a mapping change.
+fn mapping_yaml(accounts: &[String]) -> String {
+    let mut yaml = format!(
+        "version: 1\nidentity_center: {{ region: {REGION} }}\nmember_role_name: {MEMBER_ROLE}\naccounts:\n"
+    );
+    for account in accounts {
+        // Writing to a String cannot fail.
+        let _ = writeln!(yaml, "  - {{ id: \"{account}\", regions: [{REGION}] }}");
+    }
+    let (tag, value) = MANAGED_TAG;
+    let _ = write!(
+        yaml,
+        r#"clusters:
+  include: [{{ tags: {{ {tag}: {value} }} }}]
+rules:
+  - name: platform-admins
+    permission_set: EKSPlatformAdmin
+    access_policies: [{{ policy: ClusterAdmin, scope: cluster }}]
+  - name: readonly
+    permission_set: EKSReadOnly
+    access_policies: [{{ policy: View, scope: cluster }}]
+  - name: teams
+    permission_set: "EKSTeam-{{team}}"
+    kubernetes_groups: ["team-{{team}}"]
+    access_policies: [{{ policy: Edit, namespaces: ["{{team}}", "{{team}}-*"] }}]
+options:
+  prune: true
+"#
+    );
+    yaml
+}
+
+#[cfg(test)]
+mod tests {
+    use eks_sso_sync::config::Mapping;
+    use eks_sso_sync::domain::PermissionSetName;
+
+    use super::*;
+
+    const SHAPE: OrgShape = OrgShape {
+        accounts: 3,
+        clusters_per_account: 4,
+        entries_per_cluster: 5,
+    };
+
+    #[test]
+    fn the_generated_mapping_loads_and_covers_every_account() {
+        let org = generate(SHAPE);
+        let mapping = Mapping::from_str(&org.mapping_yaml, "bench").unwrap();
+        assert_eq!(mapping.accounts.len(), 3);
+        assert_eq!(
+            mapping
+                .accounts
+                .iter()
+                .map(|a| a.id.as_str().to_owned())
+                .collect::<Vec<_>>(),
+            org.accounts
+        );
+        let wants =
+            |name: &str| mapping.wants_permission_set(&PermissionSetName::new(name).unwrap());
+        let wanted = ASSIGNED.iter().filter(|(ps, _)| wants(ps)).count();
+        assert_eq!(wanted, MANAGED_ENTRIES_PER_CLUSTER);
+        assert!(
+            wants(ONBOARDING_PERMISSION_SET),
+            "the onboarding set must be covered"
+        );
+        assert!(!wants("Billing"));
+    }
+
+    #[test]
+    fn the_seed_has_the_requested_counts_and_loads_in_the_emulator() {
+        let org = generate(SHAPE);
+        let seed = &org.seed;
+        assert_eq!(seed.clusters.len(), 12);
+        assert!(seed.clusters.iter().all(|c| c.entries.len() == 5
+            && c.tags.get("eks-sso-sync").map(String::as_str) == Some("enabled")
+            && c.authentication_mode.as_deref() == Some("API_AND_CONFIG_MAP")));
+        assert_eq!(seed.assignments.len(), 3 * ASSIGNED.len());
+        // The member role and one role per unmanaged entry, in each account.
+        assert_eq!(seed.roles.len(), 3 * (1 + 5));
+        let distinct: std::collections::BTreeSet<_> = seed
+            .clusters
+            .iter()
+            .map(|c| (c.account.clone(), c.name.clone()))
+            .collect();
+        assert_eq!(distinct.len(), 12);
+        // The emulator accepts it (roles exist for every entry, groups for every assignment).
+        eks_sso_sync_emulator::state::EmulatorState::new(eks_sso_sync_emulator::EmulatorConfig {
+            seed: Some(seed.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+}
