@@ -9,8 +9,8 @@ use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::Mapping;
 use crate::domain::{
-    AccountId, ActualEntry, ClusterName, ClusterRef, GroupName, PermissionSetName, PrincipalArn,
-    RoleId, RoleInfo,
+    AccountId, ActualEntry, ClusterInfo, ClusterName, ClusterRef, GroupName, PermissionSetName,
+    PrincipalArn, RoleId, RoleInfo,
 };
 use crate::inventory::{Inventory, PermissionSetInventory};
 use crate::ports::{
@@ -71,6 +71,9 @@ pub struct InventoryReader {
     principal_roles: OnceCell<BTreeMap<PrincipalArn, RoleId>>,
     accounts: Mutex<BTreeMap<AccountId, Arc<OnceCell<AccountSlice>>>>,
     group_names: Mutex<BTreeMap<String, Option<GroupName>>>,
+    /// Clusters already described in this run (by the sweep's listing): a run works from one
+    /// snapshot of each cluster instead of describing it twice.
+    clusters: Mutex<BTreeMap<ClusterRef, ClusterInfo>>,
 }
 
 impl InventoryReader {
@@ -91,7 +94,16 @@ impl InventoryReader {
             principal_roles: OnceCell::new(),
             accounts: Mutex::new(BTreeMap::new()),
             group_names: Mutex::new(BTreeMap::new()),
+            clusters: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Remembers a cluster described elsewhere in this run (e.g. while listing clusters).
+    pub async fn remember_cluster(&self, info: &ClusterInfo) {
+        self.clusters
+            .lock()
+            .await
+            .insert(info.cluster.clone(), info.clone());
     }
 
     /// The Identity Center instance: from the mapping if given, else the only one `ListInstances`
@@ -140,11 +152,19 @@ impl InventoryReader {
     /// The inventory one cluster's desired state needs: its own description, its account's
     /// assignments and SSO roles, and the explicit principals.
     pub async fn for_cluster(&self, cluster: &ClusterRef) -> Result<Inventory, PortError> {
-        let eks = self
-            .connector
-            .eks(&cluster.account, &cluster.region)
-            .await?;
-        let info = eks.describe_cluster(&cluster.name).await?;
+        let remembered = self.clusters.lock().await.get(cluster).cloned();
+        let info = match remembered {
+            Some(info) => info,
+            None => {
+                let eks = self
+                    .connector
+                    .eks(&cluster.account, &cluster.region)
+                    .await?;
+                let info = eks.describe_cluster(&cluster.name).await?;
+                self.remember_cluster(&info).await;
+                info
+            }
+        };
         let slice = self.account(&cluster.account).await?;
         let mut inventory = Inventory {
             clusters: vec![info],

@@ -53,6 +53,7 @@ async fn list_in(
     for name in eks.list_clusters().await? {
         // Selectors match on tags, which only DescribeCluster returns.
         let info = eks.describe_cluster(&name).await?;
+        ctx.reader().remember_cluster(&info).await;
         if ctx.mapping.manages(&info) {
             managed.push(info.cluster);
         }
