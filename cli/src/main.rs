@@ -5,6 +5,7 @@ mod args;
 mod cmd;
 mod connect;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

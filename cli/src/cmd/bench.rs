@@ -7,7 +7,6 @@ mod minimum;
 mod onboarding;
 mod org;
 mod phases;
-mod progress;
 mod render;
 mod runtime_api;
 
@@ -26,10 +25,10 @@ use crate::args::{BenchArgs, GlobalArgs, OutputFormat};
 use crate::connect;
 use crate::output;
 
+use crate::progress::Progress;
 use cold_start::{ColdStart, FunctionEnvironment};
 use org::{OrgShape, SyntheticOrg};
 use phases::PhaseReport;
-use progress::Progress;
 
 /// The JSON document `bench --output json` prints.
 #[derive(Debug, Clone, Serialize)]

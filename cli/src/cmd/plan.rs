@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::args::{ApplyArgs, GlobalArgs, OutputFormat, PlanArgs};
 use crate::connect;
 use crate::output;
+use crate::progress::Progress;
 
 /// The JSON document `plan` prints (schema version 1): the plan (as `plan::to_json` documents
 /// it), each cluster's status, and the problems found computing desired state.
@@ -153,6 +154,8 @@ pub async fn reconcile_all(
         dry_run,
         trigger_event_id: None,
     };
+    let label = if dry_run { "planning" } else { "applying" };
+    let bar = Progress::for_stderr().bar(clusters.len() as u64, label);
     let mut reports = Vec::with_capacity(clusters.len());
     for cluster in clusters {
         if interrupted
@@ -162,7 +165,9 @@ pub async fn reconcile_all(
             break;
         }
         reports.push(engine::reconcile_cluster(cluster, ctx, &options).await?);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     Ok(reports)
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::minimum::{self, Minimum, Workload};
 use super::onboarding;
 use super::org::{self, REGION, SyntheticOrg};
-use super::progress::Progress;
+use crate::progress::Progress;
 
 /// One phase's figures.
 #[derive(Debug, Clone, Serialize)]
