@@ -76,9 +76,20 @@ impl FunctionSettings {
     }
 }
 
-/// Loads and validates the mapping from `source`.
+/// The repository's `mapping.yaml`, compiled into every function binary. `sam build`
+/// (`rust-cargolambda`) packages only the binary, so this is how "the file bundled with the
+/// function" reaches Lambda when no file was added to the package (`MAPPING_PATH` missing).
+pub const BUNDLED_MAPPING: &str = include_str!("../../../mapping.yaml");
+
+/// Loads and validates the mapping from `source`. A `File` source whose file does not exist falls
+/// back to [`BUNDLED_MAPPING`] (logged), so a package built by `sam build` still has its mapping.
 pub async fn load_mapping(source: &MappingSource, sdk: &SdkConfig) -> Result<Mapping, SetupError> {
     match source {
+        MappingSource::File(path) if !path.exists() => {
+            tracing::info!(path = %path.display(), "mapping file not in the package; using the mapping compiled into the binary");
+            Mapping::from_str(BUNDLED_MAPPING, "bundled mapping.yaml")
+                .map_err(SetupError::InvalidMapping)
+        }
         MappingSource::File(path) => Mapping::from_path(path).map_err(SetupError::InvalidMapping),
         MappingSource::Ssm(name) => {
             let client = aws_sdk_ssm::Client::new(sdk);
@@ -193,6 +204,14 @@ mod tests {
         );
         let err = settings(&[("RECONCILE_QUEUE_URL", "q"), ("MAPPING_SOURCE", "s3")]).unwrap_err();
         assert!(err.to_string().contains("file or ssm"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_falls_back_to_the_bundled_mapping() {
+        let sdk = SdkConfig::builder().build();
+        let missing = MappingSource::File("/nonexistent/eks-sso-sync/mapping.yaml".into());
+        let mapping = load_mapping(&missing, &sdk).await.unwrap();
+        assert!(mapping.rules.iter().any(|r| r.name == "platform-admins"));
     }
 
     #[tokio::test]
