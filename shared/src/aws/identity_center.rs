@@ -316,6 +316,19 @@ fn none_if_not_found<T>(result: Result<T, PortError>) -> Result<Option<T>, PortE
     }
 }
 
+/// The `AlternateIdentifier` attribute that finds a group or user by a unique attribute.
+fn unique_attribute(
+    operation: &str,
+    path: &str,
+    value: &str,
+) -> Result<UniqueAttribute, PortError> {
+    UniqueAttribute::builder()
+        .attribute_path(path)
+        .attribute_value(Document::String(value.to_owned()))
+        .build()
+        .map_err(|e| PortError::new(ErrorKind::Other, operation, e.to_string()))
+}
+
 #[async_trait]
 impl IdentityStoreApi for SdkIdentityStore {
     async fn group_id(
@@ -324,11 +337,7 @@ impl IdentityStoreApi for SdkIdentityStore {
         name: &GroupName,
     ) -> Result<Option<String>, PortError> {
         const OP: &str = "GetGroupId";
-        let by_name = UniqueAttribute::builder()
-            .attribute_path("displayName")
-            .attribute_value(Document::String(name.as_str().to_owned()))
-            .build()
-            .map_err(|e| PortError::new(ErrorKind::Other, OP, e.to_string()))?;
+        let by_name = unique_attribute(OP, "displayName", name.as_str())?;
         let result = self
             .client
             .get_group_id()
@@ -347,11 +356,7 @@ impl IdentityStoreApi for SdkIdentityStore {
         user_name: &str,
     ) -> Result<Option<String>, PortError> {
         const OP: &str = "GetUserId";
-        let by_name = UniqueAttribute::builder()
-            .attribute_path("userName")
-            .attribute_value(Document::String(user_name.to_owned()))
-            .build()
-            .map_err(|e| PortError::new(ErrorKind::Other, OP, e.to_string()))?;
+        let by_name = unique_attribute(OP, "userName", user_name)?;
         let result = self
             .client
             .get_user_id()
