@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use common::{Env, assert_golden, bare_cli, fixture, json, workspace};
+use common::{Env, assert_golden, bare_cli, fixture, json, json_success, workspace};
 use predicates::prelude::*;
 
 const PAYMENTS: (&str, &str, &str) = ("222222222222", "eu-west-1", "prod-eu");
@@ -91,15 +91,7 @@ fn plan_apply_plan_converges_with_stable_documents() {
         .clone();
     assert_golden("plan", &json(&out));
 
-    let out = env
-        .cli()
-        .args(["apply", "--yes", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let applied = json(&out);
+    let applied = json_success(env.cli().args(["apply", "--yes", "--output", "json"]));
     assert_eq!(
         applied["applied"].as_array().map(Vec::len),
         Some(3),
@@ -138,15 +130,11 @@ fn apply_without_yes_off_a_terminal_refuses_and_changes_nothing() {
 #[test]
 fn explain_a_group_and_a_user() {
     let env = Env::start("seed.yaml");
-    let out = env
-        .cli()
-        .args(["explain", "--group", "payments-devs", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let document = json(&out);
+    let document =
+        json_success(
+            env.cli()
+                .args(["explain", "--group", "payments-devs", "--output", "json"]),
+        );
     let access = document["groups"][0]["access"].as_array().unwrap();
     assert_eq!(access.len(), 1, "{document}");
     assert_eq!(
@@ -156,15 +144,10 @@ fn explain_a_group_and_a_user() {
     assert_eq!(access[0]["permission_set"], "PaymentsDeveloper");
     assert_golden("explain-group", &document);
 
-    let out = env
-        .cli()
-        .args(["explain", "--user", "ana", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let document = json(&out);
+    let document = json_success(
+        env.cli()
+            .args(["explain", "--user", "ana", "--output", "json"]),
+    );
     assert_eq!(
         document["user"]["groups"],
         serde_json::json!(["auditors", "payments-devs"]),
@@ -191,21 +174,13 @@ fn explain_a_group_and_a_user() {
 #[test]
 fn explain_a_permission_set_and_direct_assignments() {
     let env = Env::start("seed.yaml");
-    let out = env
-        .cli()
-        .args([
-            "explain",
-            "--permission-set",
-            "EKSReadOnly",
-            "--output",
-            "json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let document = json(&out);
+    let document = json_success(env.cli().args([
+        "explain",
+        "--permission-set",
+        "EKSReadOnly",
+        "--output",
+        "json",
+    ]));
     let ps = &document["permission_set"];
     assert_eq!(ps["wanted"], true, "{document}");
     let accounts: Vec<(&str, usize, usize)> = ps["accounts"]
@@ -258,15 +233,11 @@ fn explain_a_permission_set_and_direct_assignments() {
 #[test]
 fn explain_a_cluster_before_and_after_apply() {
     let env = Env::start("seed.yaml");
-    let out = env
-        .cli()
-        .args(["explain", "--cluster", "prod-eu", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let before = json(&out);
+    let before =
+        json_success(
+            env.cli()
+                .args(["explain", "--cluster", "prod-eu", "--output", "json"]),
+        );
     let missing: Vec<&str> = before["cluster"]["missing"]
         .as_array()
         .unwrap()
@@ -280,15 +251,11 @@ fn explain_a_cluster_before_and_after_apply() {
     );
 
     env.cli().args(["apply", "--yes"]).assert().success();
-    let out = env
-        .cli()
-        .args(["explain", "--cluster", "prod-eu", "--output", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let after = json(&out);
+    let after =
+        json_success(
+            env.cli()
+                .args(["explain", "--cluster", "prod-eu", "--output", "json"]),
+        );
     let cluster = &after["cluster"];
     assert_eq!(cluster["missing"], serde_json::json!([]), "{after}");
     let entries = cluster["entries"].as_array().unwrap();
@@ -311,16 +278,11 @@ fn explain_a_cluster_before_and_after_apply() {
     assert_golden("explain-cluster", &after);
 
     // A cluster the mapping excludes (by name) is shown, as not managed, with nothing missing.
-    let out = env
-        .cli()
-        .args(["explain", "--output", "json", "--cluster"])
-        .arg("arn:aws:eks:eu-west-1:111111111111:cluster/legacy-1")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let legacy = json(&out);
+    let legacy = json_success(
+        env.cli()
+            .args(["explain", "--output", "json", "--cluster"])
+            .arg("arn:aws:eks:eu-west-1:111111111111:cluster/legacy-1"),
+    );
     assert_eq!(legacy["cluster"]["managed"], false, "{legacy}");
     assert_eq!(legacy["cluster"]["missing"], serde_json::json!([]));
     assert_eq!(
@@ -335,18 +297,13 @@ fn import_aws_auth_prints_a_mapping_that_validates() {
     let dir = tempfile::tempdir().unwrap();
     let written = dir.path().join("imported.yaml");
     let configmap = workspace().join("shared/tests/fixtures/aws-auth/realistic.yaml");
-    let out = env
-        .cli()
-        .arg("import-aws-auth")
-        .arg(&configmap)
-        .args(["--cluster", "payments-prod", "--output", "json", "--write"])
-        .arg(&written)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let mut document = json(&out);
+    let mut document = json_success(
+        env.cli()
+            .arg("import-aws-auth")
+            .arg(&configmap)
+            .args(["--cluster", "payments-prod", "--output", "json", "--write"])
+            .arg(&written),
+    );
     assert_eq!(
         document["mapping_yaml"].as_str(),
         Some(std::fs::read_to_string(&written).unwrap().as_str())

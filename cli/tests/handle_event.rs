@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Env, assert_golden, json, workspace};
+use common::{Env, assert_golden, json, json_success, workspace};
 use predicates::prelude::*;
 
 const PAYMENTS: (&str, &str, &str) = ("222222222222", "eu-west-1", "prod-eu");
@@ -16,17 +16,12 @@ fn sample(name: &str) -> std::path::PathBuf {
 fn cluster_event_dry_run_plans_and_changes_nothing() {
     let env = Env::start("seed.yaml");
     let before = env.entries(PAYMENTS.0, PAYMENTS.1, PAYMENTS.2);
-    let out = env
-        .cli()
-        .arg("handle-event")
-        .arg(sample("eks-create-cluster.json"))
-        .arg("--dry-run")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let document = json(&out);
+    let document = json_success(
+        env.cli()
+            .arg("handle-event")
+            .arg(sample("eks-create-cluster.json"))
+            .arg("--dry-run"),
+    );
     assert_eq!(document["handler"], "cluster-bootstrap", "{document}");
     assert_eq!(document["dry_run"], true);
     let clusters = document["clusters"].as_array().unwrap();
@@ -39,16 +34,11 @@ fn cluster_event_dry_run_plans_and_changes_nothing() {
 #[test]
 fn cluster_event_reconciles_the_cluster_inline() {
     let env = Env::start("seed.yaml");
-    let out = env
-        .cli()
-        .arg("handle-event")
-        .arg(sample("eks-create-cluster.json"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let document = json(&out);
+    let document = json_success(
+        env.cli()
+            .arg("handle-event")
+            .arg(sample("eks-create-cluster.json")),
+    );
     assert_eq!(document["trigger"]["kind"], "cluster_created", "{document}");
     assert_eq!(document["ignored"], serde_json::Value::Null);
     assert_eq!(document["clusters"][0]["status"]["state"], "applied");
@@ -78,17 +68,12 @@ fn cluster_event_reconciles_the_cluster_inline() {
 #[test]
 fn scheduled_sweep_reaches_every_managed_cluster() {
     let env = Env::start("seed.yaml");
-    let out = env
-        .cli()
-        .arg("handle-event")
-        .arg(sample("scheduled-sweep.json"))
-        .arg("--dry-run")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let document = json(&out);
+    let document = json_success(
+        env.cli()
+            .arg("handle-event")
+            .arg(sample("scheduled-sweep.json"))
+            .arg("--dry-run"),
+    );
     assert_eq!(document["handler"], "reconciler");
     let clusters: Vec<&str> = document["clusters"]
         .as_array()

@@ -91,6 +91,11 @@ pub fn bare_cli() -> Command {
     cmd
 }
 
+/// Runs `command`, asserts it succeeded, and parses its stdout as JSON.
+pub fn json_success(command: &mut Command) -> Value {
+    json(&command.assert().success().get_output().stdout)
+}
+
 /// Parses a command's stdout as JSON.
 pub fn json(stdout: &[u8]) -> Value {
     serde_json::from_slice(stdout).unwrap_or_else(|e| {
