@@ -31,6 +31,7 @@ mod tests;
 #[cfg(test)]
 mod validation_tests;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use pattern::{CaptureCase, Captures, Glob, NamePattern, PermissionSetMatcher, Template};
@@ -38,8 +39,8 @@ pub use report::{ConfigProblem, ValidationReport};
 pub use rule::{Grant, GrantScope, PolicyGrant, PrincipalRule, Rule, RuleMatch};
 pub use selector::{ClusterScope, ClusterSelector};
 
-use crate::domain::{AccountId, ClusterInfo, PermissionSetName, PrincipalArn, Region};
-use crate::plan::PlanOptions;
+use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, Region};
+use crate::plan::{DeletionLimit, PlanOptions, UnmanagedClusterPolicy};
 
 /// The role each member account offers to eks-sso-sync when its entry names no `role`.
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "eks-sso-sync-target";
@@ -109,8 +110,16 @@ pub struct Options {
     pub switch_auth_mode: bool,
     /// Drop the creator's bootstrap admin entry once a managed admin exists (default false).
     pub remove_creator_admin: bool,
-    /// Principals never touched, counted as admins by the lockout guard.
+    /// Principals never touched; the lockout guard counts them as admins only when their entry
+    /// works (see [`PlanOptions::break_glass`]).
     pub break_glass: std::collections::BTreeSet<PrincipalArn>,
+    /// Principals whose Kubernetes RBAC makes them cluster admins (e.g. their groups are bound to
+    /// `cluster-admin`): the lockout guard counts their working entries as admins.
+    pub rbac_admins: std::collections::BTreeSet<PrincipalArn>,
+    /// How many managed entries one run may delete per cluster.
+    pub max_deletions: DeletionLimit,
+    /// What to do with managed entries on a cluster that left the mapping's scope.
+    pub on_unmanaged_cluster: UnmanagedClusterPolicy,
 }
 
 impl Default for Options {
@@ -121,6 +130,9 @@ impl Default for Options {
             switch_auth_mode: false,
             remove_creator_admin: false,
             break_glass: Default::default(),
+            rbac_admins: Default::default(),
+            max_deletions: DeletionLimit::default(),
+            on_unmanaged_cluster: UnmanagedClusterPolicy::default(),
         }
     }
 }
@@ -164,7 +176,40 @@ impl Mapping {
             switch_auth_mode: self.options.switch_auth_mode,
             remove_creator_admin: self.options.remove_creator_admin,
             break_glass: self.options.break_glass.clone(),
+            rbac_admins: self.options.rbac_admins.clone(),
+            max_deletions: self.options.max_deletions,
+            allow_mass_deletion: false,
         }
+    }
+
+    /// The exact group names of each rule's `groups:` filter (templates with captures are left
+    /// out: they name a different group per permission set), by rule name. Each must exist in
+    /// the Identity Store; one that does not is a typo that would silently narrow the rule.
+    pub fn literal_filter_groups(&self) -> BTreeMap<&str, BTreeSet<GroupName>> {
+        self.rules
+            .iter()
+            .filter_map(|rule| {
+                let names: BTreeSet<GroupName> = rule
+                    .groups
+                    .iter()
+                    .flatten()
+                    .filter(|t| t.capture_names().is_empty())
+                    .filter_map(|t| GroupName::new(t.as_str()).ok())
+                    .collect();
+                (!names.is_empty()).then_some((rule.name.as_str(), names))
+            })
+            .collect()
+    }
+
+    /// The rule (or `principals:` rule) called `name`.
+    pub fn rule_named(&self, name: &str) -> Option<NamedRule<'_>> {
+        if let Some(rule) = self.rules.iter().find(|r| r.name == name) {
+            return Some(NamedRule::PermissionSet(rule));
+        }
+        self.principals
+            .iter()
+            .find(|r| r.name == name)
+            .map(NamedRule::Principal)
     }
 
     /// Whether `cluster` is managed: its account is listed with the cluster's region, and the
@@ -231,6 +276,15 @@ impl Mapping {
             .iter()
             .any(|r| r.permission_set.matches(name).is_some())
     }
+}
+
+/// A rule found by name: a permission-set rule or a `principals:` rule.
+#[derive(Debug, Clone, Copy)]
+pub enum NamedRule<'a> {
+    /// A `rules:` item.
+    PermissionSet(&'a Rule),
+    /// A `principals:` item.
+    Principal(&'a PrincipalRule),
 }
 
 /// The AWS partition of a region.

@@ -32,6 +32,8 @@
 //! groups anyway, simply merge; a single rule never conflicts with itself.
 
 mod demand;
+mod hint;
+mod holds;
 mod merge;
 #[cfg(test)]
 mod merge_tests;
@@ -45,11 +47,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Mapping;
 use crate::domain::{
-    AccessScope, AccountId, ClusterInfo, ClusterRef, KubernetesGroup, PolicyArn, PrincipalArn,
-    RoleId, Username,
+    AccessScope, AccountId, ClusterInfo, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn,
+    PrincipalArn, RoleId, Username,
 };
 use crate::inventory::Inventory;
 use demand::Inputs;
+pub use hint::{closest_names, did_you_mean};
 use merge::{Contribution, Merged};
 
 /// One access entry a cluster should have.
@@ -59,6 +62,10 @@ pub struct DesiredEntry {
     pub principal: PrincipalArn,
     /// The role's current unique id; an existing entry recorded for another id is dead.
     pub role_id: RoleId,
+    /// When IAM created the role, if known: an entry older than its role (and recording no role
+    /// id) was made for an earlier role of that name, and is dead.
+    #[serde(default)]
+    pub role_created_at: Option<i64>,
     /// Kubernetes groups (union over the rules that produced the entry).
     pub kubernetes_groups: BTreeSet<KubernetesGroup>,
     /// Username, only when a rule sets one (else EKS's default is left alone).
@@ -79,6 +86,19 @@ pub struct ClusterDesired {
     /// Principals whose desired access is in conflict (see [`Conflict`]): the planner leaves
     /// whatever entry they have exactly as it is, and creates none.
     pub held: BTreeMap<PrincipalArn, Conflict>,
+    /// Rules with a problem that concerns this cluster (one in its account, or everywhere), by
+    /// name: every managed entry whose rules tag names one is held as it is.
+    #[serde(default)]
+    pub problem_rules: BTreeMap<String, Vec<Problem>>,
+    /// Principals a rule with a problem could have produced an entry for (the SSO roles whose
+    /// name has the shape of the rule's permission set, a `principals:` rule's principal): their
+    /// entries are held as they are, managed or not.
+    #[serde(default)]
+    pub problem_principals: BTreeMap<PrincipalArn, Problem>,
+    /// Whether any rule wants an entry for some principal of this cluster's account. An account
+    /// with managed entries and no demand at all gets no deletions (the account brake).
+    #[serde(default)]
+    pub account_has_demand: bool,
 }
 
 /// A problem found while computing desired state: reported, never guessed around.
@@ -86,9 +106,14 @@ pub struct ClusterDesired {
 pub struct Problem {
     /// The rule concerned.
     pub rule: String,
-    /// The account concerned, if any.
+    /// The account concerned, if any (`None`: every account).
     pub account: Option<AccountId>,
-    /// What is wrong and what to do about it.
+    /// The one permission set concerned, when the problem is about one (a convention rule's
+    /// capture that does not expand, a role that does not resolve): only its entries are held.
+    /// `None`: everything the rule could produce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set: Option<PermissionSetName>,
+    /// What is wrong, what was looked up, and what to do about it.
     pub message: String,
 }
 
@@ -132,10 +157,17 @@ pub fn compute(mapping: &Mapping, inventory: &Inventory) -> DesiredState {
     let mut conflicts = BTreeSet::new();
     let mut clusters = BTreeMap::new();
     for cluster in managed {
+        let (problem_rules, problem_principals) =
+            holds::for_cluster(mapping, inventory, cluster, &problems);
         let mut desired = ClusterDesired {
             cluster: cluster.clone(),
             entries: BTreeMap::new(),
             held: BTreeMap::new(),
+            problem_rules,
+            problem_principals,
+            account_has_demand: demands
+                .keys()
+                .any(|p| p.account() == &cluster.cluster.account),
         };
         for (principal, demand) in &demands {
             let applicable: Vec<&Contribution<'_>> = demand

@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, RoleId, RoleInfo,
-};
+use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, RoleInfo};
 
 /// Where a permission set is provisioned and who holds its assignments there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,9 +24,18 @@ pub struct Inventory {
     pub permission_sets: BTreeMap<PermissionSetName, PermissionSetInventory>,
     /// The SSO roles (under `/aws-reserved/sso.amazonaws.com/`) of each account.
     pub sso_roles: BTreeMap<AccountId, Vec<RoleInfo>>,
-    /// The explicit principals of `principals:` rules that exist in IAM, with their role ids.
+    /// The explicit principals of `principals:` rules that exist in IAM, as IAM reports them.
     /// A principal missing here does not exist (yet) and gets no entry.
-    pub principal_roles: BTreeMap<PrincipalArn, RoleId>,
+    pub principal_roles: BTreeMap<PrincipalArn, RoleInfo>,
     /// The clusters in scope.
     pub clusters: Vec<ClusterInfo>,
+    /// Every permission set name of the Identity Center instance, when it was read (`None`: not
+    /// read, and rules are not checked against it). An exact rule naming one missing here is a
+    /// problem that holds the entries it manages.
+    #[serde(default)]
+    pub permission_set_names: Option<BTreeSet<PermissionSetName>>,
+    /// Groups named exactly in a `groups:` filter that the Identity Store does not know, with
+    /// the closest existing names (best first).
+    #[serde(default)]
+    pub unknown_groups: BTreeMap<GroupName, Vec<String>>,
 }

@@ -27,8 +27,16 @@ pub mod names {
     pub const APPLY_ERRORS: &str = "ApplyErrors";
     /// Events that could not be parsed (not retried).
     pub const MALFORMED_EVENTS: &str = "MalformedEvents";
-    /// Plans refused by the lockout guard.
+    /// Plans whose admin removals the lockout guard withheld.
     pub const LOCKOUTS_REFUSED: &str = "LockoutsRefused";
+    /// Entry deletions withheld by the blast-radius limit or the empty-account brake.
+    pub const DELETIONS_REFUSED: &str = "DeletionsRefused";
+    /// Desired-state problems found (names that do not resolve, ambiguous roles, ...).
+    pub const PROBLEMS: &str = "Problems";
+    /// Operations withheld because a rule that could have produced the entry has a problem.
+    pub const HELD_BY_PROBLEMS: &str = "HeldByProblems";
+    /// Managed entries on clusters that left the mapping's scope.
+    pub const ORPHANED_ENTRIES: &str = "OrphanedEntries";
     /// Reconcile jobs enqueued.
     pub const JOBS_ENQUEUED: &str = "JobsEnqueued";
 }

@@ -11,6 +11,7 @@ mod entry;
 mod guard;
 mod render;
 mod simulate;
+mod withhold;
 
 #[cfg(test)]
 mod proptests;
@@ -20,6 +21,7 @@ mod tests;
 pub use cluster::{MAX_ENTRIES_PER_CLUSTER, plan_cluster};
 pub use creator::{CREATOR_ENTRY_WINDOW_SECS, is_creator_entry};
 pub use render::{SCHEMA_VERSION, render_table, to_json};
+pub use guard::{Deadness, deadness};
 pub use simulate::{apply_to_actual, default_username};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +35,63 @@ use crate::domain::{
 };
 use crate::ports::NewEntry;
 
+/// How many managed entries one run may delete on one cluster: the larger of a count and a
+/// share of the cluster's managed entries (`options.max_deletions`).
+///
+/// Why both: a share alone lets a small cluster lose everything in one run (20 % of 3 is 0, so
+/// nothing could ever be pruned there, or 100 % if rounded up); a count alone lets a large cluster
+/// lose hundreds of entries to one bad mapping change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionLimit {
+    /// Deletions always allowed per cluster and run.
+    pub entries: usize,
+    /// Deletions allowed as a percentage of the cluster's managed entries.
+    pub percent: u8,
+}
+
+impl Default for DeletionLimit {
+    fn default() -> Self {
+        Self {
+            entries: 5,
+            percent: 20,
+        }
+    }
+}
+
+impl DeletionLimit {
+    /// The deletions allowed on a cluster with `managed` managed entries.
+    pub fn allowed(&self, managed: usize) -> usize {
+        self.entries
+            .max(managed.saturating_mul(usize::from(self.percent)) / 100)
+    }
+}
+
+/// What happens to managed entries on a cluster that left the mapping's scope (its tag was
+/// removed, it was excluded, or its region or account was removed from the mapping).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmanagedClusterPolicy {
+    /// List them (plan, explain, the sweep's `OrphanedEntries` metric) and change nothing.
+    #[default]
+    Report,
+    /// Remove the managed tags: the entries stay, as ordinary unmanaged entries.
+    Release,
+    /// Delete them, under the same lockout guard and deletion limit as any prune.
+    Prune,
+}
+
+impl UnmanagedClusterPolicy {
+    /// Parses the mapping value (`report`, `release`, `prune`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "report" => Some(Self::Report),
+            "release" => Some(Self::Release),
+            "prune" => Some(Self::Prune),
+            _ => None,
+        }
+    }
+}
+
 /// The mapping's `options` that steer planning.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanOptions {
@@ -44,8 +103,33 @@ pub struct PlanOptions {
     pub switch_auth_mode: bool,
     /// Delete the cluster creator's bootstrap entry once a managed cluster-admin entry exists.
     pub remove_creator_admin: bool,
-    /// Principals never touched, counted as admins by the lockout guard.
+    /// Principals never touched. The lockout guard counts a break-glass entry as an admin only
+    /// when it works: `STANDARD`, cluster-wide `AmazonEKSClusterAdminPolicy` (or listed in
+    /// `rbac_admins`), and its principal exists and is not newer than the entry.
     pub break_glass: BTreeSet<PrincipalArn>,
+    /// Principals whose Kubernetes RBAC makes them cluster admins: the lockout guard counts their
+    /// working entries as admins even without `AmazonEKSClusterAdminPolicy`.
+    pub rbac_admins: BTreeSet<PrincipalArn>,
+    /// How many managed entries one run may delete per cluster.
+    pub max_deletions: DeletionLimit,
+    /// The operator's override (`apply --allow-mass-deletion`): deletions beyond
+    /// `max_deletions`, and in an account whose reads yield no desired entry, go ahead.
+    pub allow_mass_deletion: bool,
+}
+
+/// Whether `set` holds `principal` as IAM compares principals: role and user names are unique in
+/// an account regardless of case (and of path), while EKS keeps each ARN as it was given.
+pub fn contains_principal(set: &BTreeSet<PrincipalArn>, principal: &PrincipalArn) -> bool {
+    set.contains(principal) || set.iter().any(|p| same_principal(p, principal))
+}
+
+/// Whether two ARNs name the same IAM principal: same partition, account and kind, and names
+/// equal ignoring case (IAM refuses a second role or user whose name differs only in case).
+pub fn same_principal(a: &PrincipalArn, b: &PrincipalArn) -> bool {
+    a.partition() == b.partition()
+        && a.account() == b.account()
+        && a.kind() == b.kind()
+        && a.name().eq_ignore_ascii_case(b.name())
 }
 
 /// Why an entry is deleted.
@@ -184,6 +268,42 @@ pub enum SkipReason {
     SharedRoleConflict,
 }
 
+/// Why a planned operation was withheld instead of applied.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum WithholdReason {
+    /// A rule that could have produced this entry has a problem (a name that does not resolve,
+    /// an ambiguous role, ...): its desired state is unknown, so the entry is held as it is.
+    Problem {
+        /// The rule with the problem.
+        rule: String,
+    },
+    /// The cluster's deletions in this run exceed `options.max_deletions`.
+    DeletionLimit {
+        /// Deletions planned.
+        planned: usize,
+        /// Deletions allowed.
+        allowed: usize,
+    },
+    /// The account has managed entries, but its (successful) reads yield no desired entry at
+    /// all: more likely a wrong mapping or an empty answer than an intended clean-up.
+    EmptyAccount,
+    /// Applying it would leave the cluster without a working cluster-admin entry.
+    Lockout,
+}
+
+/// A planned operation that is not applied, and why. Withheld operations are reported (plan,
+/// apply, metrics) and make the CLI exit non-zero; the rest of the plan still applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// The operation as it would have been applied.
+    pub operation: Operation,
+    /// Why it is withheld.
+    pub reason: WithholdReason,
+    /// Details for people: what was looked up, and the fix.
+    pub detail: String,
+}
+
 /// A deliberately skipped item, with its reason.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Skipped {
@@ -206,7 +326,10 @@ pub struct ClusterPlan {
     pub skipped: Vec<Skipped>,
     /// Shared-role conflicts affecting this cluster.
     pub conflicts: Vec<Conflict>,
-    /// Set when the lockout guard refused the plan: then `operations` is empty.
+    /// Operations held back (problems, the deletion limit, the lockout guard), with why; the
+    /// rest of the plan applies.
+    pub withheld: Vec<Withheld>,
+    /// Set when the lockout guard withheld removals: what it kept and why.
     pub refused: Option<String>,
 }
 
@@ -214,6 +337,11 @@ impl ClusterPlan {
     /// Whether applying this plan changes nothing.
     pub fn is_empty(&self) -> bool {
         self.operations.is_empty()
+    }
+
+    /// How many operations were withheld for `reason`'s kind.
+    pub fn withheld_count(&self, matches: impl Fn(&WithholdReason) -> bool) -> usize {
+        self.withheld.iter().filter(|w| matches(&w.reason)).count()
     }
 }
 

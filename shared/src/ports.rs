@@ -265,6 +265,9 @@ pub trait IdentityStoreApi: Send + Sync {
         identity_store_id: &str,
         group_id: &str,
     ) -> Result<Option<GroupName>, PortError>;
+    /// `ListGroups`: every group's display name, in name order. Read only to suggest the
+    /// closest names for one that does not exist.
+    async fn list_group_names(&self, identity_store_id: &str) -> Result<Vec<GroupName>, PortError>;
     /// `ListGroupMembershipsForMember`: the group ids a user belongs to.
     async fn groups_of_user(
         &self,

@@ -44,11 +44,12 @@ impl SdkIam {
         &self.account
     }
 
-    /// `GetRole` / `GetUser` → (ARN, unique id), `None` when IAM has no such name.
+    /// `GetRole` / `GetUser` → (ARN, unique id, creation time), `None` when IAM has no such
+    /// name.
     async fn principal_ids(
         &self,
         principal: &PrincipalArn,
-    ) -> Result<Option<(String, String)>, PortError> {
+    ) -> Result<Option<(String, String, Option<i64>)>, PortError> {
         let found = match principal.kind() {
             PrincipalKind::Role => {
                 let out = self
@@ -58,8 +59,10 @@ impl SdkIam {
                     .send()
                     .await;
                 out.map(|o| {
-                    o.role()
-                        .map(|r| (r.arn().to_owned(), r.role_id().to_owned()))
+                    o.role().map(|r| {
+                        let created = epoch_seconds(r.create_date());
+                        (r.arn().to_owned(), r.role_id().to_owned(), created)
+                    })
                 })
                 .map_err(|e| port_error("GetRole", e))
             }
@@ -71,8 +74,10 @@ impl SdkIam {
                     .send()
                     .await;
                 out.map(|o| {
-                    o.user()
-                        .map(|u| (u.arn().to_owned(), u.user_id().to_owned()))
+                    o.user().map(|u| {
+                        let created = epoch_seconds(u.create_date());
+                        (u.arn().to_owned(), u.user_id().to_owned(), created)
+                    })
                 })
                 .map_err(|e| port_error("GetUser", e))
             }
@@ -84,10 +89,19 @@ impl SdkIam {
     }
 }
 
+/// IAM's `CreateDate` (always present in its answers) as seconds since the Unix epoch.
+fn epoch_seconds(date: &aws_smithy_types::DateTime) -> Option<i64> {
+    Some(date.secs())
+}
+
 /// A `ListRoles` entry → [`RoleInfo`]; `None` (with a warning) for a role our types reject.
-fn role_info(arn: &str, role_id: &str) -> Option<RoleInfo> {
+fn role_info(arn: &str, role_id: &str, created_at: Option<i64>) -> Option<RoleInfo> {
     match (PrincipalArn::new(arn), RoleId::new(role_id)) {
-        (Ok(arn), Ok(role_id)) => Some(RoleInfo { arn, role_id }),
+        (Ok(arn), Ok(role_id)) => Some(RoleInfo {
+            arn,
+            role_id,
+            created_at,
+        }),
         (Err(error), _) | (_, Err(error)) => {
             tracing::warn!(role = arn, %error, "skipping a role with an unrecognised ARN or id");
             None
@@ -111,7 +125,7 @@ impl IamApi for SdkIam {
             .map_err(|e| port_error("ListRoles", e))?;
         let mut infos: Vec<RoleInfo> = roles
             .iter()
-            .filter_map(|r| role_info(r.arn(), r.role_id()))
+            .filter_map(|r| role_info(r.arn(), r.role_id(), epoch_seconds(r.create_date())))
             .collect();
         infos.sort();
         Ok(infos)
@@ -126,7 +140,7 @@ impl IamApi for SdkIam {
                 format!("{role} is not in account {}", self.account),
             ));
         }
-        let Some((arn, role_id)) = self.principal_ids(role).await? else {
+        let Some((arn, role_id, created_at)) = self.principal_ids(role).await? else {
             return Ok(None);
         };
         // IAM names are unique per account whatever the path, so a hit under another path means
@@ -139,6 +153,7 @@ impl IamApi for SdkIam {
         Ok(Some(RoleInfo {
             arn: role.clone(),
             role_id,
+            created_at,
         }))
     }
 }
@@ -152,11 +167,13 @@ mod tests {
         let ok = role_info(
             "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef",
             "AROAEXAMPLEEXAMPLE01",
+            Some(1_700_000_000),
         )
         .expect("valid role");
+        assert_eq!(ok.created_at, Some(1_700_000_000));
         assert_eq!(ok.role_id.as_str(), "AROAEXAMPLEEXAMPLE01");
         assert!(ok.arn.is_sso_role());
-        assert!(role_info("arn:aws:iam::111122223333:role/x", "lowercase-id").is_none());
-        assert!(role_info("not-an-arn", "AROAEXAMPLEEXAMPLE01").is_none());
+        assert!(role_info("arn:aws:iam::111122223333:role/x", "lowercase-id", None).is_none());
+        assert!(role_info("not-an-arn", "AROAEXAMPLEEXAMPLE01", None).is_none());
     }
 }

@@ -394,6 +394,27 @@ impl IdentityStoreApi for SdkIdentityStore {
             .map_err(|e| unexpected_response(OP, e))
     }
 
+    async fn list_group_names(&self, identity_store_id: &str) -> Result<Vec<GroupName>, PortError> {
+        let groups: Vec<_> = self
+            .client
+            .list_groups()
+            .identity_store_id(identity_store_id)
+            .set_max_results(self.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| port_error("ListGroups", e))?;
+        let mut names: Vec<GroupName> = groups
+            .iter()
+            .filter_map(|g| g.display_name().and_then(|n| GroupName::new(n).ok()))
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
     async fn groups_of_user(
         &self,
         identity_store_id: &str,

@@ -12,6 +12,7 @@ use super::{
     AccountRole, AccountSettings, DEFAULT_MEMBER_ROLE_NAME, IdentityCenterSettings, Mapping,
     Options,
 };
+use crate::plan::{DeletionLimit, UnmanagedClusterPolicy};
 use crate::domain::{AccountId, PrincipalArn, PrincipalKind, Region};
 
 const TOP_KEYS: &[&str] = &[
@@ -290,6 +291,9 @@ fn read_options(node: &Node<'_>, path: &str, problems: &mut Problems) -> Options
         "switch_auth_mode",
         "remove_creator_admin",
         "break_glass",
+        "rbac_admins",
+        "max_deletions",
+        "on_unmanaged_cluster",
     ];
     let mut options = Options::default();
     let Some(fields) = Fields::read(node, path, &keys, problems) else {
@@ -311,13 +315,72 @@ fn read_options(node: &Node<'_>, path: &str, problems: &mut Problems) -> Options
         &mut options.remove_creator_admin,
         problems,
     );
-    if let Some(n) = fields.get("break_glass") {
-        options.break_glass =
-            yaml::distinct_list(n, &fields.path("break_glass"), problems, |n, p, pr| {
+    let principals = |key: &str, problems: &mut Problems| {
+        fields.get(key).map(|n| {
+            yaml::distinct_list(n, &fields.path(key), problems, |n, p, pr| {
                 yaml::parsed(n, p, pr, PrincipalArn::new)
             })
             .into_iter()
-            .collect();
+            .collect()
+        })
+    };
+    if let Some(list) = principals("break_glass", problems) {
+        options.break_glass = list;
+    }
+    if let Some(list) = principals("rbac_admins", problems) {
+        options.rbac_admins = list;
+    }
+    if let Some(n) = fields.get("max_deletions") {
+        options.max_deletions = read_deletion_limit(n, &fields.path("max_deletions"), problems);
+    }
+    if let Some(n) = fields.get("on_unmanaged_cluster") {
+        let key_path = fields.path("on_unmanaged_cluster");
+        if let Some(text) = yaml::string(n, &key_path, problems) {
+            match UnmanagedClusterPolicy::parse(text) {
+                Some(policy) => options.on_unmanaged_cluster = policy,
+                None => problems.at(
+                    n,
+                    &key_path,
+                    format!("unknown on_unmanaged_cluster value {text:?}"),
+                    Some("use report (the default), release or prune".into()),
+                ),
+            }
+        }
     }
     options
+}
+
+/// `max_deletions: { entries: 5, percent: 20 }`: either key may be left out (its default stays).
+fn read_deletion_limit(node: &Node<'_>, path: &str, problems: &mut Problems) -> DeletionLimit {
+    let mut limit = DeletionLimit::default();
+    let Some(fields) = Fields::read(node, path, &["entries", "percent"], problems) else {
+        return limit;
+    };
+    if let Some(n) = fields.get("entries") {
+        let key_path = fields.path("entries");
+        match yaml::integer(n, &key_path, problems).map(usize::try_from) {
+            Some(Ok(entries)) => limit.entries = entries,
+            Some(Err(_)) => problems.at(
+                n,
+                &key_path,
+                "max_deletions.entries cannot be negative".to_owned(),
+                Some("use 0 to allow no deletions without --allow-mass-deletion".into()),
+            ),
+            None => {}
+        }
+    }
+    if let Some(n) = fields.get("percent") {
+        let key_path = fields.path("percent");
+        match yaml::integer(n, &key_path, problems).map(u8::try_from) {
+            Some(Ok(percent)) if percent <= 100 => limit.percent = percent,
+            Some(_) => problems.at(
+                n,
+                &key_path,
+                "max_deletions.percent must be between 0 and 100".to_owned(),
+                Some("a share of the cluster's managed entries, e.g. percent: 20".into()),
+            ),
+            None => {}
+        }
+    }
+    limit
 }

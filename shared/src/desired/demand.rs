@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Problem;
+use super::hint::{closest_names, did_you_mean};
 use super::merge::{Contribution, RoleDemand};
 use super::roles::resolve_sso_role;
-use crate::config::{Mapping, RuleMatch};
+use crate::config::{Mapping, PermissionSetMatcher, RuleMatch};
 use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn};
 use crate::inventory::{Inventory, PermissionSetInventory};
 
@@ -41,6 +42,7 @@ pub(super) fn collect<'m>(
     problems: &mut BTreeSet<Problem>,
 ) -> Demands<'m> {
     let mut demands = Demands::new();
+    unresolved_names(inputs, problems);
     for (name, permission_set) in &inputs.inventory.permission_sets {
         for rule_match in inputs.mapping.rules_for_permission_set(name) {
             permission_set_rule(
@@ -77,6 +79,7 @@ fn permission_set_rule<'m>(
             problems.insert(Problem {
                 rule: rule.name.clone(),
                 account: None,
+                permission_set: Some(name.clone()),
                 message: format!("permission set {name}: {message}; the rule grants it nothing"),
             });
             return;
@@ -95,6 +98,7 @@ fn permission_set_rule<'m>(
                 problems.insert(Problem {
                     rule: rule.name.clone(),
                     account: Some(account.clone()),
+                    permission_set: Some(name.clone()),
                     message,
                 });
                 continue;
@@ -107,6 +111,7 @@ fn permission_set_rule<'m>(
             .entry(role.arn.clone())
             .or_insert_with(|| RoleDemand {
                 role_id: role.role_id.clone(),
+                role_created_at: role.created_at,
                 holders: BTreeSet::new(),
                 contributions: Vec::new(),
             });
@@ -134,18 +139,25 @@ fn principal_rules<'m>(
         {
             continue;
         }
-        let Some(role_id) = inputs.inventory.principal_roles.get(principal) else {
+        let Some(role) = inputs.inventory.principal_roles.get(principal) else {
             problems.insert(Problem {
                 rule: rule.name.clone(),
-                account: Some(principal.account().clone()),
-                message: format!("principal {principal} does not exist (or is not visible); no entry is made for it"),
+                account: None,
+                permission_set: None,
+                message: format!(
+                    "principal {principal} does not exist in IAM (looked up by name in account \
+                     {}); no entry is made for it and an existing one is held as it is; check \
+                     the ARN, including its path",
+                    principal.account()
+                ),
             });
             continue;
         };
         let demand = demands
             .entry(principal.clone())
             .or_insert_with(|| RoleDemand {
-                role_id: role_id.clone(),
+                role_id: role.role_id.clone(),
+                role_created_at: role.created_at,
                 holders: BTreeSet::new(),
                 contributions: Vec::new(),
             });
@@ -156,6 +168,56 @@ fn principal_rules<'m>(
             clusters: &rule.clusters,
             home_account_only: false,
         });
+    }
+}
+
+/// Names the mapping gives exactly that do not exist: an exact `permission_set` missing from the
+/// Identity Center instance, a `groups:` filter naming a group the Identity Store does not know.
+/// Each is a problem that holds what the rule could have produced — a one-letter typo must never
+/// read as "nobody has this access any more".
+fn unresolved_names(inputs: &Inputs<'_, '_>, problems: &mut BTreeSet<Problem>) {
+    let inventory = inputs.inventory;
+    if let Some(known) = &inventory.permission_set_names {
+        for rule in &inputs.mapping.rules {
+            let PermissionSetMatcher::Exact(name) = &rule.permission_set else {
+                continue;
+            };
+            if known.contains(name) || !inputs.reaches(None, &rule.clusters) {
+                continue;
+            }
+            let hint = did_you_mean(&closest_names(
+                name.as_str(),
+                known.iter().map(PermissionSetName::as_str),
+            ));
+            problems.insert(Problem {
+                rule: rule.name.clone(),
+                account: None,
+                permission_set: None,
+                message: format!(
+                    "permission set {name} does not exist in Identity Center (looked up with \
+                     ListPermissionSets){hint}; the entries this rule manages are held as they \
+                     are until the name is fixed"
+                ),
+            });
+        }
+    }
+    for (rule, groups) in inputs.mapping.literal_filter_groups() {
+        for group in groups {
+            let Some(suggestions) = inventory.unknown_groups.get(&group) else {
+                continue;
+            };
+            problems.insert(Problem {
+                rule: rule.to_owned(),
+                account: None,
+                permission_set: None,
+                message: format!(
+                    "group {group} of the groups filter does not exist in the Identity Store \
+                     (looked up with GetGroupId){}; the entries this rule manages are held as \
+                     they are until the name is fixed",
+                    did_you_mean(suggestions)
+                ),
+            });
+        }
     }
 }
 

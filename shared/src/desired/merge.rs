@@ -29,6 +29,8 @@ pub(super) struct Contribution<'m> {
 pub(super) struct RoleDemand<'m> {
     /// The role's current unique id.
     pub role_id: RoleId,
+    /// When IAM created the role, if known.
+    pub role_created_at: Option<i64>,
     /// The groups holding the permission set's assignment in the role's account (empty for
     /// principals that are not SSO roles).
     pub holders: BTreeSet<GroupName>,
@@ -92,6 +94,7 @@ pub(super) fn merge(
     Merged::Entry(DesiredEntry {
         principal: principal.clone(),
         role_id: demand.role_id.clone(),
+        role_created_at: demand.role_created_at,
         kubernetes_groups: merged.kubernetes_groups,
         username: merged.username,
         policies: merged.policies,

@@ -52,6 +52,7 @@ pub(super) fn sso_role(account: &str, ps: &str, suffix: &str, region: Option<&st
     RoleInfo {
         role_id: role_id(&text),
         arn: arn(&text),
+        created_at: Some(1_600_000_000),
     }
 }
 
@@ -113,7 +114,14 @@ impl World {
     pub(super) fn principal(mut self, principal: &str) -> Self {
         self.0
             .principal_roles
-            .insert(arn(principal), role_id(principal));
+            .insert(
+                arn(principal),
+                RoleInfo {
+                    arn: arn(principal),
+                    role_id: role_id(principal),
+                    created_at: Some(1_600_000_000),
+                },
+            );
         self
     }
 }

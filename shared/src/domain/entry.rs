@@ -56,6 +56,34 @@ pub struct ActualEntry {
     pub policies: BTreeMap<PolicyArn, AccessScope>,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: Option<i64>,
+    /// What IAM says of the entry's principal, when the engine asked. Only entries whose admin
+    /// access the lockout guard may rely on, and that no rule desires, are looked up: for the
+    /// others desired state already carries the role's facts.
+    #[serde(default, skip_serializing_if = "PrincipalStatus::is_unchecked")]
+    pub principal_status: PrincipalStatus,
+}
+
+/// Whether an entry's IAM principal exists, as far as the engine looked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum PrincipalStatus {
+    /// Not looked up: nothing is known, so the entry is not trusted as a working admin.
+    #[default]
+    Unchecked,
+    /// IAM has no such principal: the entry grants nothing.
+    Missing,
+    /// The principal exists, created at this time (seconds since the Unix epoch) if reported.
+    Exists {
+        /// IAM's `CreateDate`.
+        created_at: Option<i64>,
+    },
+}
+
+impl PrincipalStatus {
+    /// Whether nobody looked.
+    pub fn is_unchecked(&self) -> bool {
+        matches!(self, Self::Unchecked)
+    }
 }
 
 impl ActualEntry {
@@ -67,6 +95,38 @@ impl ActualEntry {
     /// The role id recorded when eks-sso-sync created (or adopted) the entry.
     pub fn recorded_role_id(&self) -> Option<&str> {
         self.tags.get(ManagedTags::ROLE_ID).map(String::as_str)
+    }
+
+    /// Whether the principal is known to exist and not to be newer than the entry. An entry
+    /// created before its principal was belongs to an older principal of the same name (EKS
+    /// binds entries to the principal's unique id) and grants nothing. Unknown is not working.
+    pub fn principal_works(&self) -> bool {
+        match self.principal_status {
+            PrincipalStatus::Exists { created_at } => match (self.created_at, created_at) {
+                (Some(entry), Some(principal)) => entry >= principal,
+                _ => true,
+            },
+            PrincipalStatus::Unchecked | PrincipalStatus::Missing => false,
+        }
+    }
+
+    /// The rule names in the `eks-sso-sync:rules` tag (a truncated list ends in `+`, dropped).
+    pub fn recorded_rules(&self) -> impl Iterator<Item = &str> {
+        self.tags
+            .get(ManagedTags::RULES)
+            .map(String::as_str)
+            .unwrap_or_default()
+            .split(',')
+            .map(|r| r.trim_end_matches('+'))
+            .filter(|r| !r.is_empty())
+    }
+
+    /// Whether the rules tag was cut to fit EKS's 256 characters (it ends in `+`): then the rules
+    /// beyond it are unknown.
+    pub fn recorded_rules_truncated(&self) -> bool {
+        self.tags
+            .get(ManagedTags::RULES)
+            .is_some_and(|r| r.ends_with('+'))
     }
 
     /// Whether this entry grants cluster-wide `AmazonEKSClusterAdminPolicy`.
@@ -129,6 +189,11 @@ pub struct RoleInfo {
     pub arn: PrincipalArn,
     /// The unique role id (changes when the role is recreated, even under the same ARN).
     pub role_id: RoleId,
+    /// When IAM created the role (`CreateDate`), seconds since the Unix epoch; `None` when not
+    /// reported. An access entry created before its role was created belongs to an older role of
+    /// the same name, and is dead.
+    #[serde(default)]
+    pub created_at: Option<i64>,
 }
 
 #[cfg(test)]

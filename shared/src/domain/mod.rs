@@ -12,7 +12,7 @@ pub use arn::{
     sso_role_permission_set,
 };
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
-pub use entry::{ActualEntry, EntryType, ManagedTags, RoleInfo};
+pub use entry::{ActualEntry, EntryType, ManagedTags, PrincipalStatus, RoleInfo};
 pub use ids::{
     AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,
     RESERVED_USERNAME_PREFIXES, Region, RoleId, Username,

@@ -8,6 +8,7 @@ mod access;
 mod affected;
 mod apply;
 mod audit;
+mod instance;
 mod read;
 mod reconcile;
 mod retry;

@@ -8,9 +8,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::Mapping;
+use crate::desired::closest_names;
 use crate::domain::{
     AccountId, ActualEntry, ClusterInfo, ClusterName, ClusterRef, GroupName, PermissionSetName,
-    PrincipalArn, RoleId, RoleInfo,
+    PrincipalArn, RoleInfo,
 };
 use crate::inventory::{Inventory, PermissionSetInventory};
 use crate::ports::{
@@ -67,8 +68,10 @@ pub struct InventoryReader {
     sso_admin: Arc<dyn SsoAdminApi>,
     identity_store: Arc<dyn IdentityStoreApi>,
     instance: OnceCell<IdentityCenterInstance>,
+    all_permission_sets: OnceCell<Vec<PermissionSetInfo>>,
     permission_sets: OnceCell<Vec<PermissionSetInfo>>,
-    principal_roles: OnceCell<BTreeMap<PrincipalArn, RoleId>>,
+    unknown_groups: OnceCell<BTreeMap<GroupName, Vec<String>>>,
+    principal_roles: OnceCell<BTreeMap<PrincipalArn, RoleInfo>>,
     accounts: Mutex<BTreeMap<AccountId, Arc<OnceCell<AccountSlice>>>>,
     group_names: Mutex<BTreeMap<String, Option<GroupName>>>,
     /// Clusters already described in this run (by the sweep's listing): a run works from one
@@ -90,7 +93,9 @@ impl InventoryReader {
             sso_admin,
             identity_store,
             instance: OnceCell::new(),
+            all_permission_sets: OnceCell::new(),
             permission_sets: OnceCell::new(),
+            unknown_groups: OnceCell::new(),
             principal_roles: OnceCell::new(),
             accounts: Mutex::new(BTreeMap::new()),
             group_names: Mutex::new(BTreeMap::new()),
@@ -106,29 +111,34 @@ impl InventoryReader {
             .insert(info.cluster.clone(), info.clone());
     }
 
-    /// The Identity Center instance: from the mapping if given, else the only one `ListInstances`
-    /// returns (several is an error to fix in the mapping, not a guess).
+    /// The Identity Center instance, as `ListInstances` reports it: the one the mapping names
+    /// (its `instance_arn` and `identity_store_id` must be a pair `ListInstances` knows: a store
+    /// id from another instance would read the wrong groups), else the only one there is
+    /// (several is an error to fix in the mapping, not a guess).
     pub async fn instance(&self) -> Result<&IdentityCenterInstance, PortError> {
         self.instance
             .get_or_try_init(|| async {
-                let settings = &self.mapping.identity_center;
-                if let (Some(arn), Some(store)) = (&settings.instance_arn, &settings.identity_store_id) {
-                    return Ok(IdentityCenterInstance { instance_arn: arn.clone(), identity_store_id: store.clone() });
-                }
-                let mut instances = self.sso_admin.list_instances().await?;
-                if let Some(arn) = &settings.instance_arn {
-                    instances.retain(|i| &i.instance_arn == arn);
-                }
-                match instances.len() {
-                    1 => Ok(instances.remove(0)),
-                    n => Err(PortError::new(
-                        ErrorKind::InvalidParameter,
-                        "ListInstances",
-                        format!("expected exactly one Identity Center instance, found {n}; set identity_center.instance_arn"),
-                    )),
-                }
+                let instances = self.sso_admin.list_instances().await?;
+                super::instance::choose(&self.mapping.identity_center, instances)
             })
             .await
+    }
+
+    /// Every permission set of the instance, read once per run.
+    async fn all_permission_sets(&self) -> Result<&[PermissionSetInfo], PortError> {
+        let sets = self
+            .all_permission_sets
+            .get_or_try_init(|| async {
+                let instance = self.instance().await?;
+                let mut all = self
+                    .sso_admin
+                    .list_permission_sets(&instance.instance_arn)
+                    .await?;
+                all.sort();
+                Ok::<_, PortError>(all)
+            })
+            .await?;
+        Ok(sets)
     }
 
     /// The permission sets some rule wants (exact or by pattern).
@@ -136,17 +146,46 @@ impl InventoryReader {
         let sets = self
             .permission_sets
             .get_or_try_init(|| async {
-                let instance = self.instance().await?;
-                let mut all = self
-                    .sso_admin
-                    .list_permission_sets(&instance.instance_arn)
-                    .await?;
-                all.retain(|ps| self.mapping.wants_permission_set(&ps.name));
-                all.sort();
-                Ok::<_, PortError>(all)
+                let mut wanted = self.all_permission_sets().await?.to_vec();
+                wanted.retain(|ps| self.mapping.wants_permission_set(&ps.name));
+                Ok::<_, PortError>(wanted)
             })
             .await?;
         Ok(sets)
+    }
+
+    /// The groups named exactly in the mapping's `groups:` filters that the Identity Store does
+    /// not know, with the closest existing names; `ListGroups` is read only when one is missing.
+    pub async fn unknown_groups(&self) -> Result<&BTreeMap<GroupName, Vec<String>>, PortError> {
+        self.unknown_groups
+            .get_or_try_init(|| async {
+                let store = self.instance().await?.identity_store_id.clone();
+                let named: BTreeSet<GroupName> = self
+                    .mapping
+                    .literal_filter_groups()
+                    .into_values()
+                    .flatten()
+                    .collect();
+                let mut missing = Vec::new();
+                for group in named {
+                    if self.identity_store.group_id(&store, &group).await?.is_none() {
+                        missing.push(group);
+                    }
+                }
+                if missing.is_empty() {
+                    return Ok(BTreeMap::new());
+                }
+                let existing = self.identity_store.list_group_names(&store).await?;
+                Ok(missing
+                    .into_iter()
+                    .map(|group| {
+                        let names = existing.iter().map(GroupName::as_str);
+                        let hints = closest_names(group.as_str(), names);
+                        (group, hints)
+                    })
+                    .collect())
+            })
+            .await
     }
 
     /// The inventory one cluster's desired state needs: its own description, its account's
@@ -169,6 +208,14 @@ impl InventoryReader {
         let mut inventory = Inventory {
             clusters: vec![info],
             principal_roles: self.principal_roles().await?.clone(),
+            permission_set_names: Some(
+                self.all_permission_sets()
+                    .await?
+                    .iter()
+                    .map(|ps| ps.name.clone())
+                    .collect(),
+            ),
+            unknown_groups: self.unknown_groups().await?.clone(),
             ..Inventory::default()
         };
         for (name, (arn, groups)) in &slice.permission_sets {
@@ -221,12 +268,13 @@ impl InventoryReader {
                 .iter()
                 .filter(|a| a.principal_type == PrincipalType::Group)
             {
-                if let Some(name) = self
+                // The assignment proves the group exists: a "no such group" here is a store
+                // that has not caught up (or the wrong store), never a group to drop.
+                let name = self
                     .group_name(&instance.identity_store_id, &a.principal_id)
                     .await?
-                {
-                    groups.insert(name);
-                }
+                    .ok_or_else(|| assigned_group_not_found(&a.principal_id, &ps.name, account))?;
+                groups.insert(name);
             }
             slice
                 .permission_sets
@@ -252,7 +300,7 @@ impl InventoryReader {
         Ok(name)
     }
 
-    async fn principal_roles(&self) -> Result<&BTreeMap<PrincipalArn, RoleId>, PortError> {
+    async fn principal_roles(&self) -> Result<&BTreeMap<PrincipalArn, RoleInfo>, PortError> {
         self.principal_roles
             .get_or_try_init(|| async {
                 let mut found = BTreeMap::new();
@@ -263,11 +311,30 @@ impl InventoryReader {
                     }
                     let iam = self.connector.iam(arn.account()).await?;
                     if let Some(role) = iam.get_role(arn).await? {
-                        found.insert(arn.clone(), role.role_id);
+                        found.insert(arn.clone(), role);
                     }
                 }
                 Ok(found)
             })
             .await
     }
+}
+
+/// The error for an assigned group that `DescribeGroup` does not find. Transient: the usual
+/// cause is the Identity Store catching up with a change, and the run is retried; should it
+/// persist, the message says what to check.
+fn assigned_group_not_found(
+    group_id: &str,
+    permission_set: &PermissionSetName,
+    account: &AccountId,
+) -> PortError {
+    PortError::new(
+        ErrorKind::Transient,
+        "DescribeGroup",
+        format!(
+            "group {group_id} holds an assignment of permission set {permission_set} in account \
+             {account}, but the Identity Store does not find it; nothing is changed for that \
+             account. If this persists, check identity_center.identity_store_id"
+        ),
+    )
 }

@@ -95,6 +95,10 @@ pub struct ReconcileOptions {
     pub dry_run: bool,
     /// The EventBridge event id that triggered the run, recorded in audit records.
     pub trigger_event_id: Option<String>,
+    /// The operator's override of the deletion limit and the empty-account brake
+    /// (`apply --allow-mass-deletion`); never set by the Lambda functions.
+    #[serde(default)]
+    pub allow_mass_deletion: bool,
 }
 
 /// Where a cluster stands after a reconcile.
@@ -109,8 +113,15 @@ pub enum ReconcileStatus {
     PartiallyApplied,
     /// Planned only (dry run) and there are changes pending.
     Pending,
-    /// The lockout guard refused the plan.
+    /// The lockout guard withheld the removals that would take away the last working admin;
+    /// the rest of the plan was applied (or is pending, in a dry run).
     Refused,
+    /// Operations were withheld (problems, the deletion limit); the rest of the plan was applied
+    /// (or is pending, in a dry run).
+    Held {
+        /// How many operations were withheld.
+        withheld: usize,
+    },
     /// The cluster is not `ACTIVE` (or was just switched and is `UPDATING`): reconcile it later.
     Waiting {
         /// Its status.
@@ -154,11 +165,26 @@ impl ClusterReport {
             })
             .count();
         metrics.add(names::STALE_ENTRIES_RECREATED, recreated);
+        metrics.add(names::PROBLEMS, self.problems.len());
         if let Some(plan) = &self.plan {
+            use crate::plan::WithholdReason as Why;
             metrics.add(names::CONFLICTS, plan.conflicts.len());
             metrics.add(names::SKIPPED_ITEMS, plan.skipped.len());
             metrics.add(names::LOCKOUTS_REFUSED, usize::from(plan.refused.is_some()));
+            metrics.add(
+                names::DELETIONS_REFUSED,
+                plan.withheld_count(|r| matches!(r, Why::DeletionLimit { .. } | Why::EmptyAccount)),
+            );
+            metrics.add(
+                names::HELD_BY_PROBLEMS,
+                plan.withheld_count(|r| matches!(r, Why::Problem { .. })),
+            );
         }
+    }
+
+    /// Whether the run needs a person: problems found, or operations withheld.
+    pub fn needs_attention(&self) -> bool {
+        !self.problems.is_empty() || self.plan.as_ref().is_some_and(|p| !p.withheld.is_empty())
     }
 }
 
@@ -243,7 +269,7 @@ async fn reconcile_in_span(
         .map_err(read_err)?;
     // Access-entry calls fail on CONFIG_MAP clusters and are unconfirmed before ACTIVE: read
     // nothing then; the planner turns the cluster state into a skip or a mode switch.
-    let actual = if info.status == ClusterStatus::Active
+    let mut actual = if info.status == ClusterStatus::Active
         && info.authentication_mode.supports_access_entries()
     {
         read_actual(eks.as_ref(), &cluster.name, ctx.concurrency)
@@ -252,7 +278,12 @@ async fn reconcile_in_span(
     } else {
         Vec::new()
     };
-    let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &ctx.mapping.plan_options());
+    let mut plan_options = ctx.mapping.plan_options();
+    plan_options.allow_mass_deletion = options.allow_mass_deletion;
+    check_admin_principals(ctx, &cluster_desired, &plan_options, &mut actual)
+        .await
+        .map_err(read_err)?;
+    let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &plan_options);
     if let Some(status) = pre_apply_status(&cluster_plan, info.status, options.dry_run) {
         return Ok(report(
             status,
@@ -305,6 +336,37 @@ async fn desired_for(
     })
 }
 
+/// Looks up in IAM the principals of entries the lockout guard may count as admins but that no
+/// rule desires (break-glass, unmanaged, managed leftovers): only a principal that exists and is
+/// not newer than its entry gives working access. Principals in accounts the mapping does not
+/// list stay unchecked (no credentials reach them), and so are not counted.
+async fn check_admin_principals(
+    ctx: &ReconcileContext,
+    desired: &ClusterDesired,
+    options: &plan::PlanOptions,
+    actual: &mut [crate::domain::ActualEntry],
+) -> Result<(), PortError> {
+    use crate::domain::{EntryType, PrincipalStatus};
+    for entry in actual.iter_mut() {
+        let candidate = entry.entry_type == EntryType::Standard
+            && (entry.is_cluster_admin()
+                || plan::contains_principal(&options.rbac_admins, &entry.principal))
+            && !desired.entries.contains_key(&entry.principal)
+            && ctx.mapping.account(entry.principal.account()).is_some();
+        if !candidate {
+            continue;
+        }
+        let iam = ctx.connector.iam(entry.principal.account()).await?;
+        entry.principal_status = match iam.get_role(&entry.principal).await? {
+            Some(role) => PrincipalStatus::Exists {
+                created_at: role.created_at,
+            },
+            None => PrincipalStatus::Missing,
+        };
+    }
+    Ok(())
+}
+
 /// The status when there is nothing to apply (or applying is not wanted).
 fn pre_apply_status(
     plan: &ClusterPlan,
@@ -317,9 +379,6 @@ fn pre_apply_status(
             .iter()
             .any(|s| s.principal.is_none() && s.reason == reason)
     };
-    if plan.refused.is_some() {
-        return Some(ReconcileStatus::Refused);
-    }
     if skipped_because(SkipReason::ClusterNotActive) {
         return Some(ReconcileStatus::Waiting { status });
     }
@@ -327,14 +386,27 @@ fn pre_apply_status(
         return Some(ReconcileStatus::NeedsAuthModeSwitch);
     }
     if plan.operations.is_empty() {
-        return Some(ReconcileStatus::InSync);
+        return Some(held_status(plan).unwrap_or(ReconcileStatus::InSync));
     }
-    dry_run.then_some(ReconcileStatus::Pending)
+    dry_run.then(|| held_status(plan).unwrap_or(ReconcileStatus::Pending))
+}
+
+/// `Refused` when the lockout guard withheld removals, `Held` when anything else was withheld.
+fn held_status(plan: &ClusterPlan) -> Option<ReconcileStatus> {
+    if plan.refused.is_some() {
+        return Some(ReconcileStatus::Refused);
+    }
+    (!plan.withheld.is_empty()).then_some(ReconcileStatus::Held {
+        withheld: plan.withheld.len(),
+    })
 }
 
 fn post_apply_status(plan: &ClusterPlan, applied: &ApplyReport) -> ReconcileStatus {
     if applied.failures().next().is_some() {
         return ReconcileStatus::PartiallyApplied;
+    }
+    if let Some(held) = held_status(plan) {
+        return held;
     }
     // After a mode switch the cluster is UPDATING; its entries follow once it is ACTIVE again.
     if plan

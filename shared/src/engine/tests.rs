@@ -249,7 +249,7 @@ async fn dry_run_changes_nothing() {
     let w = world();
     let options = ReconcileOptions {
         dry_run: true,
-        trigger_event_id: None,
+        ..ReconcileOptions::default()
     };
     let report = reconcile_cluster(&w.cluster, &w.ctx.fresh(), &options)
         .await
@@ -289,6 +289,7 @@ fn managed_entry(principal: &PrincipalArn, role_id: &RoleId, admin: bool) -> Act
         tags: ManagedTags::for_entry(&["admins".to_owned()], role_id),
         policies,
         created_at: None,
+        principal_status: Default::default(),
     }
 }
 
@@ -322,6 +323,7 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
         ],
         skipped: vec![],
         conflicts: vec![],
+        withheld: vec![],
         refused: None,
     };
     let report = apply_plan(
@@ -383,6 +385,7 @@ async fn a_failed_grant_defers_removal_of_admin_access() {
         ],
         skipped: vec![],
         conflicts: vec![],
+        withheld: vec![],
         refused: None,
     };
     let report = apply_plan(

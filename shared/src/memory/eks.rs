@@ -211,6 +211,7 @@ impl EksApi for MemoryEks {
             tags: new.tags.clone(),
             policies: BTreeMap::new(),
             created_at: Some(1_700_000_000),
+            principal_status: Default::default(),
         };
         c.entries.insert(
             new.principal.clone(),

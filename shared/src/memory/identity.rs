@@ -125,6 +125,13 @@ impl IdentityStoreApi for MemoryAws {
         Ok(w.groups.get(group_id).cloned())
     }
 
+    async fn list_group_names(&self, _store: &str) -> Result<Vec<GroupName>, PortError> {
+        let mut w = self.world();
+        w.call("ListGroups")?;
+        let names: std::collections::BTreeSet<GroupName> = w.groups.values().cloned().collect();
+        Ok(names.into_iter().collect())
+    }
+
     async fn groups_of_user(&self, _store: &str, user_id: &str) -> Result<Vec<String>, PortError> {
         let mut w = self.world();
         w.call("ListGroupMembershipsForMember")?;

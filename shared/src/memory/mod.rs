@@ -37,6 +37,11 @@ pub(crate) struct StoredCluster {
     pub entries: BTreeMap<PrincipalArn, StoredEntry>,
 }
 
+/// When the fake's roles were created: before every entry (entries are stamped 1_700_000_000).
+const ROLES_CREATED_AT: i64 = 1_600_000_000;
+/// When a role recreated by [`MemoryAws::recreate_role`] was created: after every entry.
+const RECREATED_ROLES_CREATED_AT: i64 = 1_800_000_000;
+
 #[derive(Debug, Default)]
 pub(crate) struct World {
     pub home_region: Option<Region>,
@@ -75,6 +80,9 @@ impl World {
                 .unwrap_or_else(|e| panic!("test role: {e}")),
             role_id: RoleId::new(format!("AROAMEMORY{n:010}"))
                 .unwrap_or_else(|e| panic!("test role id: {e}")),
+            // Before every entry the fake creates (they are all stamped 1_700_000_000), so a
+            // role's entries are never taken for an older role's.
+            created_at: Some(ROLES_CREATED_AT + i64::try_from(n).unwrap_or(0)),
         };
         self.roles
             .entry(account.clone())
@@ -159,7 +167,17 @@ impl MemoryAws {
     /// the old one are dead.
     pub fn recreate_role(&self, role: &PrincipalArn) -> RoleInfo {
         let mut w = self.world();
-        w.create_role(role.account(), role.path(), role.name())
+        let mut info = w.create_role(role.account(), role.path(), role.name());
+        // Recreated now: after every entry that exists, which all belong to the old role.
+        info.created_at = Some(RECREATED_ROLES_CREATED_AT);
+        if let Some(stored) = w
+            .roles
+            .get_mut(role.account())
+            .and_then(|roles| roles.get_mut(role.name()))
+        {
+            stored.created_at = info.created_at;
+        }
+        info
     }
 
     /// Creates a plain IAM role (e.g. a CI role or a break-glass admin).

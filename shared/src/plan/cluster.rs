@@ -9,9 +9,11 @@ use crate::domain::{
 };
 
 use super::creator::is_creator_entry;
-use super::guard::{is_dead, lockout_refusal, working_admins};
+use super::guard::{is_dead, keep_an_admin};
+use super::withhold::{hold_for_problems, limit_deletions};
 use super::{
-    ClusterPlan, DeleteReason, Operation, PlanOptions, SkipReason, Skipped, apply_to_actual, entry,
+    ClusterPlan, DeleteReason, Operation, PlanOptions, SkipReason, Skipped, apply_to_actual,
+    contains_principal, entry, same_principal,
 };
 
 /// EKS allows at most this many access entries per cluster, and the quota cannot be raised
@@ -34,6 +36,7 @@ pub fn plan_cluster(
         operations: Vec::new(),
         skipped: Vec::new(),
         conflicts: desired.held.values().cloned().collect(),
+        withheld: Vec::new(),
         refused: None,
     };
     if let Some((operations, skipped)) = cluster_gate(desired, options) {
@@ -43,20 +46,58 @@ pub fn plan_cluster(
     }
     // One entry per principal, in principal order (a duplicate in the input: the later wins).
     let actual = apply_to_actual(actual, &[]);
+    let aligned = align_principals(desired, &actual);
+    let desired = aligned.as_ref().unwrap_or(desired);
     let (mut operations, mut skipped) = plan_entries(desired, &actual, options);
     // Phase, then principal; the sort is stable, so one principal's associations keep policy order.
     operations.sort_by(|a, b| (phase(a), a.principal()).cmp(&(phase(b), b.principal())));
     skipped.sort();
     plan.skipped.extend(skipped);
 
-    let before = working_admins(&actual, desired, options);
-    let after_entries = apply_to_actual(&actual, &operations);
-    let after = working_admins(&after_entries, desired, options);
-    plan.refused = lockout_refusal(&plan.cluster.to_string(), &before, &after);
-    if plan.refused.is_none() {
-        plan.operations = operations;
-    }
+    // Unknown never means delete, then the blast radius, then the lockout guard on what is left.
+    let withheld = &mut plan.withheld;
+    hold_for_problems(&mut operations, withheld, &actual, desired);
+    limit_deletions(&mut operations, withheld, &actual, desired, options);
+    let cluster = plan.cluster.to_string();
+    plan.refused = keep_an_admin(
+        &cluster,
+        &mut operations,
+        withheld,
+        &actual,
+        desired,
+        options,
+    );
+    plan.operations = operations;
     plan
+}
+
+/// `desired` with each desired principal that has an entry under an ARN differing only in the
+/// name's case renamed to the entry's ARN, or `None` when there is none. IAM names are unique
+/// regardless of case, so both name one principal; EKS keeps the ARN as it was given, so calls
+/// must use the entry's.
+fn align_principals(desired: &ClusterDesired, actual: &[ActualEntry]) -> Option<ClusterDesired> {
+    let renames: Vec<(PrincipalArn, PrincipalArn)> = desired
+        .entries
+        .keys()
+        .filter(|want| !actual.iter().any(|e| &e.principal == *want))
+        .filter_map(|want| {
+            actual
+                .iter()
+                .find(|e| same_principal(&e.principal, want))
+                .map(|e| (want.clone(), e.principal.clone()))
+        })
+        .collect();
+    if renames.is_empty() {
+        return None;
+    }
+    let mut aligned = desired.clone();
+    for (from, to) in renames {
+        if let Some(mut entry) = aligned.entries.remove(&from) {
+            entry.principal = to.clone();
+            aligned.entries.insert(to, entry);
+        }
+    }
+    Some(aligned)
 }
 
 /// The operations (unordered) and skip notes for every principal of an `ACTIVE` cluster with
@@ -173,7 +214,7 @@ fn decide<'a>(
     want: Option<&'a DesiredEntry>,
     have: Option<&ActualEntry>,
 ) -> Decision<'a> {
-    if options.break_glass.contains(principal) {
+    if contains_principal(&options.break_glass, principal) {
         return if want.is_some() || have.is_some_and(ActualEntry::is_managed) {
             Decision::Skip(
                 SkipReason::BreakGlass,

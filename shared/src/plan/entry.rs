@@ -38,12 +38,16 @@ pub fn recreate(desired: &DesiredEntry, actual: &ActualEntry) -> Vec<Operation> 
     ops
 }
 
-/// A live managed entry: fix what differs in place, and refresh the rules tag when it is out of
-/// date. `entry_arn` is needed to tag; without it the (informational) rules tag is left as is.
+/// A live managed entry: fix what differs in place, and refresh the tags when the rules tag is
+/// out of date or no role id is recorded (an entry whose deadness was unknown or settled by
+/// creation times: from now on the role id settles it). `entry_arn` is needed to tag; without
+/// it the tags are left as they are.
 pub fn converge_managed(desired: &DesiredEntry, actual: &ActualEntry) -> Vec<Operation> {
     let tags = ManagedTags::for_entry(&desired.rules, &desired.role_id);
     let mut ops = Vec::new();
-    if actual.tags.get(ManagedTags::RULES) != tags.get(ManagedTags::RULES) {
+    if actual.tags.get(ManagedTags::RULES) != tags.get(ManagedTags::RULES)
+        || actual.recorded_role_id().is_none()
+    {
         if let Some(entry_arn) = &actual.arn {
             ops.push(Operation::TagEntry {
                 principal: desired.principal.clone(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::domain::{KubernetesGroup, PrincipalArn, Username};
 
-use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason};
+use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason, WithholdReason};
 
 /// The version of the JSON document [`to_json`] writes; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -104,6 +104,16 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
             skip.detail
         );
     }
+    for held in &plan.withheld {
+        let _ = writeln!(
+            out,
+            "  ! withheld ({}) {} {} - {}",
+            withhold_label(&held.reason),
+            marker(&held.operation),
+            describe(&held.operation),
+            held.detail
+        );
+    }
     for conflict in &plan.conflicts {
         let rules: Vec<&str> = conflict.rules.iter().map(String::as_str).collect();
         let _ = writeln!(
@@ -114,8 +124,17 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
             conflict.detail
         );
     }
-    if plan.operations.is_empty() && plan.refused.is_none() {
+    if plan.operations.is_empty() && plan.refused.is_none() && plan.withheld.is_empty() {
         let _ = writeln!(out, "  (no changes)");
+    }
+}
+
+fn withhold_label(reason: &WithholdReason) -> &'static str {
+    match reason {
+        WithholdReason::Problem { .. } => "problem",
+        WithholdReason::DeletionLimit { .. } => "deletion limit",
+        WithholdReason::EmptyAccount => "empty account",
+        WithholdReason::Lockout => "lockout guard",
     }
 }
 

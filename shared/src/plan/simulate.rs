@@ -112,6 +112,7 @@ fn created_entry(entry: &NewEntry) -> ActualEntry {
         tags: entry.tags.clone(),
         policies: BTreeMap::new(),
         created_at: None,
+        principal_status: Default::default(),
     }
 }
 

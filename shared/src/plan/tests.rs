@@ -6,7 +6,7 @@ use crate::desired::{ClusterDesired, Conflict, DesiredEntry, DesiredState};
 use crate::domain::{
     AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName, ClusterRef,
     ClusterStatus, EntryType, KubernetesGroup, ManagedTags, NamespacePattern, PolicyArn,
-    PrincipalArn, Region, RoleId, Username,
+    PrincipalArn, PrincipalStatus, Region, RoleId, Username,
 };
 
 use super::*;
@@ -17,6 +17,8 @@ mod output;
 mod safety;
 
 pub(super) const CLUSTER_CREATED_AT: i64 = 1_700_000_000;
+/// The fixtures' roles were created well before the cluster and its entries.
+pub(super) const ROLE_CREATED_AT: i64 = CLUSTER_CREATED_AT - 86_400;
 
 pub(super) fn arn(name: &str) -> PrincipalArn {
     PrincipalArn::new(format!(
@@ -73,6 +75,7 @@ fn want(name: &str, id: u32, groups: &[&str], policies: &[(&str, AccessScope)]) 
             .map(|(p, s)| (policy(p), s.clone()))
             .collect(),
         rules: BTreeSet::from(["rule-a".to_owned()]),
+        role_created_at: Some(ROLE_CREATED_AT),
     }
 }
 
@@ -91,6 +94,10 @@ fn managed(desired: &DesiredEntry) -> ActualEntry {
         tags: ManagedTags::for_entry(&desired.rules, &desired.role_id),
         policies: desired.policies.clone(),
         created_at: Some(CLUSTER_CREATED_AT + 86_400),
+        // As the engine reports an admin entry no rule desires: looked up, and it works.
+        principal_status: PrincipalStatus::Exists {
+            created_at: Some(ROLE_CREATED_AT),
+        },
     }
 }
 
@@ -107,6 +114,10 @@ fn unmanaged(name: &str, policies: &[(&str, AccessScope)]) -> ActualEntry {
             .map(|(p, s)| (policy(p), s.clone()))
             .collect(),
         created_at: Some(CLUSTER_CREATED_AT + 86_400),
+        // The principal exists and predates the entry: an unmanaged admin entry that works.
+        principal_status: PrincipalStatus::Exists {
+            created_at: Some(ROLE_CREATED_AT),
+        },
     }
 }
 
@@ -118,6 +129,9 @@ fn cluster(entries: Vec<DesiredEntry>) -> ClusterDesired {
             .map(|e| (e.principal.clone(), e))
             .collect(),
         held: BTreeMap::new(),
+        problem_rules: BTreeMap::new(),
+        problem_principals: BTreeMap::new(),
+        account_has_demand: true,
     }
 }
 

@@ -187,5 +187,9 @@ fn rendered_table_marks_recreate_tag_username_skips_conflicts_and_refusal() {
         ),
         "{table}"
     );
-    assert_eq!(lines.len(), 2, "{table}");
+    assert!(
+        lines[2].starts_with("  ! withheld (lockout guard) - delete "),
+        "{table}"
+    );
+    assert_eq!(lines.len(), 3, "{table}");
 }

@@ -107,15 +107,25 @@ fn lockout_guard_refuses_a_plan_that_removes_the_last_admin() {
         ..PlanOptions::default()
     };
     let plan = plan_cluster(&desired, std::slice::from_ref(&admin), &prune);
-    assert!(plan.is_empty());
+    // A refusal is partial: the grant to Dev still applies, only the admin's removal is held.
+    assert_eq!(kinds(&plan), ["create", "associate"], "{:?}", plan.operations);
+    assert_eq!(plan.withheld.len(), 1, "the admin's deletion is withheld");
+    assert_eq!(
+        plan.withheld[0].operation,
+        Operation::DeleteEntry {
+            principal: admin.principal.clone(),
+            reason: DeleteReason::NoLongerDesired,
+        }
+    );
+    assert_eq!(plan.withheld[0].reason, WithholdReason::Lockout);
     let reason = plan.refused.as_deref().unwrap();
     assert!(reason.contains("111122223333/eu-west-1/prod-1"), "{reason}");
     assert!(reason.contains(admin.principal.as_str()), "{reason}");
     assert_eq!(plan.conflicts.len(), 1, "conflicts are kept");
     assert_eq!(reasons(&plan), [SkipReason::SharedRoleConflict]);
 
-    // A break-glass entry is an admin the plan cannot remove: no refusal.
-    let glass = unmanaged("Glass", &[]);
+    // A working break-glass admin entry is an admin the plan cannot remove: no refusal.
+    let glass = unmanaged("Glass", &[(ADMIN, AccessScope::Cluster)]);
     let options = PlanOptions {
         break_glass: BTreeSet::from([arn("Glass")]),
         ..prune.clone()
