@@ -29,7 +29,11 @@ pub fn status_label(status: &eks_sso_sync::engine::ReconcileStatus) -> String {
         S::Applied => "applied".to_owned(),
         S::PartiallyApplied => "partially applied (failures below; rerun to retry)".to_owned(),
         S::Pending => "changes pending".to_owned(),
-        S::Refused => "REFUSED by the lockout guard".to_owned(),
+        S::Refused => {
+            "REFUSED in part: the lockout guard withheld the last admin's removal (see withheld)"
+                .to_owned()
+        }
+        S::Held { withheld } => format!("{withheld} operation(s) WITHHELD (see withheld)"),
         S::Waiting { status } => format!("waiting (cluster is {})", status.as_str()),
         S::NeedsAuthModeSwitch => {
             "needs authentication mode API_AND_CONFIG_MAP (CONFIG_MAP cluster)".to_owned()

@@ -40,6 +40,8 @@ mod merge_tests;
 mod roles;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unknown_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -218,6 +218,8 @@ async fn reconcile_jobs(
         let options = ReconcileOptions {
             dry_run,
             trigger_event_id: job.event_id.clone(),
+            // Only an operator overrides the deletion limit, never an event.
+            allow_mass_deletion: false,
         };
         let report = engine::reconcile_cluster(&job.cluster, &ctx, &options).await?;
         outcomes.push(ClusterOutcome {

@@ -153,6 +153,7 @@ pub async fn reconcile_all(
     let options = ReconcileOptions {
         dry_run,
         trigger_event_id: None,
+        allow_mass_deletion: false,
     };
     let label = if dry_run { "planning" } else { "applying" };
     let bar = Progress::for_stderr().bar(clusters.len() as u64, label);

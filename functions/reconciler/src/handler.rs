@@ -189,6 +189,8 @@ impl Reconciler {
         let options = ReconcileOptions {
             dry_run: false,
             trigger_event_id: job.event_id.clone(),
+            // Only an operator overrides the deletion limit, never an event.
+            allow_mass_deletion: false,
         };
         let report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
             Ok(report) => report,

@@ -141,6 +141,8 @@ pub async fn lockout(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result<()> 
     let options = ReconcileOptions {
         dry_run: true,
         trigger_event_id: None,
+        // Only an operator overrides the deletion limit, never an event.
+        allow_mass_deletion: false,
     };
     for cluster in clusters {
         let report = engine::reconcile_cluster(&cluster, &session.ctx, &options).await?;

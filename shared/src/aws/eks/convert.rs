@@ -67,6 +67,8 @@ pub fn actual_entry(entry: &sdk::AccessEntry) -> Result<ActualEntry, PortError> 
         tags: sorted_tags(entry.tags()),
         policies: BTreeMap::new(),
         created_at: entry.created_at().map(aws_smithy_types::DateTime::secs),
+        // Looked up in IAM by the engine only where the lockout guard needs it.
+        principal_status: Default::default(),
     })
 }
 
