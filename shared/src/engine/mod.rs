@@ -5,6 +5,7 @@
 //! called. It reads the current state every time, so duplicate, late and reordered events converge.
 
 mod access;
+mod admin_removal;
 mod affected;
 mod apply;
 mod audit;
