@@ -159,11 +159,21 @@ async fn plans_from_one_snapshot_applied_in_turn_keep_one_admin_either_order() {
             .expect("snapshot");
         let (gone, kept) = (&h.admins[first], &h.admins[1 - first]);
 
-        let report = apply(h.eks.as_ref(), &delete_plan(&h.cluster, &gone.arn), &snapshot).await;
+        let report = apply(
+            h.eks.as_ref(),
+            &delete_plan(&h.cluster, &gone.arn),
+            &snapshot,
+        )
+        .await;
         assert_eq!(report.results[0].outcome, Outcome::Applied, "{report:#?}");
 
         h.emulator.clear_requests();
-        let report = apply(h.eks.as_ref(), &delete_plan(&h.cluster, &kept.arn), &snapshot).await;
+        let report = apply(
+            h.eks.as_ref(),
+            &delete_plan(&h.cluster, &kept.arn),
+            &snapshot,
+        )
+        .await;
         assert!(refused_as_lockout(&report, &h.cluster), "{report:#?}");
         let deletes = h
             .emulator
