@@ -16,6 +16,9 @@
 //! every reconcile goes through the SQS FIFO queue whose message group is the cluster, so at most
 //! one reconciler works on a cluster at a time. A writer outside the queue (the CLI's `apply`
 //! next to a live hub) is defended by the fresh re-check alone.
+//!
+//! Which calls remove admin access is judged from the plan's snapshot: an entry another writer
+//! made an admin after that snapshot is not recognised as one here (the next run's snapshot is).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, OnceLock, Weak};

@@ -1,7 +1,7 @@
 //! Carries a [`ClusterPlan`] out through the EKS port: idempotently, with the documented
 //! eventual-consistency retries, collecting a result per operation instead of stopping at the
 //! first failure — and without ever letting a failed grant, or another writer working on the
-//! same cluster, turn into a lockout (admin removals: [`super::admin_removal`]).
+//! same cluster, turn into a lockout (admin removals: the `admin_removal` module).
 
 use std::collections::{BTreeMap, BTreeSet};
 

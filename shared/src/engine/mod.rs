@@ -31,3 +31,5 @@ pub use sweep::list_managed_clusters;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writer_tests;
