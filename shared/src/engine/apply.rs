@@ -1,12 +1,14 @@
 //! Carries a [`ClusterPlan`] out through the EKS port: idempotently, with the documented
 //! eventual-consistency retries, collecting a result per operation instead of stopping at the
-//! first failure — and without ever letting a failed grant turn into a lockout.
+//! first failure — and without ever letting a failed grant, or another writer working on the
+//! same cluster, turn into a lockout (admin removals: the `admin_removal` module).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use super::admin_removal::{removes_admin, run_admin_removals};
 use super::audit::AuditRecord;
 use super::retry::RetryPolicy;
 use crate::domain::{ActualEntry, ClusterName, ClusterRef, PrincipalArn};
@@ -89,8 +91,10 @@ impl ApplyReport {
 }
 
 /// Applies `plan` to its cluster. `actual` is the state the plan was made from (it tells which
-/// removals concern cluster-admin access). Independent principals are worked on with up to
-/// `concurrency` calls in flight; operations of one principal stay in plan order.
+/// operations concern cluster-admin access). Grants run first, then the other removals, with up
+/// to `concurrency` independent principals in flight (one principal's operations stay in plan
+/// order); calls that remove cluster-admin access run last, one at a time, each after a fresh
+/// read shows another working admin exists (see `admin_removal`).
 pub async fn apply_plan(
     eks: &dyn EksApi,
     plan: &ClusterPlan,
@@ -103,27 +107,20 @@ pub async fn apply_plan(
         return ApplyReport::default();
     }
     let cluster = &plan.cluster;
-    let indexed: Vec<(usize, &Operation)> = plan.operations.iter().enumerate().collect();
-    let (grants, removals): (Vec<_>, Vec<_>) =
-        indexed.into_iter().partition(|(_, op)| !op.is_removal());
-
-    let mut results = run_phase(eks, &cluster.name, grants, retry, concurrency).await;
-    let grant_failed = results.iter().any(|(_, r)| !r.outcome.is_success());
-
-    // Creates come before removals so access never dips. If a grant failed, the plan's lockout
-    // check (which assumed every grant succeeds) no longer holds: defer removals of admin access.
-    let admins: BTreeMap<&PrincipalArn, bool> = actual
+    let admins: BTreeSet<&PrincipalArn> = actual
         .iter()
-        .map(|e| (&e.principal, e.is_cluster_admin()))
+        .filter(|e| e.is_cluster_admin())
+        .map(|e| &e.principal)
         .collect();
-    let (deferred, runnable): (Vec<_>, Vec<_>) = removals
-        .into_iter()
-        .partition(|(_, op)| grant_failed && removes_admin(op, &admins));
-    results.extend(deferred.into_iter().map(|(i, op)| {
-        let reason = "a grant in this plan failed; removing cluster-admin access is deferred to the next run";
-        (i, not_attempted(op, reason))
-    }));
-    results.extend(run_phase(eks, &cluster.name, runnable, retry, concurrency).await);
+    let phases = Phases::split(&plan.operations, &admins);
+
+    // Creates come before removals so access never dips.
+    let mut results = run_phase(eks, &cluster.name, phases.grants, retry, concurrency).await;
+    let grant_failed = results.iter().any(|(_, r)| !r.outcome.is_success());
+    results.extend(run_phase(eks, &cluster.name, phases.removals, retry, concurrency).await);
+    let admin_groups = phases.admin_removals.into_values().collect();
+    results
+        .extend(run_admin_removals(eks, cluster, admin_groups, &admins, grant_failed, retry).await);
     results.sort_by_key(|(i, _)| *i);
 
     let results: Vec<OperationResult> = results.into_iter().map(|(_, r)| r).collect();
@@ -131,15 +128,41 @@ pub async fn apply_plan(
     ApplyReport { results, audit }
 }
 
-fn removes_admin(op: &Operation, admins: &BTreeMap<&PrincipalArn, bool>) -> bool {
-    match op {
-        Operation::DeleteEntry { principal, .. } => admins.get(principal).copied().unwrap_or(false),
-        Operation::DisassociatePolicy { policy, .. } => policy.is_cluster_admin(),
-        _ => false,
+/// A plan's operations (with their plan index) in the order they are applied.
+struct Phases<'p> {
+    /// Everything that adds or changes access without removing any.
+    grants: Vec<(usize, &'p Operation)>,
+    /// Removals that do not touch cluster-admin access.
+    removals: Vec<(usize, &'p Operation)>,
+    /// Per principal: its first admin removal and every operation of it that follows (they may
+    /// depend on it, e.g. a recreate's associations), in plan order.
+    admin_removals: BTreeMap<&'p PrincipalArn, Vec<(usize, &'p Operation)>>,
+}
+
+impl<'p> Phases<'p> {
+    fn split(operations: &'p [Operation], admins: &BTreeSet<&PrincipalArn>) -> Self {
+        let mut phases = Phases {
+            grants: Vec::new(),
+            removals: Vec::new(),
+            admin_removals: BTreeMap::new(),
+        };
+        for (i, op) in operations.iter().enumerate() {
+            let principal = op.principal();
+            let follows_admin_removal =
+                principal.is_some_and(|p| phases.admin_removals.contains_key(p));
+            match principal {
+                Some(p) if follows_admin_removal || removes_admin(op, admins) => {
+                    phases.admin_removals.entry(p).or_default().push((i, op));
+                }
+                _ if op.is_removal() => phases.removals.push((i, op)),
+                _ => phases.grants.push((i, op)),
+            }
+        }
+        phases
     }
 }
 
-fn not_attempted(op: &Operation, reason: &str) -> OperationResult {
+pub(super) fn not_attempted(op: &Operation, reason: &str) -> OperationResult {
     OperationResult {
         operation: op.clone(),
         outcome: Outcome::NotAttempted {
@@ -220,7 +243,7 @@ async fn run_group(
     out
 }
 
-async fn execute(
+pub(super) async fn execute(
     eks: &dyn EksApi,
     cluster: &ClusterName,
     op: &Operation,

@@ -5,6 +5,7 @@
 //! called. It reads the current state every time, so duplicate, late and reordered events converge.
 
 mod access;
+mod admin_removal;
 mod affected;
 mod apply;
 mod audit;
@@ -31,3 +32,5 @@ pub use sweep::list_managed_clusters;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writer_tests;

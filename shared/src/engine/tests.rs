@@ -15,7 +15,7 @@ use crate::memory::MemoryAws;
 use crate::plan::{ClusterPlan, Operation};
 use crate::ports::{AccountConnector, ErrorKind, NewEntry};
 
-const ACCOUNT: &str = "111111111111";
+pub(super) const ACCOUNT: &str = "111111111111";
 
 const MAPPING: &str = r#"
 version: 1
@@ -48,15 +48,15 @@ fn cluster(name: &str) -> ClusterRef {
 }
 
 /// A world with two permission sets assigned in the account and one ACTIVE API cluster.
-struct World {
-    aws: MemoryAws,
+pub(super) struct World {
+    pub(super) aws: MemoryAws,
     ctx: ReconcileContext,
-    cluster: ClusterRef,
+    pub(super) cluster: ClusterRef,
     admin_role: PrincipalArn,
     payments_role: PrincipalArn,
 }
 
-fn world() -> World {
+pub(super) fn world() -> World {
     let aws = MemoryAws::new("eu-west-1");
     let admins = aws.add_group("platform-admins");
     let payments = aws.add_group("payments-devs");
@@ -272,7 +272,11 @@ async fn gone_cluster_is_reported() {
     assert_eq!(report.status, ReconcileStatus::Gone);
 }
 
-fn managed_entry(principal: &PrincipalArn, role_id: &RoleId, admin: bool) -> ActualEntry {
+pub(super) fn managed_entry(
+    principal: &PrincipalArn,
+    role_id: &RoleId,
+    admin: bool,
+) -> ActualEntry {
     let mut policies = BTreeMap::new();
     if admin {
         policies.insert(PolicyArn::cluster_admin(), AccessScope::Cluster);
