@@ -20,8 +20,8 @@ mod tests;
 
 pub use cluster::{MAX_ENTRIES_PER_CLUSTER, plan_cluster};
 pub use creator::{CREATOR_ENTRY_WINDOW_SECS, is_creator_entry};
-pub use render::{SCHEMA_VERSION, render_table, to_json};
 pub use guard::{Deadness, deadness};
+pub use render::{SCHEMA_VERSION, render_table, to_json};
 pub use simulate::{apply_to_actual, default_username};
 
 use std::collections::{BTreeMap, BTreeSet};

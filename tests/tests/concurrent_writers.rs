@@ -129,6 +129,7 @@ fn delete_plan(cluster: &ClusterRef, principal: &PrincipalArn) -> ClusterPlan {
         }],
         skipped: vec![],
         conflicts: vec![],
+        withheld: vec![],
         refused: None,
     }
 }

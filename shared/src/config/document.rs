@@ -12,8 +12,8 @@ use super::{
     AccountRole, AccountSettings, DEFAULT_MEMBER_ROLE_NAME, IdentityCenterSettings, Mapping,
     Options,
 };
-use crate::plan::{DeletionLimit, UnmanagedClusterPolicy};
 use crate::domain::{AccountId, PrincipalArn, PrincipalKind, Region};
+use crate::plan::{DeletionLimit, UnmanagedClusterPolicy};
 
 const TOP_KEYS: &[&str] = &[
     "version",

@@ -17,7 +17,10 @@ pub(super) fn for_cluster(
     inventory: &Inventory,
     cluster: &ClusterInfo,
     problems: &BTreeSet<Problem>,
-) -> (BTreeMap<String, Vec<Problem>>, BTreeMap<PrincipalArn, Problem>) {
+) -> (
+    BTreeMap<String, Vec<Problem>>,
+    BTreeMap<PrincipalArn, Problem>,
+) {
     let account = &cluster.cluster.account;
     let mut rules = BTreeMap::new();
     let mut principals = BTreeMap::new();

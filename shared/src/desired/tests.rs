@@ -112,16 +112,14 @@ impl World {
     }
 
     pub(super) fn principal(mut self, principal: &str) -> Self {
-        self.0
-            .principal_roles
-            .insert(
-                arn(principal),
-                RoleInfo {
-                    arn: arn(principal),
-                    role_id: role_id(principal),
-                    created_at: Some(1_600_000_000),
-                },
-            );
+        self.0.principal_roles.insert(
+            arn(principal),
+            RoleInfo {
+                arn: arn(principal),
+                role_id: role_id(principal),
+                created_at: Some(1_600_000_000),
+            },
+        );
         self
     }
 }

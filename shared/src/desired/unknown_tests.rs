@@ -28,8 +28,18 @@ fn names(list: &[&str]) -> Option<BTreeSet<PermissionSetName>> {
 }
 
 fn typo_world() -> (World, RoleInfo) {
-    let payments = sso_role(A1, "PaymentsDeveloper", "0123456789abcdef", Some("eu-west-1"));
-    let admin = sso_role(A1, "EKSPlatformAdmin", "00000000000000aa", Some("eu-west-1"));
+    let payments = sso_role(
+        A1,
+        "PaymentsDeveloper",
+        "0123456789abcdef",
+        Some("eu-west-1"),
+    );
+    let admin = sso_role(
+        A1,
+        "EKSPlatformAdmin",
+        "00000000000000aa",
+        Some("eu-west-1"),
+    );
     let mut world = World::default()
         .assign("PaymentsDeveloper", A1, &["payments-devs"])
         .assign("EKSPlatformAdmin", A1, &["platform"])
@@ -59,11 +69,17 @@ fn a_misspelt_permission_set_is_a_problem_with_the_closest_name_and_holds_its_ru
         problem.message.contains("did you mean PaymentsDeveloper?"),
         "{problem:?}"
     );
-    assert!(problem.message.contains("ListPermissionSets"), "{problem:?}");
+    assert!(
+        problem.message.contains("ListPermissionSets"),
+        "{problem:?}"
+    );
     let desired = at(&state, A1, "eu-west-1", "prod-1");
     assert!(desired.problem_rules.contains_key("payments"));
     assert!(!desired.problem_rules.contains_key("admins"));
-    assert!(desired.account_has_demand, "the admins rule still wants entries");
+    assert!(
+        desired.account_has_demand,
+        "the admins rule still wants entries"
+    );
 }
 
 #[test]
@@ -72,7 +88,10 @@ fn without_the_catalogue_nothing_is_flagged() {
     world.0.permission_set_names = None;
     let state = compute(&mapping(PAYMENTS), &world.0);
     assert!(
-        !state.problems.iter().any(|p| p.message.contains("does not exist")),
+        !state
+            .problems
+            .iter()
+            .any(|p| p.message.contains("does not exist")),
         "{:?}",
         state.problems
     );
@@ -102,7 +121,12 @@ fn a_groups_filter_naming_an_unknown_group_is_a_problem_with_a_hint() {
 
 #[test]
 fn ambiguous_roles_hold_every_candidate() {
-    let first = sso_role(A1, "EKSPlatformAdmin", "00000000000000aa", Some("eu-west-1"));
+    let first = sso_role(
+        A1,
+        "EKSPlatformAdmin",
+        "00000000000000aa",
+        Some("eu-west-1"),
+    );
     let second = sso_role(A1, "EKSPlatformAdmin", "00000000000000bb", None);
     let world = World::default()
         .assign("EKSPlatformAdmin", A1, &["platform"])

@@ -18,7 +18,12 @@ pub(super) fn choose(
     let listed = || {
         let all: Vec<String> = instances
             .iter()
-            .map(|i| format!("{} (identity store {})", i.instance_arn, i.identity_store_id))
+            .map(|i| {
+                format!(
+                    "{} (identity store {})",
+                    i.instance_arn, i.identity_store_id
+                )
+            })
             .collect();
         if all.is_empty() {
             "none".to_owned()
@@ -92,9 +97,15 @@ mod tests {
 
     #[test]
     fn discovers_the_only_instance_and_refuses_to_guess_among_several() {
-        assert_eq!(choose(&settings(None, None), vec![instance(1)]), Ok(instance(1)));
+        assert_eq!(
+            choose(&settings(None, None), vec![instance(1)]),
+            Ok(instance(1))
+        );
         let err = choose(&settings(None, None), vec![instance(1), instance(2)]).unwrap_err();
-        assert!(err.message.contains("set identity_center.instance_arn"), "{err}");
+        assert!(
+            err.message.contains("set identity_center.instance_arn"),
+            "{err}"
+        );
         let none = choose(&settings(None, None), vec![]).unwrap_err();
         assert!(none.message.contains("returns none"), "{none}");
     }
@@ -102,18 +113,33 @@ mod tests {
     #[test]
     fn a_pair_from_two_instances_is_refused_naming_both_fields() {
         let both = vec![instance(1), instance(2)];
-        assert_eq!(choose(&settings(Some(2), Some(2)), both.clone()), Ok(instance(2)));
+        assert_eq!(
+            choose(&settings(Some(2), Some(2)), both.clone()),
+            Ok(instance(2))
+        );
         let err = choose(&settings(Some(1), Some(2)), both).unwrap_err();
-        assert!(err.message.contains("belong to different instances"), "{err}");
+        assert!(
+            err.message.contains("belong to different instances"),
+            "{err}"
+        );
         assert!(err.message.contains("d-0000000001"), "{err}");
     }
 
     #[test]
     fn names_the_field_that_matches_nothing() {
         let err = choose(&settings(Some(3), None), vec![instance(1)]).unwrap_err();
-        assert!(err.message.starts_with("identity_center.instance_arn"), "{err}");
+        assert!(
+            err.message.starts_with("identity_center.instance_arn"),
+            "{err}"
+        );
         let err = choose(&settings(None, Some(3)), vec![instance(1)]).unwrap_err();
-        assert!(err.message.starts_with("identity_center.identity_store_id"), "{err}");
-        assert_eq!(choose(&settings(None, Some(1)), vec![instance(1)]), Ok(instance(1)));
+        assert!(
+            err.message.starts_with("identity_center.identity_store_id"),
+            "{err}"
+        );
+        assert_eq!(
+            choose(&settings(None, Some(1)), vec![instance(1)]),
+            Ok(instance(1))
+        );
     }
 }

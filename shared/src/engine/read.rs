@@ -168,7 +168,12 @@ impl InventoryReader {
                     .collect();
                 let mut missing = Vec::new();
                 for group in named {
-                    if self.identity_store.group_id(&store, &group).await?.is_none() {
+                    if self
+                        .identity_store
+                        .group_id(&store, &group)
+                        .await?
+                        .is_none()
+                    {
                         missing.push(group);
                     }
                 }

@@ -52,6 +52,7 @@ fn plan_of(cluster: &ClusterRef, operations: Vec<Operation>) -> ClusterPlan {
         operations,
         skipped: vec![],
         conflicts: vec![],
+        withheld: vec![],
         refused: None,
     }
 }

@@ -151,8 +151,9 @@ pub(super) fn take(
     operations: &mut Vec<Operation>,
     pick: impl Fn(&Operation) -> bool,
 ) -> Vec<Operation> {
-    let (taken, kept): (Vec<Operation>, Vec<Operation>) =
-        std::mem::take(operations).into_iter().partition(|op| pick(op));
+    let (taken, kept): (Vec<Operation>, Vec<Operation>) = std::mem::take(operations)
+        .into_iter()
+        .partition(|op| pick(op));
     *operations = kept;
     taken
 }

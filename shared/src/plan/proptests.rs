@@ -256,13 +256,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 
 /// A rule with a problem, a principal held by one, whether the account has demand, the deletion
 /// limit (entries, percent), and the operator's override.
-type Unknowns = (
-    Option<&'static str>,
-    Option<usize>,
-    bool,
-    (usize, u8),
-    bool,
-);
+type Unknowns = (Option<&'static str>, Option<usize>, bool, (usize, u8), bool);
 
 fn problem(rule: &str) -> crate::desired::Problem {
     crate::desired::Problem {
@@ -355,12 +349,10 @@ fn admins(s: &Scenario, entries: &[ActualEntry]) -> BTreeSet<String> {
                     },
                 },
                 None => match e.principal_status {
-                    PrincipalStatus::Exists { created_at } => {
-                        match (e.created_at, created_at) {
-                            (Some(entry), Some(role)) => entry >= role,
-                            _ => true,
-                        }
-                    }
+                    PrincipalStatus::Exists { created_at } => match (e.created_at, created_at) {
+                        (Some(entry), Some(role)) => entry >= role,
+                        _ => true,
+                    },
                     _ => false,
                 },
             };

@@ -14,13 +14,16 @@ use super::{DeleteReason, Operation, PlanOptions, Withheld, WithholdReason, same
 /// matched by principal when desired state found the problem rule could produce it (the SSO
 /// role-name shape of its permission set, or the `principals:` rule's own principal).
 pub fn held_by<'d>(entry: &ActualEntry, desired: &'d ClusterDesired) -> Option<&'d Problem> {
-    let by_principal = desired.problem_principals.get(&entry.principal).or_else(|| {
-        desired
-            .problem_principals
-            .iter()
-            .find(|(p, _)| same_principal(p, &entry.principal))
-            .map(|(_, problem)| problem)
-    });
+    let by_principal = desired
+        .problem_principals
+        .get(&entry.principal)
+        .or_else(|| {
+            desired
+                .problem_principals
+                .iter()
+                .find(|(p, _)| same_principal(p, &entry.principal))
+                .map(|(_, problem)| problem)
+        });
     if by_principal.is_some() || !entry.is_managed() {
         return by_principal;
     }

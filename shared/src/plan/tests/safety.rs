@@ -108,7 +108,12 @@ fn lockout_guard_refuses_a_plan_that_removes_the_last_admin() {
     };
     let plan = plan_cluster(&desired, std::slice::from_ref(&admin), &prune);
     // A refusal is partial: the grant to Dev still applies, only the admin's removal is held.
-    assert_eq!(kinds(&plan), ["create", "associate"], "{:?}", plan.operations);
+    assert_eq!(
+        kinds(&plan),
+        ["create", "associate"],
+        "{:?}",
+        plan.operations
+    );
     assert_eq!(plan.withheld.len(), 1, "the admin's deletion is withheld");
     assert_eq!(
         plan.withheld[0].operation,

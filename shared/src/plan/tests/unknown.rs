@@ -81,8 +81,8 @@ fn a_problem_about_one_permission_set_holds_only_that_one() {
     let path = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1";
     let team = |ps: &str, id: u32| {
         let mut want = want("x", id, &[], &[]);
-        want.principal = PrincipalArn::new(format!("{path}/AWSReservedSSO_{ps}_0123456789abcdef"))
-            .unwrap();
+        want.principal =
+            PrincipalArn::new(format!("{path}/AWSReservedSSO_{ps}_0123456789abcdef")).unwrap();
         with_rules(managed(&want), "teams")
     };
     let bad = team("EKSTeam-Bad_Name", 1);
@@ -178,7 +178,10 @@ fn a_view_only_break_glass_principal_is_not_an_admin() {
         ..prune()
     };
     let plan = plan_cluster(&cluster(vec![]), &[admin, glass], &options);
-    assert!(plan.refused.is_some(), "the View-only break-glass was counted");
+    assert!(
+        plan.refused.is_some(),
+        "the View-only break-glass was counted"
+    );
     assert_eq!(plan.withheld[0].reason, WithholdReason::Lockout);
 }
 
@@ -226,7 +229,11 @@ fn an_entry_without_a_role_id_is_settled_by_creation_times_or_tagged() {
         entry
     };
     // Newer than the role: alive; it only gets the role-id tag.
-    let plan = plan_cluster(&cluster(vec![wanted.clone()]), &[untagged(Some(CLUSTER_CREATED_AT))], &prune());
+    let plan = plan_cluster(
+        &cluster(vec![wanted.clone()]),
+        &[untagged(Some(CLUSTER_CREATED_AT))],
+        &prune(),
+    );
     assert_eq!(kinds(&plan), ["tag"]);
     // Unknown creation time: unknown, not dead; tagged, never recreated on a guess.
     let plan = plan_cluster(&cluster(vec![wanted.clone()]), &[untagged(None)], &prune());
@@ -244,7 +251,12 @@ fn an_entry_without_a_role_id_is_settled_by_creation_times_or_tagged() {
 #[test]
 fn principals_compare_as_iam_compares_names() {
     // Break-glass listed in another letter case is still break-glass.
-    let glass = managed(&want("BreakGlassAdmin", 1, &[], &[(ADMIN, AccessScope::Cluster)]));
+    let glass = managed(&want(
+        "BreakGlassAdmin",
+        1,
+        &[],
+        &[(ADMIN, AccessScope::Cluster)],
+    ));
     let options = PlanOptions {
         break_glass: BTreeSet::from([arn("breakglassadmin")]),
         ..prune()
