@@ -124,6 +124,16 @@ impl InventoryReader {
             .await
     }
 
+    /// The name of every permission set of the instance (for checking a mapping's names).
+    pub async fn permission_set_names(&self) -> Result<BTreeSet<PermissionSetName>, PortError> {
+        Ok(self
+            .all_permission_sets()
+            .await?
+            .iter()
+            .map(|ps| ps.name.clone())
+            .collect())
+    }
+
     /// Every permission set of the instance, read once per run.
     async fn all_permission_sets(&self) -> Result<&[PermissionSetInfo], PortError> {
         let sets = self
@@ -213,13 +223,7 @@ impl InventoryReader {
         let mut inventory = Inventory {
             clusters: vec![info],
             principal_roles: self.principal_roles().await?.clone(),
-            permission_set_names: Some(
-                self.all_permission_sets()
-                    .await?
-                    .iter()
-                    .map(|ps| ps.name.clone())
-                    .collect(),
-            ),
+            permission_set_names: Some(self.permission_set_names().await?),
             unknown_groups: self.unknown_groups().await?.clone(),
             ..Inventory::default()
         };
