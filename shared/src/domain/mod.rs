@@ -5,6 +5,7 @@ mod arn;
 mod cluster;
 mod entry;
 mod ids;
+mod partition;
 mod policy;
 
 pub use arn::{
@@ -15,8 +16,10 @@ pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, RoleInfo};
 pub use ids::{
     AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,
-    RESERVED_USERNAME_PREFIXES, Region, RoleId, Username,
+    RESERVED_USERNAME_PREFIXES, Region, RoleId, SYSTEM_NAMESPACE_PREFIX, SYSTEM_NAMESPACES,
+    USERNAME_TEMPLATES, Username,
 };
+pub use partition::Partition;
 pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
 
 /// Why a value was rejected on construction. The message names the value and the rule it broke, so
