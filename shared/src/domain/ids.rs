@@ -455,6 +455,67 @@ mod tests {
     }
 
     #[test]
+    fn kubernetes_groups_reject_every_reserved_prefix() {
+        for bad in RESERVED_USERNAME_PREFIXES {
+            let group = format!("{bad}admins");
+            assert!(KubernetesGroup::new(&group).is_err(), "{group}");
+        }
+        assert!(KubernetesGroup::new("team:eks-admins").is_ok());
+    }
+
+    #[test]
+    fn usernames_take_eks_templates_as_eks_does() {
+        for ok in [
+            "alice:{{SessionName}}",
+            "a:b{{SessionName}}",
+            "x:{{SessionNameRaw}}",
+            "{{AccountID}}-dev",
+            "arn:aws:sts::{{AccountID}}:assumed-role/r/{{SessionName}}",
+        ] {
+            assert!(Username::new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alice{{SessionName}}",
+            "{{SessionName}}",
+            "alice{{SessionNameRaw}}",
+            "alice:{{sessionname}}",
+            "alice:{{SessionName}",
+            "alice:{{AccessKeyID}}",
+        ] {
+            assert!(Username::new(bad).is_err(), "{bad}");
+        }
+        assert!(Username::new("a:{{SessionName}}").unwrap().names_the_session());
+        assert!(!Username::new("a:{{AccountID}}").unwrap().names_the_session());
+    }
+
+    #[test]
+    fn system_namespaces_are_recognised_with_every_prefix_that_reaches_them() {
+        for reaches in [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "kube-anything",
+            "k*",
+            "ku*",
+            "kub*",
+            "kube*",
+            "kube-*",
+            "kube-s*",
+            "kube-system*",
+        ] {
+            let p = NamespacePattern::new(reaches).unwrap();
+            assert!(p.reaches_system_namespace(), "{reaches}");
+        }
+        for fine in ["kube", "kubeflow", "kubernetes-*", "kx*", "a-kube-system", "payments-*"] {
+            let p = NamespacePattern::new(fine).unwrap();
+            assert!(!p.reaches_system_namespace(), "{fine}");
+        }
+        for ns in SYSTEM_NAMESPACES {
+            assert!(NamespacePattern::new(ns).unwrap().reaches_system_namespace());
+        }
+    }
+
+    #[test]
     fn serde_round_trips_and_validates() {
         let id: AccountId = serde_json::from_str("\"111122223333\"").unwrap();
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"111122223333\"");

@@ -19,6 +19,7 @@ pub use ids::{
     RESERVED_USERNAME_PREFIXES, Region, RoleId, SYSTEM_NAMESPACE_PREFIX, SYSTEM_NAMESPACES,
     USERNAME_TEMPLATES, Username,
 };
+pub(crate) use ids::names_the_session;
 pub use partition::Partition;
 pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
 
