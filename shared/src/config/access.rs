@@ -21,7 +21,10 @@ pub(super) const ALLOW_SYSTEM_NAMESPACES: &str = "allow_system_namespaces";
 
 /// What the messages about system namespaces list, so every one says the whole rule.
 pub(super) fn system_namespaces_description() -> String {
-    format!("{} and every other kube-* namespace", SYSTEM_NAMESPACES.join(", "))
+    format!(
+        "{} and every other kube-* namespace",
+        SYSTEM_NAMESPACES.join(", ")
+    )
 }
 
 /// The parts rules and principal rules share: kubernetes groups, username, access policies.
@@ -138,7 +141,8 @@ fn read_scope<'a, 'y>(
             .into_iter()
             .filter_map(|(p, item)| {
                 let template = t.read(item, &p, CaptureCase::Lower, NamespacePattern::new)?;
-                t.check_system_namespace(item, &p, &template).then_some(template)
+                t.check_system_namespace(item, &p, &template)
+                    .then_some(template)
             })
             .collect();
         (n, list)

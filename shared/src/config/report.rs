@@ -79,7 +79,11 @@ impl super::Mapping {
             .rules
             .iter()
             .flat_map(|r| r.warnings.iter().cloned())
-            .chain(self.principals.iter().flat_map(|p| p.warnings.iter().cloned()))
+            .chain(
+                self.principals
+                    .iter()
+                    .flat_map(|p| p.warnings.iter().cloned()),
+            )
             .collect();
         out.sort();
         out.dedup();

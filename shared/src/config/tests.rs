@@ -336,7 +336,10 @@ fn an_expansion_into_system_namespaces_is_a_desired_state_problem() {
     assert_eq!(state.problems.len(), 1, "{state:#?}");
     assert!(state.problems[0].message.contains("kube-*"));
     let desired = state.clusters.values().next().unwrap();
-    assert!(desired.entries.is_empty(), "the rule grants EKSTeam-kube nothing");
+    assert!(
+        desired.entries.is_empty(),
+        "the rule grants EKSTeam-kube nothing"
+    );
 }
 
 #[test]

@@ -356,7 +356,12 @@ fn system_namespaces_are_rejected_with_their_line_and_the_fix() {
         "kube-monitoring",
     ] {
         let policy = format!("{{ policy: Edit, namespaces: [payments, \"{ns}\"] }}");
-        let p = single(&exact_rule("", &policy), 8, 48, "Kubernetes system namespaces");
+        let p = single(
+            &exact_rule("", &policy),
+            8,
+            48,
+            "Kubernetes system namespaces",
+        );
         assert!(p.message.contains(ns), "{p:#?}");
         assert!(p.message.contains("kube-system"), "{p:#?}");
         assert_eq!(p.path, "rules[0].access_policies[0].namespaces[1]");
@@ -366,7 +371,13 @@ fn system_namespaces_are_rejected_with_their_line_and_the_fix() {
 
 #[test]
 fn namespaces_merely_resembling_system_ones_are_fine() {
-    for ns in ["kube", "kubernetes-*", "kubeflow", "payments-kube-system", "team-*"] {
+    for ns in [
+        "kube",
+        "kubernetes-*",
+        "kubeflow",
+        "payments-kube-system",
+        "team-*",
+    ] {
         let policy = format!("{{ policy: Edit, namespaces: [\"{ns}\"] }}");
         valid(&exact_rule("", &policy));
     }
@@ -452,8 +463,14 @@ fn eks_templates_work_next_to_convention_captures() {
 #[test]
 fn usernames_eks_would_refuse_are_reported() {
     for (username, message) in [
-        ("alice{{SessionName}}", "requires a ':' before {{SessionName}}"),
-        ("alice{{SessionNameRaw}}", "requires a ':' before {{SessionNameRaw}}"),
+        (
+            "alice{{SessionName}}",
+            "requires a ':' before {{SessionName}}",
+        ),
+        (
+            "alice{{SessionNameRaw}}",
+            "requires a ':' before {{SessionNameRaw}}",
+        ),
         ("alice:{{SessionId}}", "does not expand {{SessionId}}"),
         ("alice:{{EC2PrivateDNSName}}", "does not expand"),
         ("system:{{SessionName}}", "'system:'"),
@@ -471,7 +488,10 @@ fn usernames_eks_would_refuse_are_reported() {
     }
     // A capture cannot hide a reserved prefix either.
     single(
-        &rule_with("    username: \"eks:{team}\"\n", "{ policy: View, scope: cluster }"),
+        &rule_with(
+            "    username: \"eks:{team}\"\n",
+            "{ policy: View, scope: cluster }",
+        ),
         7,
         15,
         "can never expand to a valid kubernetes username",
@@ -499,9 +519,17 @@ fn a_username_without_the_session_name_is_a_warning_not_an_error() {
     let warnings = m.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
     let w = &warnings[0];
-    assert_eq!((w.line, w.column, w.path.as_str()), (7, 15, "rules[0].username"));
+    assert_eq!(
+        (w.line, w.column, w.path.as_str()),
+        (7, 15, "rules[0].username")
+    );
     assert!(w.message.contains("audit logs"), "{w:#?}");
-    assert!(w.hint.as_deref().unwrap().contains("dev-team:{{SessionName}}"));
+    assert!(
+        w.hint
+            .as_deref()
+            .unwrap()
+            .contains("dev-team:{{SessionName}}")
+    );
     // {{AccountID}} alone does not name the person either.
     let m = valid(&exact_rule(
         "    username: \"dev:{{AccountID}}\"\n",

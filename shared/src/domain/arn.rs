@@ -325,7 +325,10 @@ mod tests {
         let cn = PrincipalArn::new("arn:aws-cn:iam::111122223333:role/ci/deployer").unwrap();
         assert_eq!(cn.partition(), "aws-cn");
         assert_eq!(cn.partition_kind(), Partition::AwsCn);
-        assert_eq!(cn.without_path(), "arn:aws-cn:iam::111122223333:role/deployer");
+        assert_eq!(
+            cn.without_path(),
+            "arn:aws-cn:iam::111122223333:role/deployer"
+        );
         let err = PrincipalArn::new("arn:aws-iso:iam::111122223333:role/x").unwrap_err();
         assert!(err.reason.contains("aws-iso is not supported"), "{err}");
     }

@@ -222,7 +222,8 @@ fn reserved_prefix(value: &str) -> Option<&'static str> {
 }
 
 /// The templates EKS expands in an access entry's username (AWS-FACTS §2).
-pub const USERNAME_TEMPLATES: [&str; 3] = ["{{SessionName}}", "{{SessionNameRaw}}", "{{AccountID}}"];
+pub const USERNAME_TEMPLATES: [&str; 3] =
+    ["{{SessionName}}", "{{SessionNameRaw}}", "{{AccountID}}"];
 
 /// The username templates that carry the role session name, i.e. the person.
 const SESSION_TEMPLATES: [&str; 2] = ["{{SessionName}}", "{{SessionNameRaw}}"];
@@ -484,8 +485,16 @@ mod tests {
         ] {
             assert!(Username::new(bad).is_err(), "{bad}");
         }
-        assert!(Username::new("a:{{SessionName}}").unwrap().names_the_session());
-        assert!(!Username::new("a:{{AccountID}}").unwrap().names_the_session());
+        assert!(
+            Username::new("a:{{SessionName}}")
+                .unwrap()
+                .names_the_session()
+        );
+        assert!(
+            !Username::new("a:{{AccountID}}")
+                .unwrap()
+                .names_the_session()
+        );
     }
 
     #[test]
@@ -506,12 +515,23 @@ mod tests {
             let p = NamespacePattern::new(reaches).unwrap();
             assert!(p.reaches_system_namespace(), "{reaches}");
         }
-        for fine in ["kube", "kubeflow", "kubernetes-*", "kx*", "a-kube-system", "payments-*"] {
+        for fine in [
+            "kube",
+            "kubeflow",
+            "kubernetes-*",
+            "kx*",
+            "a-kube-system",
+            "payments-*",
+        ] {
             let p = NamespacePattern::new(fine).unwrap();
             assert!(!p.reaches_system_namespace(), "{fine}");
         }
         for ns in SYSTEM_NAMESPACES {
-            assert!(NamespacePattern::new(ns).unwrap().reaches_system_namespace());
+            assert!(
+                NamespacePattern::new(ns)
+                    .unwrap()
+                    .reaches_system_namespace()
+            );
         }
     }
 

@@ -14,12 +14,12 @@ pub use arn::{
 };
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, RoleInfo};
+pub(crate) use ids::names_the_session;
 pub use ids::{
     AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,
     RESERVED_USERNAME_PREFIXES, Region, RoleId, SYSTEM_NAMESPACE_PREFIX, SYSTEM_NAMESPACES,
     USERNAME_TEMPLATES, Username,
 };
-pub(crate) use ids::names_the_session;
 pub use partition::Partition;
 pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
 

@@ -143,7 +143,10 @@ mod tests {
             ("eusc-de-east-1", "aws-eusc"),
         ] {
             let err = Partition::for_region_code(region).unwrap_err();
-            assert!(err.contains(partition) && err.contains("aws-us-gov"), "{err}");
+            assert!(
+                err.contains(partition) && err.contains("aws-us-gov"),
+                "{err}"
+            );
             // ... and so such a region cannot even be constructed.
             let err = Region::new(region).unwrap_err();
             assert!(err.reason.contains(partition), "{err}");
@@ -156,7 +159,11 @@ mod tests {
     fn arn_partitions_parse_and_refuse() {
         assert_eq!(Partition::parse("aws-cn"), Ok(Partition::AwsCn));
         assert_eq!(Partition::parse("aws-us-gov"), Ok(Partition::AwsUsGov));
-        assert!(Partition::parse("aws-iso").unwrap_err().contains("not supported"));
+        assert!(
+            Partition::parse("aws-iso")
+                .unwrap_err()
+                .contains("not supported")
+        );
         assert!(Partition::parse("amazon").is_err());
         for p in [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov] {
             assert_eq!(Partition::parse(p.as_str()), Ok(p));
