@@ -287,14 +287,8 @@ pub enum NamedRule<'a> {
     Principal(&'a PrincipalRule),
 }
 
-/// The AWS partition of a region.
+/// The AWS partition of a region: [`Region::partition`], the single source of truth (a region of
+/// an unsupported partition is refused when the mapping is read).
 fn partition_of(region: &Region) -> &'static str {
-    let r = region.as_str();
-    if r.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if r.starts_with("cn-") {
-        "aws-cn"
-    } else {
-        "aws"
-    }
+    region.partition().as_str()
 }

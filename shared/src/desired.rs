@@ -184,7 +184,14 @@ pub fn compute(mapping: &Mapping, inventory: &Inventory) -> DesiredState {
                 continue;
             }
             match merge::merge(principal, demand, &applicable) {
-                Merged::Entry(entry) => {
+                Merged::Entry(mut entry) => {
+                    // Rules name policies in the `aws` partition; EKS names them in the
+                    // cluster's, and the planner compares ARNs.
+                    let partition = cluster.cluster.partition();
+                    entry.policies = std::mem::take(&mut entry.policies)
+                        .into_iter()
+                        .map(|(policy, scope)| (policy.in_partition(partition), scope))
+                        .collect();
                     desired.entries.insert(principal.clone(), entry);
                 }
                 Merged::Held(conflict) => {

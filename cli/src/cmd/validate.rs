@@ -1,4 +1,6 @@
-//! `validate`: load the mapping, print every problem with line:column, exit 1 if any.
+//! `validate`: load the mapping, print every problem with line:column, exit 1 if any. Warnings
+//! (non-fatal findings such as a username without `{{SessionName}}`) are printed too and keep
+//! the exit code 0.
 
 use std::process::ExitCode;
 
@@ -13,6 +15,11 @@ pub fn run(global: &GlobalArgs, _args: &ValidateArgs) -> anyhow::Result<ExitCode
     let loaded = Mapping::from_path(&global.config);
     match (output::format(global), loaded) {
         (OutputFormat::Json, Ok(mapping)) => {
+            let warnings: Vec<_> = mapping
+                .warnings()
+                .iter()
+                .map(|w| json!({ "line": w.line, "column": w.column, "path": w.path, "message": w.message, "hint": w.hint }))
+                .collect();
             output::print_json(&json!({
                 "valid": true,
                 "file": global.config,
@@ -20,10 +27,14 @@ pub fn run(global: &GlobalArgs, _args: &ValidateArgs) -> anyhow::Result<ExitCode
                 "principals": mapping.principals.len(),
                 "accounts": mapping.accounts.len(),
                 "problems": [],
+                "warnings": warnings,
             }))?;
             Ok(ExitCode::SUCCESS)
         }
         (OutputFormat::Table, Ok(mapping)) => {
+            for warning in mapping.warnings() {
+                eprintln!("{}:{warning} (warning)", global.config.display());
+            }
             println!(
                 "{}: valid ({} rules, {} principal rules, {} accounts)",
                 global.config.display(),

@@ -1,12 +1,31 @@
 //! Reading the access part of a rule: Kubernetes groups, username and access policies, whose
 //! strings may use the `{captures}` of the rule's permission set pattern.
+//!
+//! Two checks here go beyond what EKS itself refuses, because both are valid-but-wrong input:
+//! a namespace that reaches the Kubernetes system namespaces (`kube-system`, `k*`, `kube-*`) is
+//! an error unless the rule sets `allow_system_namespaces: true`, and a username that does not
+//! carry the session name is a (non-fatal) warning.
 
 use std::collections::BTreeSet;
 
 use super::pattern::{CaptureCase, Captures, Template};
+use super::report::ConfigProblem;
 use super::rule::{GrantScope, PolicyGrant};
 use super::yaml::{self, Fields, Node, Problems};
-use crate::domain::{InvalidValue, KubernetesGroup, NamespacePattern, PolicyArn, Username};
+use crate::domain::{
+    InvalidValue, KubernetesGroup, NamespacePattern, PolicyArn, SYSTEM_NAMESPACES, Username,
+};
+
+/// The key that lets a rule reach the Kubernetes system namespaces.
+pub(super) const ALLOW_SYSTEM_NAMESPACES: &str = "allow_system_namespaces";
+
+/// What the messages about system namespaces list, so every one says the whole rule.
+pub(super) fn system_namespaces_description() -> String {
+    format!(
+        "{} and every other kube-* namespace",
+        SYSTEM_NAMESPACES.join(", ")
+    )
+}
 
 /// The parts rules and principal rules share: kubernetes groups, username, access policies.
 pub(super) type Access = (Vec<Template>, Option<Template>, Vec<PolicyGrant>);
@@ -22,12 +41,12 @@ pub(super) fn read_access(fields: &Fields<'_, '_>, t: &mut TemplateReader<'_, '_
         })
         .unwrap_or_default();
     let username = fields.get("username").and_then(|n| {
-        t.read(
-            n,
-            &fields.path("username"),
-            CaptureCase::AsIs,
-            Username::new,
-        )
+        let path = fields.path("username");
+        let template = t.read(n, &path, CaptureCase::AsIs, Username::new)?;
+        if t.sessions_matter && !crate::domain::names_the_session(template.as_str()) {
+            t.warn_shared_username(n, &path, template.as_str());
+        }
+        Some(template)
     });
     let access_policies = fields
         .required("access_policies", t.problems)
@@ -120,7 +139,11 @@ fn read_scope<'a, 'y>(
         }
         let list = items
             .into_iter()
-            .filter_map(|(p, item)| t.read(item, &p, CaptureCase::Lower, NamespacePattern::new))
+            .filter_map(|(p, item)| {
+                let template = t.read(item, &p, CaptureCase::Lower, NamespacePattern::new)?;
+                t.check_system_namespace(item, &p, &template)
+                    .then_some(template)
+            })
             .collect();
         (n, list)
     });
@@ -168,9 +191,73 @@ pub(super) struct TemplateReader<'d, 'p> {
     pub(super) defined: &'d BTreeSet<String>,
     /// Where problems go.
     pub(super) problems: &'p mut Problems,
+    /// The rule says `allow_system_namespaces: true`.
+    pub(super) allow_system_namespaces: bool,
+    /// The principal is a role people assume with a session name (every SSO role; a `principals:`
+    /// role, not a user), so a username without `{{SessionName}}` merges people.
+    pub(super) sessions_matter: bool,
+    /// Non-fatal findings, located like problems.
+    pub(super) warnings: Vec<ConfigProblem>,
 }
 
 impl TemplateReader<'_, '_> {
+    /// Whether a namespace item may stay: reports it (and returns false) when it reaches a
+    /// system namespace and the rule does not allow that. A template with captures is refused
+    /// here only when its literal text already reaches one (`kube-{team}`); otherwise each
+    /// expansion is checked by [`Rule::grant`](super::Rule::grant).
+    fn check_system_namespace(&mut self, node: &Node<'_>, path: &str, template: &Template) -> bool {
+        if self.allow_system_namespaces {
+            return true;
+        }
+        let sample: Captures = template
+            .capture_names()
+            .iter()
+            .map(|c| ((*c).to_owned(), "a".to_owned()))
+            .collect();
+        let expanded = NamespacePattern::new(template.expand(&sample, CaptureCase::Lower));
+        if !expanded.is_ok_and(|ns| ns.reaches_system_namespace()) {
+            return true;
+        }
+        let what = if template.capture_names().is_empty() {
+            "reaches the Kubernetes system namespaces"
+        } else {
+            "always expands into the Kubernetes system namespaces"
+        };
+        self.problems.at(
+            node,
+            path,
+            format!(
+                "namespace {:?} {what} ({})",
+                template.as_str(),
+                system_namespaces_description()
+            ),
+            Some(format!(
+                "access there is cluster-admin in all but name: name the team's own namespaces \
+                 (e.g. payments-*), or set {ALLOW_SYSTEM_NAMESPACES}: true on this rule if it is \
+                 really meant"
+            )),
+        );
+        false
+    }
+
+    /// Records the warning for a username that everyone using the role shares.
+    fn warn_shared_username(&mut self, node: &Node<'_>, path: &str, username: &str) {
+        let (line, column) = yaml::position(node);
+        self.warnings.push(ConfigProblem {
+            line,
+            column,
+            path: path.to_owned(),
+            message: format!(
+                "username {username:?} has no {{{{SessionName}}}}: everyone using the role is one \
+                 Kubernetes user, and audit logs cannot tell people apart"
+            ),
+            hint: Some(format!(
+                "append the session name after a colon, e.g. {username}:{{{{SessionName}}}}, \
+                 or leave username unset to get EKS's default (which has it)"
+            )),
+        });
+    }
+
     /// Reads a template whose expansion must pass `check`. The literal parts are checked now by
     /// expanding with a harmless sample value (`a`) for every capture: `system:{team}` or
     /// `Team-{team}` can never be valid, whatever the capture.

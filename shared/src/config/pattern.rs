@@ -27,16 +27,30 @@ enum Segment {
     Capture(String),
 }
 
-/// Splits `text` into literal text and `{capture}`s.
+/// Splits `text` into literal text and `{capture}`s. A double-braced `{{Name}}` is an EKS
+/// username template (`{{SessionName}}`, `{{SessionNameRaw}}`, `{{AccountID}}`) that EKS expands
+/// at authentication time: it is kept as literal text, never read as a capture, and left to the
+/// validation of the value it ends up in (only usernames accept it).
 fn segments(text: &str) -> Result<Vec<Segment>, String> {
     let mut out = Vec::new();
+    let mut literal = String::new();
     let mut rest = text;
     while let Some(open) = rest.find(['{', '}']) {
         if rest[open..].starts_with('}') {
             return Err("`}` without a matching `{`".into());
         }
-        if open > 0 {
-            out.push(Segment::Literal(rest[..open].to_owned()));
+        if rest[open..].starts_with("{{") {
+            let close = rest[open..]
+                .find("}}")
+                .ok_or("`{{` without a matching `}}` (EKS templates look like {{SessionName}})")?;
+            let end = open + close + 2;
+            literal.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        literal.push_str(&rest[..open]);
+        if !literal.is_empty() {
+            out.push(Segment::Literal(std::mem::take(&mut literal)));
         }
         let after = &rest[open + 1..];
         let close = after.find('}').ok_or("`{` without a matching `}`")?;
@@ -54,8 +68,9 @@ fn segments(text: &str) -> Result<Vec<Segment>, String> {
         out.push(Segment::Capture(name.to_owned()));
         rest = &after[close + 1..];
     }
-    if !rest.is_empty() {
-        out.push(Segment::Literal(rest.to_owned()));
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        out.push(Segment::Literal(literal));
     }
     Ok(out)
 }
@@ -340,6 +355,24 @@ mod tests {
         assert_eq!(t.expand(&caps, CaptureCase::Lower), "search-*");
         assert_eq!(t.expand(&caps, CaptureCase::AsIs), "Search-*");
         assert_eq!(t.capture_names(), BTreeSet::from(["team"]));
+    }
+
+    #[test]
+    fn eks_templates_are_literal_text_next_to_captures() {
+        let t = Template::parse("{team}:{{SessionName}}").unwrap();
+        assert_eq!(t.capture_names(), BTreeSet::from(["team"]));
+        let caps = Captures::from([("team".to_owned(), "Search".to_owned())]);
+        assert_eq!(t.expand(&caps, CaptureCase::AsIs), "Search:{{SessionName}}");
+        let plain = Template::parse("arn:{{AccountID}}:{{SessionNameRaw}}").unwrap();
+        assert!(plain.capture_names().is_empty());
+        assert_eq!(
+            plain.expand(&Captures::new(), CaptureCase::AsIs),
+            "arn:{{AccountID}}:{{SessionNameRaw}}"
+        );
+        assert!(Template::parse("a:{{SessionName}").is_err());
+        assert!(Template::parse("a:{{SessionName").is_err());
+        // In a permission set, braces are never name characters.
+        assert!(PermissionSetMatcher::parse("EKS{{SessionName}}").is_err());
     }
 
     #[test]

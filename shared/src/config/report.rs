@@ -1,4 +1,5 @@
-//! Validation problems, each with its line and column, and the report that lists them all.
+//! Validation problems, each with its line and column, and the report that lists them all;
+//! warnings (non-fatal findings, same shape) that a valid mapping carries.
 
 use std::fmt;
 
@@ -67,3 +68,25 @@ impl fmt::Display for ValidationReport {
 }
 
 impl std::error::Error for ValidationReport {}
+
+impl super::Mapping {
+    /// Non-fatal findings about a valid mapping, in document order: things EKS accepts but
+    /// that are probably not meant, such as a username without `{{SessionName}}` (everyone
+    /// using the role becomes one Kubernetes user). `validate` prints them; they never make a
+    /// mapping invalid. Same shape as a [`ConfigProblem`], line and column included.
+    pub fn warnings(&self) -> Vec<ConfigProblem> {
+        let mut out: Vec<ConfigProblem> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.warnings.iter().cloned())
+            .chain(
+                self.principals
+                    .iter()
+                    .flat_map(|p| p.warnings.iter().cloned()),
+            )
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}

@@ -3,13 +3,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::access::{TemplateReader, read_access};
+use super::access::{
+    ALLOW_SYSTEM_NAMESPACES, TemplateReader, read_access, system_namespaces_description,
+};
 use super::pattern::{CaptureCase, Captures, PermissionSetMatcher, Template};
+use super::report::ConfigProblem;
 use super::selector::{ClusterSelector, read_selector};
 use super::yaml::{self, Fields, Node, Problems};
 use crate::domain::{
     AccessScope, GroupName, InvalidValue, KubernetesGroup, NamespacePattern, PolicyArn,
-    PrincipalArn, Username,
+    PrincipalArn, PrincipalKind, Username,
 };
 
 /// The access an entry gets from one rule, with every capture filled in and validated.
@@ -58,6 +61,12 @@ pub struct Rule {
     pub username: Option<Template>,
     /// Policies and scopes (never empty).
     pub access_policies: Vec<PolicyGrant>,
+    /// `allow_system_namespaces: true`: the rule may reach `kube-system`, `kube-*`, ... (default
+    /// false: such a namespace is a validation error, and an expansion reaching one fails).
+    pub allow_system_namespaces: bool,
+    /// Non-fatal findings from validation (e.g. a username without `{{SessionName}}`), located
+    /// in the file; [`Mapping::warnings`](super::Mapping::warnings) lists them all.
+    pub warnings: Vec<ConfigProblem>,
 }
 
 /// A rule that applies to one permission set, with the values its pattern captured.
@@ -71,13 +80,15 @@ pub struct RuleMatch<'a> {
 
 impl Rule {
     /// The access this rule grants for `captures`. An error (a capture value that makes an
-    /// invalid namespace, group or username) means the rule contributes nothing for that
-    /// permission set: it is never half-applied.
+    /// invalid namespace, group or username, or a namespace reaching the Kubernetes system
+    /// namespaces without `allow_system_namespaces`, as `{team}-*` does for `EKSTeam-kube`) means
+    /// the rule contributes nothing for that permission set: it is never half-applied.
     pub fn grant(&self, captures: &Captures) -> Result<Grant, String> {
         build_grant(
             &self.kubernetes_groups,
             self.username.as_ref(),
             &self.access_policies,
+            self.allow_system_namespaces,
             captures,
         )
     }
@@ -101,6 +112,7 @@ fn build_grant(
     kubernetes_groups: &[Template],
     username: Option<&Template>,
     access_policies: &[PolicyGrant],
+    allow_system_namespaces: bool,
     captures: &Captures,
 ) -> Result<Grant, String> {
     let mut grant = Grant::default();
@@ -116,7 +128,21 @@ fn build_grant(
             GrantScope::Cluster => AccessScope::Cluster,
             GrantScope::Namespaces(list) => AccessScope::Namespace(
                 list.iter()
-                    .map(|t| expand(t, captures, CaptureCase::Lower, NamespacePattern::new))
+                    .map(|t| {
+                        let ns = expand(t, captures, CaptureCase::Lower, NamespacePattern::new)?;
+                        if ns.reaches_system_namespace() && !allow_system_namespaces {
+                            return Err(format!(
+                                "namespace {:?} (from {:?} with {}) reaches the Kubernetes \
+                                 system namespaces ({}); set {ALLOW_SYSTEM_NAMESPACES}: true on \
+                                 the rule if that is meant",
+                                ns.as_str(),
+                                t.as_str(),
+                                capture_values(t, captures),
+                                system_namespaces_description()
+                            ));
+                        }
+                        Ok(ns)
+                    })
                     .collect::<Result<_, _>>()?,
             ),
         };
@@ -134,20 +160,29 @@ fn expand<T>(
 ) -> Result<T, String> {
     let value = template.expand(captures, case);
     check(value).map_err(|e| {
-        let used: Vec<String> = template
-            .capture_names()
-            .iter()
-            .map(|c| format!("{c}={}", captures.get(*c).map(String::as_str).unwrap_or("")))
-            .collect();
         format!(
             "invalid {} {:?} (from {:?} with {}): {}",
             e.kind,
             e.value,
             template.as_str(),
-            used.join(", "),
+            capture_values(template, captures),
             e.reason
         )
     })
+}
+
+/// `team=kube, env=prod`: the captures a template used, for messages.
+fn capture_values(template: &Template, captures: &Captures) -> String {
+    let used: Vec<String> = template
+        .capture_names()
+        .iter()
+        .map(|c| format!("{c}={}", captures.get(*c).map(String::as_str).unwrap_or("")))
+        .collect();
+    if used.is_empty() {
+        "no captures".to_owned()
+    } else {
+        used.join(", ")
+    }
 }
 
 /// A `principals:` item: access for one explicit IAM role or user (a CI deploy role, ...).
@@ -161,6 +196,8 @@ pub struct PrincipalRule {
     pub clusters: ClusterSelector,
     /// The access granted.
     pub grant: Grant,
+    /// Non-fatal findings from validation (e.g. a role's username without `{{SessionName}}`).
+    pub warnings: Vec<ConfigProblem>,
 }
 
 const RULE_KEYS: &[&str] = &[
@@ -171,6 +208,7 @@ const RULE_KEYS: &[&str] = &[
     "kubernetes_groups",
     "username",
     "access_policies",
+    ALLOW_SYSTEM_NAMESPACES,
 ];
 
 const PRINCIPAL_KEYS: &[&str] = &[
@@ -180,7 +218,16 @@ const PRINCIPAL_KEYS: &[&str] = &[
     "kubernetes_groups",
     "username",
     "access_policies",
+    ALLOW_SYSTEM_NAMESPACES,
 ];
+
+/// Reads the optional `allow_system_namespaces` flag (default false).
+fn read_allow_system_namespaces(fields: &Fields<'_, '_>, problems: &mut Problems) -> bool {
+    fields
+        .get(ALLOW_SYSTEM_NAMESPACES)
+        .and_then(|n| yaml::boolean(n, &fields.path(ALLOW_SYSTEM_NAMESPACES), problems))
+        .unwrap_or(false)
+}
 
 /// Rule and principal names seen so far, with their line, to report duplicates.
 pub(super) type SeenNames = BTreeMap<String, usize>;
@@ -213,9 +260,14 @@ pub(super) fn read_rule(
         .as_ref()
         .map(|m| m.capture_names().into_iter().map(str::to_owned).collect())
         .unwrap_or_default();
+    let allow_system_namespaces = read_allow_system_namespaces(&fields, problems);
     let mut t = TemplateReader {
         defined: &defined,
         problems,
+        allow_system_namespaces,
+        // Every permission-set role is assumed by people, each with their own session name.
+        sessions_matter: true,
+        warnings: Vec::new(),
     };
     let groups = fields.get("groups").map(|n| {
         yaml::list(n, &fields.path("groups"), t.problems)
@@ -228,6 +280,7 @@ pub(super) fn read_rule(
         .map(|n| read_selector(n, &fields.path("clusters"), t.problems))
         .unwrap_or_default();
     let (kubernetes_groups, username, access_policies) = read_access(&fields, &mut t);
+    let warnings = t.warnings;
     if problems.0.len() != before {
         return None;
     }
@@ -239,6 +292,8 @@ pub(super) fn read_rule(
         kubernetes_groups,
         username,
         access_policies,
+        allow_system_namespaces,
+        warnings,
     })
 }
 
@@ -260,11 +315,21 @@ pub(super) fn read_principal_rule(
         .map(|n| read_selector(n, &fields.path("clusters"), problems))
         .unwrap_or_default();
     let defined = BTreeSet::new();
+    let allow_system_namespaces = read_allow_system_namespaces(&fields, problems);
+    // An IAM user has no session: EKS's default username for it is its ARN, and one user is
+    // one person. A role (a CI role, an assumed admin role) can have many sessions.
+    let sessions_matter = principal
+        .as_ref()
+        .is_none_or(|p| p.kind() == PrincipalKind::Role);
     let mut t = TemplateReader {
         defined: &defined,
         problems,
+        allow_system_namespaces,
+        sessions_matter,
+        warnings: Vec::new(),
     };
     let (kubernetes_groups, username, access_policies) = read_access(&fields, &mut t);
+    let warnings = t.warnings;
     if problems.0.len() != before {
         return None;
     }
@@ -273,6 +338,7 @@ pub(super) fn read_principal_rule(
         &kubernetes_groups,
         username.as_ref(),
         &access_policies,
+        allow_system_namespaces,
         &Captures::new(),
     )
     .ok()?;
@@ -281,6 +347,7 @@ pub(super) fn read_principal_rule(
         principal: principal?,
         clusters,
         grant,
+        warnings,
     })
 }
 

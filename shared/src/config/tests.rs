@@ -1,7 +1,7 @@
 //! Loading real mapping files: the example at the repository root, JSON input, policy forms,
 //! rule precedence, cluster scope and account roles.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::domain::{
@@ -248,4 +248,128 @@ fn a_missing_file_is_reported_as_a_problem() {
         "/../mapping.yaml"
     )));
     assert!(m.is_ok());
+}
+
+/// A one-account mapping in `region` (Identity Center there too) with `rest` appended.
+fn mapping_in(region: &str, rest: &str) -> Mapping {
+    let doc = format!(
+        "version: 1\nidentity_center: {{ region: {region} }}\n\
+         accounts: [{{ id: \"111122223333\", regions: [{region}] }}]\n{rest}"
+    );
+    Mapping::from_str(&doc, "m.yaml").unwrap_or_else(|r| panic!("{r}"))
+}
+
+const TEAM_RULE: &str = "rules:
+  - name: teams
+    permission_set: EKSTeam-{team}
+    access_policies: [{ policy: Edit, namespaces: [\"{team}\", \"{team}-*\"] }]
+";
+
+#[test]
+fn a_convention_rule_never_expands_into_system_namespaces_by_accident() {
+    let m = mapping_in("eu-west-1", TEAM_RULE);
+    let rule = &m.rules_for_permission_set(&ps("EKSTeam-kube"))[0];
+    let err = rule.rule.grant(&rule.captures).unwrap_err();
+    assert!(
+        err.contains("\"kube-*\"") && err.contains("team=kube"),
+        "the error names the namespace and the capture: {err}"
+    );
+    assert!(err.contains("allow_system_namespaces: true"), "{err}");
+    // `{team}` itself reaching kube-system is refused the same way.
+    let rule = &m.rules_for_permission_set(&ps("EKSTeam-kube-system"))[0];
+    let err = rule.rule.grant(&rule.captures).unwrap_err();
+    assert!(err.contains("\"kube-system\""), "{err}");
+    // Other teams are untouched.
+    let rule = &m.rules_for_permission_set(&ps("EKSTeam-search"))[0];
+    assert!(rule.rule.grant(&rule.captures).is_ok());
+}
+
+#[test]
+fn allow_system_namespaces_lets_a_convention_rule_expand_there() {
+    let m = mapping_in(
+        "eu-west-1",
+        &TEAM_RULE.replace(
+            "    access_policies",
+            "    allow_system_namespaces: true\n    access_policies",
+        ),
+    );
+    let rule = &m.rules_for_permission_set(&ps("EKSTeam-kube"))[0];
+    let grant = rule.rule.grant(&rule.captures).unwrap();
+    let edit = &grant.policies[&PolicyArn::for_people("Edit").unwrap()];
+    let expected: BTreeSet<NamespacePattern> = ["kube", "kube-*"]
+        .into_iter()
+        .map(|n| NamespacePattern::new(n).unwrap())
+        .collect();
+    assert_eq!(edit, &AccessScope::Namespace(expected));
+}
+
+/// An inventory with one cluster in `region` and the SSO role of `permission_set` assigned.
+fn inventory_with(region: &str, permission_set: &str) -> crate::inventory::Inventory {
+    let partition = Region::new(region).unwrap().partition();
+    let account = AccountId::new("111122223333").unwrap();
+    let role = crate::domain::RoleInfo {
+        arn: PrincipalArn::new(format!(
+            "arn:{partition}:iam::111122223333:role/aws-reserved/sso.amazonaws.com/{region}/AWSReservedSSO_{permission_set}_0123456789abcdef"
+        ))
+        .unwrap(),
+        role_id: crate::domain::RoleId::new("AROAAAAAAAAAAAAAAAAA").unwrap(),
+        created_at: None,
+    };
+    let mut inventory = crate::inventory::Inventory::default();
+    inventory.permission_sets.insert(
+        ps(permission_set),
+        crate::inventory::PermissionSetInventory {
+            arn: format!("arn:{partition}:sso:::permissionSet/ssoins-1/ps-1"),
+            accounts: BTreeMap::from([(account.clone(), BTreeSet::new())]),
+        },
+    );
+    inventory.sso_roles.insert(account, vec![role]);
+    inventory
+        .clusters
+        .push(cluster("111122223333", region, "prod-1", &[]));
+    inventory
+}
+
+#[test]
+fn an_expansion_into_system_namespaces_is_a_desired_state_problem() {
+    let m = mapping_in("eu-west-1", TEAM_RULE);
+    let state = crate::desired::compute(&m, &inventory_with("eu-west-1", "EKSTeam-kube"));
+    assert_eq!(state.problems.len(), 1, "{state:#?}");
+    assert!(state.problems[0].message.contains("kube-*"));
+    let desired = state.clusters.values().next().unwrap();
+    assert!(
+        desired.entries.is_empty(),
+        "the rule grants EKSTeam-kube nothing"
+    );
+}
+
+#[test]
+fn desired_policies_and_roles_are_in_the_cluster_partition() {
+    for (region, partition) in [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")] {
+        let m = mapping_in(
+            region,
+            "rules:\n  - { name: dev, permission_set: Dev, access_policies: [{ policy: View, scope: cluster }] }\n",
+        );
+        let account = &m.accounts[0];
+        let assumed = m.role_to_assume(account).unwrap();
+        assert_eq!(
+            assumed.as_str(),
+            format!("arn:{partition}:iam::111122223333:role/eks-sso-sync-target")
+        );
+        let state = crate::desired::compute(&m, &inventory_with(region, "Dev"));
+        assert!(state.problems.is_empty(), "{state:#?}");
+        let (cluster, desired) = state.clusters.iter().next().unwrap();
+        assert_eq!(
+            cluster.arn(),
+            format!("arn:{partition}:eks:{region}:111122223333:cluster/prod-1")
+        );
+        let entry = desired.entries.values().next().unwrap();
+        let policies: Vec<&str> = entry.policies.keys().map(PolicyArn::as_str).collect();
+        assert_eq!(
+            policies,
+            [format!(
+                "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+            )]
+        );
+    }
 }

@@ -328,3 +328,235 @@ options: { prune: maybe, break_glass: [nope] }
         "{text}"
     );
 }
+
+/// The mapping of `body`, which must be valid.
+fn valid(body: &str) -> Mapping {
+    Mapping::from_str(&format!("{HEAD}{body}"), "m.yaml").unwrap_or_else(|r| panic!("{r}"))
+}
+
+/// An exact rule (line 4-5) whose `access_policies` item is on line 7, after `extra` lines.
+fn exact_rule(extra: &str, policy: &str) -> String {
+    format!(
+        "rules:\n  - name: r\n    permission_set: Dev\n{extra}    access_policies:\n      - {policy}\n"
+    )
+}
+
+#[test]
+fn system_namespaces_are_rejected_with_their_line_and_the_fix() {
+    // Column 48 is where the second namespace item starts inside the flow list.
+    for ns in [
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "kube-*",
+        "k*",
+        "ku*",
+        "kube*",
+        "kube-s*",
+        "kube-monitoring",
+    ] {
+        let policy = format!("{{ policy: Edit, namespaces: [payments, \"{ns}\"] }}");
+        let p = single(
+            &exact_rule("", &policy),
+            8,
+            48,
+            "Kubernetes system namespaces",
+        );
+        assert!(p.message.contains(ns), "{p:#?}");
+        assert!(p.message.contains("kube-system"), "{p:#?}");
+        assert_eq!(p.path, "rules[0].access_policies[0].namespaces[1]");
+        assert!(p.hint.unwrap().contains("allow_system_namespaces: true"));
+    }
+}
+
+#[test]
+fn namespaces_merely_resembling_system_ones_are_fine() {
+    for ns in [
+        "kube",
+        "kubernetes-*",
+        "kubeflow",
+        "payments-kube-system",
+        "team-*",
+    ] {
+        let policy = format!("{{ policy: Edit, namespaces: [\"{ns}\"] }}");
+        valid(&exact_rule("", &policy));
+    }
+}
+
+#[test]
+fn a_rule_may_allow_system_namespaces_explicitly() {
+    let m = valid(&exact_rule(
+        "    allow_system_namespaces: true\n",
+        "{ policy: View, namespaces: [kube-system, \"kube-*\"] }",
+    ));
+    assert!(m.rules[0].allow_system_namespaces);
+    let grant = m.rules[0].grant(&Default::default()).unwrap();
+    assert_eq!(grant.policies.len(), 1);
+    // ... and the flag is a boolean, reported where it is not.
+    let p = single(
+        &exact_rule(
+            "    allow_system_namespaces: yes-please\n",
+            "{ policy: View, scope: cluster }",
+        ),
+        7,
+        30,
+        "expected true or false",
+    );
+    assert_eq!(p.path, "rules[0].allow_system_namespaces");
+}
+
+#[test]
+fn a_template_whose_literal_text_is_a_system_namespace_is_refused() {
+    let p = single(
+        &rule_with("", "{ policy: Edit, namespaces: [\"kube-{team}\"] }"),
+        8,
+        38,
+        "always expands into the Kubernetes system namespaces",
+    );
+    assert!(p.hint.unwrap().contains("allow_system_namespaces"));
+}
+
+#[test]
+fn principal_rules_are_checked_for_system_namespaces_too() {
+    let body = "principals:\n  - name: ci\n    principal: arn:aws:iam::111111111111:role/ci/deployer\n    access_policies: [{ policy: Edit, namespaces: [kube-system] }]\n";
+    single(body, 7, 52, "Kubernetes system namespaces");
+    let allowed = body.replace(
+        "    access_policies",
+        "    allow_system_namespaces: true\n    access_policies",
+    );
+    valid(&allowed);
+}
+
+#[test]
+fn eks_username_templates_are_accepted() {
+    for username in [
+        "alice:{{SessionName}}",
+        ":{{SessionName}}",
+        "team:{{SessionNameRaw}}",
+        "{{AccountID}}:{{SessionName}}",
+        "arn:aws:sts::{{AccountID}}:assumed-role/dev/{{SessionName}}",
+    ] {
+        let m = valid(&exact_rule(
+            &format!("    username: \"{username}\"\n"),
+            "{ policy: View, scope: cluster }",
+        ));
+        let grant = m.rules[0].grant(&Default::default()).unwrap();
+        assert_eq!(grant.username.unwrap().as_str(), username);
+        assert!(m.warnings().is_empty(), "{:#?}", m.warnings());
+    }
+}
+
+#[test]
+fn eks_templates_work_next_to_convention_captures() {
+    let m = valid(&rule_with(
+        "    username: \"{team}:{{SessionName}}\"\n",
+        "{ policy: Edit, namespaces: [\"{team}-*\"] }",
+    ));
+    let captures = m.rules[0]
+        .permission_set
+        .matches(&crate::domain::PermissionSetName::new("EKSTeam-Search").unwrap())
+        .unwrap();
+    let grant = m.rules[0].grant(&captures).unwrap();
+    assert_eq!(grant.username.unwrap().as_str(), "Search:{{SessionName}}");
+}
+
+#[test]
+fn usernames_eks_would_refuse_are_reported() {
+    for (username, message) in [
+        (
+            "alice{{SessionName}}",
+            "requires a ':' before {{SessionName}}",
+        ),
+        (
+            "alice{{SessionNameRaw}}",
+            "requires a ':' before {{SessionNameRaw}}",
+        ),
+        ("alice:{{SessionId}}", "does not expand {{SessionId}}"),
+        ("alice:{{EC2PrivateDNSName}}", "does not expand"),
+        ("system:{{SessionName}}", "'system:'"),
+        ("eks:admin", "'eks:'"),
+        ("aws:x", "'aws:'"),
+        ("amazon:x", "'amazon:'"),
+        ("iam:x", "'iam:'"),
+    ] {
+        let body = exact_rule(
+            &format!("    username: \"{username}\"\n"),
+            "{ policy: View, scope: cluster }",
+        );
+        let p = single(&body, 7, 15, "invalid kubernetes username");
+        assert!(p.hint.as_deref().unwrap_or("").contains(message), "{p:#?}");
+    }
+    // A capture cannot hide a reserved prefix either.
+    single(
+        &rule_with(
+            "    username: \"eks:{team}\"\n",
+            "{ policy: View, scope: cluster }",
+        ),
+        7,
+        15,
+        "can never expand to a valid kubernetes username",
+    );
+}
+
+#[test]
+fn reserved_prefixes_are_refused_for_kubernetes_groups() {
+    for group in ["system:masters", "eks:admins", "aws:x", "amazon:x", "iam:x"] {
+        let body = exact_rule(
+            &format!("    kubernetes_groups: [\"{group}\"]\n"),
+            "{ policy: View, scope: cluster }",
+        );
+        let p = single(&body, 7, 25, "invalid kubernetes group");
+        assert!(p.message.contains(group), "{p:#?}");
+    }
+}
+
+#[test]
+fn a_username_without_the_session_name_is_a_warning_not_an_error() {
+    let m = valid(&exact_rule(
+        "    username: dev-team\n",
+        "{ policy: View, scope: cluster }",
+    ));
+    let warnings = m.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    let w = &warnings[0];
+    assert_eq!(
+        (w.line, w.column, w.path.as_str()),
+        (7, 15, "rules[0].username")
+    );
+    assert!(w.message.contains("audit logs"), "{w:#?}");
+    assert!(
+        w.hint
+            .as_deref()
+            .unwrap()
+            .contains("dev-team:{{SessionName}}")
+    );
+    // {{AccountID}} alone does not name the person either.
+    let m = valid(&exact_rule(
+        "    username: \"dev:{{AccountID}}\"\n",
+        "{ policy: View, scope: cluster }",
+    ));
+    assert_eq!(m.warnings().len(), 1);
+}
+
+#[test]
+fn an_iam_user_principal_needs_no_session_name() {
+    let body = |arn: &str| {
+        format!(
+            "principals:\n  - name: p\n    principal: {arn}\n    username: deployer\n    access_policies: [{{ policy: View, scope: cluster }}]\n"
+        )
+    };
+    let user = valid(&body("arn:aws:iam::111111111111:user/alice"));
+    assert!(user.warnings().is_empty(), "a user is one person");
+    let role = valid(&body("arn:aws:iam::111111111111:role/ci/deployer"));
+    assert_eq!(role.warnings().len(), 1, "a role has many sessions");
+}
+
+#[test]
+fn regions_of_unsupported_partitions_are_refused_with_their_line() {
+    let body = "version: 1\nidentity_center: { region: eu-west-1 }\naccounts: [{ id: \"111111111111\", regions: [eu-west-1, us-iso-east-1] }]\n";
+    let report = Mapping::from_str(body, "m.yaml").unwrap_err();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    let p = &report.problems[0];
+    assert_eq!(p.line, 3, "{p:#?}");
+    assert!(p.hint.as_deref().unwrap().contains("aws-iso"), "{p:#?}");
+}

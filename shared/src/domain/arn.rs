@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::is_permission_set_char;
-use super::{AccountId, InvalidValue, PermissionSetName, Region};
+use super::{AccountId, InvalidValue, Partition, PermissionSetName, Region};
 
 /// The IAM path prefix under which IAM Identity Center creates permission-set roles.
 pub const SSO_ROLE_PATH_PREFIX: &str = "/aws-reserved/sso.amazonaws.com/";
@@ -31,7 +31,7 @@ pub enum PrincipalKind {
 #[serde(try_from = "String", into = "String")]
 pub struct PrincipalArn {
     arn: String,
-    partition: String,
+    partition: Partition,
     account: AccountId,
     kind: PrincipalKind,
     /// Always starts and ends with `/` (`/` alone for no path).
@@ -58,12 +58,7 @@ impl PrincipalArn {
                 "expected arn:<partition>:iam::<account>:role/<path>/<name>",
             ));
         };
-        if !matches!(
-            partition,
-            "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b"
-        ) {
-            return Err(err("unknown partition"));
-        }
+        let partition = Partition::parse(partition).map_err(|reason| err(&reason))?;
         if service == "sts" {
             return Err(err(
                 "an STS assumed-role ARN has no path and is rejected by EKS; give the IAM role ARN \
@@ -101,7 +96,7 @@ impl PrincipalArn {
             return Err(err("service-linked roles cannot have access entries"));
         }
         Ok(Self {
-            partition: partition.to_owned(),
+            partition,
             account,
             kind,
             path,
@@ -125,9 +120,14 @@ impl PrincipalArn {
         &self.arn
     }
 
-    /// `aws`, `aws-cn`, `aws-us-gov`, ...
-    pub fn partition(&self) -> &str {
-        &self.partition
+    /// `aws`, `aws-cn` or `aws-us-gov` (other partitions are refused on construction).
+    pub fn partition(&self) -> &'static str {
+        self.partition.as_str()
+    }
+
+    /// The partition as a value.
+    pub fn partition_kind(&self) -> Partition {
+        self.partition
     }
 
     /// The account the principal lives in.
@@ -321,6 +321,19 @@ mod tests {
     }
 
     #[test]
+    fn principals_keep_their_partition() {
+        let cn = PrincipalArn::new("arn:aws-cn:iam::111122223333:role/ci/deployer").unwrap();
+        assert_eq!(cn.partition(), "aws-cn");
+        assert_eq!(cn.partition_kind(), Partition::AwsCn);
+        assert_eq!(
+            cn.without_path(),
+            "arn:aws-cn:iam::111122223333:role/deployer"
+        );
+        let err = PrincipalArn::new("arn:aws-iso:iam::111122223333:role/x").unwrap_err();
+        assert!(err.reason.contains("aws-iso is not supported"), "{err}");
+    }
+
+    #[test]
     fn rejects_what_eks_rejects() {
         for bad in [
             "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice",
@@ -328,6 +341,8 @@ mod tests {
             "arn:aws:iam::11112222333:role/x",
             "arn:aws:iam::111122223333:group/x",
             "arn:aws:iam::111122223333:role/",
+            "arn:aws-iso:iam::111122223333:role/x",
+            "arn:aws-iso-b:iam::111122223333:role/x",
             "not-an-arn",
         ] {
             assert!(PrincipalArn::new(bad).is_err(), "{bad}");

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountId, ClusterName, InvalidValue, Region};
+use super::{AccountId, ClusterName, InvalidValue, Partition, Region};
 
 /// Where a cluster lives: account, region and name. Orders by account, region, then name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -28,30 +28,47 @@ impl ClusterRef {
         }
     }
 
-    /// The cluster ARN in the `aws` partition, used as the SQS message group id and in logs.
+    /// The partition the cluster lives in, from its region.
+    pub fn partition(&self) -> Partition {
+        self.region.partition()
+    }
+
+    /// The cluster ARN, `arn:<partition>:eks:<region>:<account>:cluster/<name>`, in the partition
+    /// of its region; used as the SQS message group id and in logs.
     pub fn arn(&self) -> String {
         format!(
-            "arn:aws:eks:{}:{}:cluster/{}",
-            self.region, self.account, self.name
+            "arn:{}:eks:{}:{}:cluster/{}",
+            self.partition(),
+            self.region,
+            self.account,
+            self.name
         )
     }
 
-    /// Parses `arn:<partition>:eks:<region>:<account>:cluster/<name>`.
+    /// Parses `arn:<partition>:eks:<region>:<account>:cluster/<name>`. The partition must be
+    /// the region's (`arn:aws:eks:cn-north-1:...` is refused, not half-believed).
     pub fn from_arn(arn: &str) -> Result<Self, InvalidValue> {
+        const SHAPE: &str = "expected arn:<partition>:eks:<region>:<account>:cluster/<name>";
         let err = |reason: &str| InvalidValue::new("cluster ARN", arn, reason);
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [_, _, service, region, account, resource] = parts[..] else {
-            return Err(err(
-                "expected arn:aws:eks:<region>:<account>:cluster/<name>",
-            ));
+        let [prefix, partition, service, region, account, resource] = parts[..] else {
+            return Err(err(SHAPE));
         };
         let name = resource
             .strip_prefix("cluster/")
-            .filter(|_| parts[0] == "arn" && service == "eks")
-            .ok_or_else(|| err("expected arn:aws:eks:<region>:<account>:cluster/<name>"))?;
+            .filter(|_| prefix == "arn" && service == "eks")
+            .ok_or_else(|| err(SHAPE))?;
+        let partition = Partition::parse(partition).map_err(|reason| err(&reason))?;
+        let region = Region::new(region).map_err(|e| err(&e.reason))?;
+        if region.partition() != partition {
+            return Err(err(&format!(
+                "partition {partition} does not match region {region}, which is in {}",
+                region.partition()
+            )));
+        }
         Ok(Self {
             account: AccountId::new(account).map_err(|e| err(&e.reason))?,
-            region: Region::new(region).map_err(|e| err(&e.reason))?,
+            region,
             name: ClusterName::new(name).map_err(|e| err(&e.reason))?,
         })
     }
@@ -178,6 +195,24 @@ mod tests {
         assert_eq!(cluster.arn(), arn);
         assert!(ClusterRef::from_arn("arn:aws:eks:eu-west-1:111122223333:nodegroup/x").is_err());
         assert!(ClusterRef::from_arn("prod-1").is_err());
+    }
+
+    #[test]
+    fn cluster_arns_carry_the_partition_of_their_region() {
+        for arn in [
+            "arn:aws-cn:eks:cn-north-1:111122223333:cluster/prod-1",
+            "arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/prod-1",
+        ] {
+            let cluster = ClusterRef::from_arn(arn).unwrap();
+            assert_eq!(cluster.arn(), arn);
+        }
+        let mismatched = ClusterRef::from_arn("arn:aws:eks:cn-north-1:111122223333:cluster/x");
+        assert!(
+            mismatched.unwrap_err().reason.contains("does not match"),
+            "a cluster ARN whose partition is not its region's is refused"
+        );
+        let iso = ClusterRef::from_arn("arn:aws-iso:eks:us-iso-east-1:111122223333:cluster/x");
+        assert!(iso.unwrap_err().reason.contains("aws-iso"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::InvalidValue;
+use super::{InvalidValue, Partition};
 
 /// Declares a `String` newtype that is validated by `$check` on construction, displays as its
 /// inner string and (de)serializes as a plain string.
@@ -143,11 +143,12 @@ fn check_region(value: &str) -> Result<(), String> {
         && parts
             .last()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
-    if well_formed {
-        Ok(())
-    } else {
-        Err("expected a region code such as eu-west-1".into())
+    if !well_formed {
+        return Err("expected a region code such as eu-west-1".into());
     }
+    // A region whose partition is unsupported is refused here, once, so that every `Region`
+    // value has a partition every ARN built from it can trust.
+    Partition::for_region_code(value).map(|_| ())
 }
 
 fn check_cluster_name(value: &str) -> Result<(), String> {
@@ -195,28 +196,96 @@ fn check_kubernetes_group(value: &str) -> Result<(), String> {
                 .into(),
         );
     }
+    if let Some(prefix) = reserved_prefix(value) {
+        return Err(format!(
+            "kubernetes groups starting with '{prefix}' are reserved for EKS and AWS; \
+             name the group after your team (e.g. payments-devs)"
+        ));
+    }
     if value.chars().any(char::is_control) {
         return Err("a kubernetes group may not contain control characters".into());
     }
     Ok(())
 }
 
-/// Username prefixes EKS reserves for itself (AWS-FACTS §2).
+/// Prefixes EKS reserves for itself in usernames (AWS-FACTS §2). eks-sso-sync refuses them in
+/// Kubernetes groups too: EKS documents only `system:` for groups, but a group such as
+/// `eks:...` or `aws:...` would look like (and might one day collide with) one EKS binds itself.
 pub const RESERVED_USERNAME_PREFIXES: [&str; 5] = ["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+/// The reserved prefix `value` starts with, if any.
+fn reserved_prefix(value: &str) -> Option<&'static str> {
+    RESERVED_USERNAME_PREFIXES
+        .iter()
+        .copied()
+        .find(|p| value.starts_with(p))
+}
+
+/// The templates EKS expands in an access entry's username (AWS-FACTS §2).
+pub const USERNAME_TEMPLATES: [&str; 3] =
+    ["{{SessionName}}", "{{SessionNameRaw}}", "{{AccountID}}"];
+
+/// The username templates that carry the role session name, i.e. the person.
+const SESSION_TEMPLATES: [&str; 2] = ["{{SessionName}}", "{{SessionNameRaw}}"];
 
 fn check_username(value: &str) -> Result<(), String> {
     if value.is_empty() || value.len() > 255 {
         return Err("a username is 1-255 characters".into());
     }
-    if let Some(prefix) = RESERVED_USERNAME_PREFIXES
-        .iter()
-        .find(|p| value.starts_with(*p))
-    {
+    if let Some(prefix) = reserved_prefix(value) {
         return Err(format!(
             "EKS rejects usernames starting with '{prefix}'; leave username unset to get EKS's default"
         ));
     }
+    if value.chars().any(char::is_control) {
+        return Err("a username may not contain control characters".into());
+    }
+    check_username_templates(value)
+}
+
+/// Every `{{...}}` must be one of [`USERNAME_TEMPLATES`], and a session template needs a `:`
+/// somewhere before it (EKS refuses `alice{{SessionName}}` but takes `alice:{{SessionName}}`).
+fn check_username_templates(value: &str) -> Result<(), String> {
+    let allowed = USERNAME_TEMPLATES.join(", ");
+    let mut rest = value;
+    let mut offset = 0;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open..];
+        let Some(close) = after.find("}}") else {
+            return Err(format!(
+                "'{{{{' without a matching '}}}}'; EKS username templates are {allowed}"
+            ));
+        };
+        let template = &after[..close + 2];
+        if !USERNAME_TEMPLATES.contains(&template) {
+            return Err(format!(
+                "EKS does not expand {template} in usernames; use one of {allowed}"
+            ));
+        }
+        let before = &value[..offset + open];
+        if SESSION_TEMPLATES.contains(&template) && !before.contains(':') {
+            return Err(format!(
+                "EKS requires a ':' before {template}, e.g. alice:{template} (not alice{template})"
+            ));
+        }
+        offset += open + close + 2;
+        rest = &value[offset..];
+    }
     Ok(())
+}
+
+impl Username {
+    /// Whether the username carries the role session name (`{{SessionName}}` or
+    /// `{{SessionNameRaw}}`). Without it, everyone using the role is one Kubernetes identity and
+    /// audit logs cannot tell people apart.
+    pub fn names_the_session(&self) -> bool {
+        names_the_session(&self.0)
+    }
+}
+
+/// Whether `text` (a username or a username template) contains a session template.
+pub(crate) fn names_the_session(text: &str) -> bool {
+    SESSION_TEMPLATES.iter().any(|t| text.contains(t))
 }
 
 /// Whether `value` is a DNS-1123 label: 1–63 of `[a-z0-9-]`, alphanumeric at both ends.
@@ -280,7 +349,35 @@ fn check_role_id(value: &str) -> Result<(), String> {
     }
 }
 
+/// The namespaces Kubernetes creates for itself. Access to them (DaemonSets, CoreDNS, the
+/// aws-auth ConfigMap, leases) is cluster-admin in all but name.
+pub const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
+
+/// The prefix Kubernetes reserves for its system namespaces ("avoid creating namespaces with the
+/// prefix kube-"): any `kube-...` namespace is treated as a system namespace.
+pub const SYSTEM_NAMESPACE_PREFIX: &str = "kube-";
+
+impl Region {
+    /// The partition of this region (every `Region` has a supported one; see [`Partition`]).
+    pub fn partition(&self) -> Partition {
+        Partition::of(self)
+    }
+}
+
 impl NamespacePattern {
+    /// Whether this pattern can reach a Kubernetes system namespace: a literal `kube-...`
+    /// namespace, or a wildcard whose prefix a `kube-...` name can start with (`k*`, `kube*`,
+    /// `kube-*`, `kube-s*`, `kube-system*`). `kube` alone or `kubernetes-*` cannot.
+    pub fn reaches_system_namespace(&self) -> bool {
+        match self.0.strip_suffix('*') {
+            Some(prefix) => {
+                SYSTEM_NAMESPACE_PREFIX.starts_with(prefix)
+                    || prefix.starts_with(SYSTEM_NAMESPACE_PREFIX)
+            }
+            None => self.0.starts_with(SYSTEM_NAMESPACE_PREFIX),
+        }
+    }
+
     /// Whether this pattern ends in the `*` wildcard.
     pub fn is_wildcard(&self) -> bool {
         self.0.ends_with('*')
@@ -355,6 +452,86 @@ mod tests {
         assert!(Username::new("alice").is_ok());
         for bad in ["system:x", "eks:x", "aws:x", "amazon:x", "iam:x"] {
             assert!(Username::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_groups_reject_every_reserved_prefix() {
+        for bad in RESERVED_USERNAME_PREFIXES {
+            let group = format!("{bad}admins");
+            assert!(KubernetesGroup::new(&group).is_err(), "{group}");
+        }
+        assert!(KubernetesGroup::new("team:eks-admins").is_ok());
+    }
+
+    #[test]
+    fn usernames_take_eks_templates_as_eks_does() {
+        for ok in [
+            "alice:{{SessionName}}",
+            "a:b{{SessionName}}",
+            "x:{{SessionNameRaw}}",
+            "{{AccountID}}-dev",
+            "arn:aws:sts::{{AccountID}}:assumed-role/r/{{SessionName}}",
+        ] {
+            assert!(Username::new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alice{{SessionName}}",
+            "{{SessionName}}",
+            "alice{{SessionNameRaw}}",
+            "alice:{{sessionname}}",
+            "alice:{{SessionName}",
+            "alice:{{AccessKeyID}}",
+        ] {
+            assert!(Username::new(bad).is_err(), "{bad}");
+        }
+        assert!(
+            Username::new("a:{{SessionName}}")
+                .unwrap()
+                .names_the_session()
+        );
+        assert!(
+            !Username::new("a:{{AccountID}}")
+                .unwrap()
+                .names_the_session()
+        );
+    }
+
+    #[test]
+    fn system_namespaces_are_recognised_with_every_prefix_that_reaches_them() {
+        for reaches in [
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            "kube-anything",
+            "k*",
+            "ku*",
+            "kub*",
+            "kube*",
+            "kube-*",
+            "kube-s*",
+            "kube-system*",
+        ] {
+            let p = NamespacePattern::new(reaches).unwrap();
+            assert!(p.reaches_system_namespace(), "{reaches}");
+        }
+        for fine in [
+            "kube",
+            "kubeflow",
+            "kubernetes-*",
+            "kx*",
+            "a-kube-system",
+            "payments-*",
+        ] {
+            let p = NamespacePattern::new(fine).unwrap();
+            assert!(!p.reaches_system_namespace(), "{fine}");
+        }
+        for ns in SYSTEM_NAMESPACES {
+            assert!(
+                NamespacePattern::new(ns)
+                    .unwrap()
+                    .reaches_system_namespace()
+            );
         }
     }
 

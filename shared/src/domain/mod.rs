@@ -5,6 +5,7 @@ mod arn;
 mod cluster;
 mod entry;
 mod ids;
+mod partition;
 mod policy;
 
 pub use arn::{
@@ -13,10 +14,13 @@ pub use arn::{
 };
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, PrincipalStatus, RoleInfo};
+pub(crate) use ids::names_the_session;
 pub use ids::{
     AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,
-    RESERVED_USERNAME_PREFIXES, Region, RoleId, Username,
+    RESERVED_USERNAME_PREFIXES, Region, RoleId, SYSTEM_NAMESPACE_PREFIX, SYSTEM_NAMESPACES,
+    USERNAME_TEMPLATES, Username,
 };
+pub use partition::Partition;
 pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
 
 /// Why a value was rejected on construction. The message names the value and the rule it broke, so

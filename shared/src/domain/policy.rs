@@ -5,10 +5,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{InvalidValue, NamespacePattern};
+use super::{InvalidValue, NamespacePattern, Partition};
 
-/// Prefix of every EKS access policy ARN.
-const POLICY_ARN_PREFIX: &str = "arn:aws:eks::aws:cluster-access-policy/";
+/// What follows the partition in every EKS access policy ARN.
+const POLICY_ARN_RESOURCE: &str = ":eks::aws:cluster-access-policy/";
 
 /// The access policies meant for people (AWS-FACTS §2). The others (Auto Mode, networking,
 /// storage, hybrid …) are for entries AWS creates itself, and a mapping may not hand them out.
@@ -21,35 +21,56 @@ pub const PEOPLE_POLICIES: [&str; 6] = [
     "AmazonEKSSecretReaderPolicy",
 ];
 
-/// An EKS access policy ARN, `arn:aws:eks::aws:cluster-access-policy/<Name>`.
+/// An EKS access policy ARN, `arn:<partition>:eks::aws:cluster-access-policy/<Name>`.
+///
+/// EKS names its policies in the partition of the cluster (`arn:aws-cn:eks::aws:...` in China).
+/// A mapping names policies without a partition, so [`PolicyArn::for_people`] gives the `aws`
+/// form and desired state moves it into each cluster's partition with
+/// [`PolicyArn::in_partition`]; otherwise a desired policy would never equal the actual one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PolicyArn(String);
+pub struct PolicyArn {
+    /// The full ARN; compared first, so ordering is by ARN.
+    arn: String,
+    /// The partition segment of `arn`.
+    partition: Partition,
+}
 
 impl PolicyArn {
-    /// Parses a full policy ARN (any partition) as EKS returns it; accepts every policy name,
-    /// including those AWS reserves for its own entries.
+    /// Parses a full policy ARN as EKS returns it, in a supported partition; accepts every
+    /// policy name, including those AWS reserves for its own entries.
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidValue> {
+        const SHAPE: &str = "expected arn:<partition>:eks::aws:cluster-access-policy/<Name>";
         let value = value.into();
-        let name = value
+        let parsed = value
             .strip_prefix("arn:")
-            .and_then(|rest| rest.split_once(":eks::aws:cluster-access-policy/"))
-            .map(|(_, name)| name);
-        match name {
-            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                Ok(Self(value))
-            }
-            _ => Err(InvalidValue::new(
-                "access policy ARN",
-                &value,
-                "expected arn:aws:eks::aws:cluster-access-policy/<Name>",
-            )),
+            .and_then(|rest| rest.split_once(POLICY_ARN_RESOURCE));
+        let Some((partition, name)) = parsed else {
+            return Err(InvalidValue::new("access policy ARN", &value, SHAPE));
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(InvalidValue::new("access policy ARN", &value, SHAPE));
+        }
+        let partition = Partition::parse(partition)
+            .map_err(|reason| InvalidValue::new("access policy ARN", &value, reason))?;
+        Ok(Self {
+            arn: value,
+            partition,
+        })
+    }
+
+    /// The ARN of policy `name` in `partition`.
+    fn named(partition: Partition, name: &str) -> Self {
+        Self {
+            arn: format!("arn:{partition}{POLICY_ARN_RESOURCE}{name}"),
+            partition,
         }
     }
 
     /// Resolves what a person may write in a mapping file: a full ARN, the policy name
     /// (`AmazonEKSEditPolicy`) or its short form (`Edit`, `ClusterAdmin`, `AdminView`, …). Only the
-    /// policies meant for people are accepted.
+    /// policies meant for people are accepted. The result is in the `aws` partition (a full ARN
+    /// in another partition is accepted and normalised too): see [`PolicyArn::in_partition`].
     pub fn for_people(value: &str) -> Result<Self, InvalidValue> {
         let name = if value.starts_with("arn:") {
             Self::new(value)?.name().to_owned()
@@ -59,7 +80,7 @@ impl PolicyArn {
             format!("AmazonEKS{value}Policy")
         };
         if PEOPLE_POLICIES.contains(&name.as_str()) {
-            Ok(Self(format!("{POLICY_ARN_PREFIX}{name}")))
+            Ok(Self::named(Partition::Aws, &name))
         } else {
             Err(InvalidValue::new(
                 "access policy",
@@ -72,9 +93,21 @@ impl PolicyArn {
         }
     }
 
-    /// The well-known cluster-admin policy, the one the lockout guard looks for.
+    /// The same policy as EKS names it in `partition` (what a cluster of that partition
+    /// reports and accepts).
+    pub fn in_partition(&self, partition: Partition) -> Self {
+        if partition == self.partition {
+            self.clone()
+        } else {
+            Self::named(partition, self.name())
+        }
+    }
+
+    /// The well-known cluster-admin policy (in the `aws` partition), the one the lockout guard
+    /// looks for; the guard compares by name ([`PolicyArn::is_cluster_admin`]), so it holds in
+    /// every partition.
     pub fn cluster_admin() -> Self {
-        Self(format!("{POLICY_ARN_PREFIX}AmazonEKSClusterAdminPolicy"))
+        Self::named(Partition::Aws, "AmazonEKSClusterAdminPolicy")
     }
 
     /// Whether this is `AmazonEKSClusterAdminPolicy`.
@@ -89,18 +122,23 @@ impl PolicyArn {
 
     /// The policy name, e.g. `AmazonEKSEditPolicy`.
     pub fn name(&self) -> &str {
-        self.0.rsplit('/').next().unwrap_or(&self.0)
+        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+    }
+
+    /// The partition the ARN is in.
+    pub fn partition(&self) -> Partition {
+        self.partition
     }
 
     /// The full ARN.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.arn
     }
 }
 
 impl fmt::Display for PolicyArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.arn)
     }
 }
 
@@ -113,7 +151,7 @@ impl TryFrom<String> for PolicyArn {
 
 impl From<PolicyArn> for String {
     fn from(value: PolicyArn) -> String {
-        value.0
+        value.arn
     }
 }
 
@@ -206,6 +244,32 @@ mod tests {
         let auto = PolicyArn::new("arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy")
             .unwrap();
         assert!(!auto.is_for_people());
+    }
+
+    #[test]
+    fn policies_move_between_partitions_by_name() {
+        let edit = PolicyArn::for_people("Edit").unwrap();
+        assert_eq!(edit.partition(), Partition::Aws);
+        let cn = edit.in_partition(Partition::AwsCn);
+        assert_eq!(
+            cn.as_str(),
+            "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+        );
+        // What a China cluster reports parses to the very value desired state computes.
+        assert_eq!(PolicyArn::new(cn.as_str()).unwrap(), cn);
+        assert_ne!(cn, edit, "ARNs in different partitions are different ARNs");
+        let gov = edit.in_partition(Partition::AwsUsGov);
+        assert!(gov.as_str().starts_with("arn:aws-us-gov:eks::aws:"));
+        assert_eq!(gov.in_partition(Partition::Aws), edit);
+        assert!(
+            PolicyArn::cluster_admin()
+                .in_partition(Partition::AwsCn)
+                .is_cluster_admin()
+        );
+        // A full ARN in another partition is accepted in a mapping and normalised.
+        assert_eq!(PolicyArn::for_people(cn.as_str()).unwrap(), edit);
+        let iso = PolicyArn::new("arn:aws-iso:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+        assert!(iso.unwrap_err().reason.contains("not supported"));
     }
 
     #[test]
