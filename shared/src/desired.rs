@@ -103,6 +103,21 @@ pub struct ClusterDesired {
     pub account_has_demand: bool,
 }
 
+impl ClusterDesired {
+    /// A cluster where nothing is desired (a cluster out of the mapping's scope). It has no
+    /// demand to brake on: it left scope by configuration, which is positive knowledge.
+    pub fn nothing(cluster: &ClusterInfo) -> Self {
+        Self {
+            cluster: cluster.clone(),
+            entries: BTreeMap::new(),
+            held: BTreeMap::new(),
+            problem_rules: BTreeMap::new(),
+            problem_principals: BTreeMap::new(),
+            account_has_demand: true,
+        }
+    }
+}
+
 /// A problem found while computing desired state: reported, never guessed around.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Problem {

@@ -9,6 +9,7 @@ mod cluster;
 mod creator;
 mod entry;
 mod guard;
+mod orphans;
 mod render;
 mod simulate;
 mod withhold;
@@ -21,6 +22,7 @@ mod tests;
 pub use cluster::{MAX_ENTRIES_PER_CLUSTER, plan_cluster};
 pub use creator::{CREATOR_ENTRY_WINDOW_SECS, is_creator_entry};
 pub use guard::{Deadness, deadness};
+pub use orphans::{orphaned_entries, plan_orphans};
 pub use render::{SCHEMA_VERSION, render_table, to_json};
 pub use simulate::{apply_to_actual, default_username};
 

@@ -266,15 +266,26 @@ impl Reconciler {
     pub async fn sweep(&self, event_id: Option<String>) -> SweepSummary {
         let ctx = self.ctx.fresh();
         let mut metrics = Metrics::new("reconciler");
-        let (clusters, errors) = engine::list_managed_clusters(&ctx, None).await;
+        let listing = engine::list_clusters(&ctx, None).await;
+        let (clusters, errors) = (listing.managed, listing.errors);
         for (account, region, error) in &errors {
             metrics.add(names::APPLY_ERRORS, 1);
             tracing::error!(account = %account, region = %region, error = %error, "cannot list clusters");
         }
         let now = (self.now)();
+        // Out-of-scope clusters are reconciled too: their managed entries (orphans) are reported
+        // and handled as options.on_unmanaged_cluster says, never silently forgotten.
         let jobs: Vec<ReconcileJob> = clusters
             .iter()
             .map(|c| ReconcileJob::new(c.clone(), "scheduled sweep", event_id.clone(), now))
+            .chain(listing.out_of_scope.iter().map(|c| {
+                ReconcileJob::new(
+                    c.clone(),
+                    "scheduled sweep (out of scope)",
+                    event_id.clone(),
+                    now,
+                )
+            }))
             .collect();
         let enqueue_error = match self.queue.enqueue(&jobs).await {
             Ok(()) => None,

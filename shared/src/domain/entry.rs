@@ -148,6 +148,9 @@ impl ManagedTags {
     pub const MANAGED: &'static str = "eks-sso-sync:managed";
     /// Value of the marker tag.
     pub const MANAGED_VALUE: &'static str = "true";
+    /// Marker value of an entry eks-sso-sync let go of (`on_unmanaged_cluster: release`): it is
+    /// not managed any more, and says so.
+    pub const RELEASED_VALUE: &'static str = "released";
     /// Comma-separated names of the mapping rules that produced the entry.
     pub const RULES: &'static str = "eks-sso-sync:rules";
     /// The IAM role id the entry was created for; a different current id means the role was

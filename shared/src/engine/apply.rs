@@ -103,7 +103,9 @@ pub async fn apply_plan(
     concurrency: usize,
     trigger_event_id: Option<&str>,
 ) -> ApplyReport {
-    if plan.refused.is_some() || plan.operations.is_empty() {
+    // A refusal is partial: the guard already moved what it refused to `withheld`, and every
+    // operation left in the plan is safe to apply.
+    if plan.operations.is_empty() {
         return ApplyReport::default();
     }
     let cluster = &plan.cluster;

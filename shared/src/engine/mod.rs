@@ -10,6 +10,7 @@ mod affected;
 mod apply;
 mod audit;
 mod instance;
+mod orphans;
 mod read;
 mod reconcile;
 mod retry;
@@ -28,8 +29,10 @@ pub use reconcile::{
     reconcile_cluster,
 };
 pub use retry::RetryPolicy;
-pub use sweep::list_managed_clusters;
+pub use sweep::{ClusterListing, list_clusters, list_managed_clusters};
 
+#[cfg(test)]
+mod orphan_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

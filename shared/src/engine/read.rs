@@ -29,6 +29,17 @@ pub async fn read_actual(
     concurrency: usize,
 ) -> Result<Vec<ActualEntry>, PortError> {
     let principals = eks.list_access_entries(cluster).await?;
+    read_entries(eks, cluster, principals, concurrency).await
+}
+
+/// Reads the entries of `principals` on `cluster` with their policies, as [`read_actual`] does
+/// for all of them.
+pub async fn read_entries(
+    eks: &dyn EksApi,
+    cluster: &ClusterName,
+    principals: Vec<PrincipalArn>,
+    concurrency: usize,
+) -> Result<Vec<ActualEntry>, PortError> {
     let entries: Vec<Option<ActualEntry>> = stream::iter(principals)
         .map(|principal| async move {
             let mut entry = match eks.describe_access_entry(cluster, &principal).await {

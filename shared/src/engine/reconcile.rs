@@ -148,6 +148,10 @@ pub struct ClusterReport {
     pub apply: ApplyReport,
     /// Problems found computing desired state (unresolvable roles, invalid captures, ...).
     pub problems: Vec<Problem>,
+    /// Managed entries found on a cluster the mapping no longer manages (status `NotManaged`);
+    /// what happens to them follows `options.on_unmanaged_cluster` (`plan` says what).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphaned: Vec<crate::domain::PrincipalArn>,
 }
 
 impl ClusterReport {
@@ -166,6 +170,7 @@ impl ClusterReport {
             .count();
         metrics.add(names::STALE_ENTRIES_RECREATED, recreated);
         metrics.add(names::PROBLEMS, self.problems.len());
+        metrics.add(names::ORPHANED_ENTRIES, self.orphaned.len());
         if let Some(plan) = &self.plan {
             use crate::plan::WithholdReason as Why;
             metrics.add(names::CONFLICTS, plan.conflicts.len());
@@ -241,6 +246,7 @@ async fn reconcile_in_span(
         plan,
         apply,
         problems,
+        orphaned: Vec::new(),
     };
     let (cluster_desired, problems) = match desired_for(cluster, ctx).await.map_err(read_err)? {
         DesiredFor::Gone => {
@@ -251,13 +257,18 @@ async fn reconcile_in_span(
                 vec![],
             ));
         }
-        DesiredFor::NotManaged(problems) => {
-            return Ok(report(
+        DesiredFor::NotManaged(info, problems) => {
+            let orphans = super::orphans::handle(&info, ctx, options)
+                .await
+                .map_err(read_err)?;
+            let mut out = report(
                 ReconcileStatus::NotManaged,
-                None,
-                ApplyReport::default(),
+                orphans.plan,
+                orphans.apply,
                 problems,
-            ));
+            );
+            out.orphaned = orphans.orphaned;
+            return Ok(out);
         }
         DesiredFor::Managed(desired, problems) => (desired, problems),
     };
@@ -312,7 +323,7 @@ enum DesiredFor {
     /// The cluster does not exist.
     Gone,
     /// The mapping does not manage it (problems found on the way).
-    NotManaged(Vec<Problem>),
+    NotManaged(Box<crate::domain::ClusterInfo>, Vec<Problem>),
     /// Its desired state and the problems found computing it.
     Managed(ClusterDesired, Vec<Problem>),
 }
@@ -332,7 +343,10 @@ async fn desired_for(
     let problems = std::mem::take(&mut desired.problems);
     Ok(match desired.clusters.remove(cluster) {
         Some(cluster_desired) => DesiredFor::Managed(cluster_desired, problems),
-        None => DesiredFor::NotManaged(problems),
+        None => match inventory.clusters.into_iter().next() {
+            Some(info) => DesiredFor::NotManaged(Box::new(info), problems),
+            None => DesiredFor::Gone,
+        },
     })
 }
 
@@ -340,7 +354,7 @@ async fn desired_for(
 /// rule desires (break-glass, unmanaged, managed leftovers): only a principal that exists and is
 /// not newer than its entry gives working access. Principals in accounts the mapping does not
 /// list stay unchecked (no credentials reach them), and so are not counted.
-async fn check_admin_principals(
+pub(super) async fn check_admin_principals(
     ctx: &ReconcileContext,
     desired: &ClusterDesired,
     options: &plan::PlanOptions,

@@ -1,5 +1,5 @@
 //! The full sweep's listing: every cluster, in every configured account and region, that the
-//! mapping manages.
+//! mapping manages — and those it does not (any more), which may still carry managed entries.
 
 use std::collections::BTreeSet;
 
@@ -9,12 +9,35 @@ use super::reconcile::ReconcileContext;
 use crate::domain::{AccountId, ClusterRef, Region};
 use crate::ports::PortError;
 
+/// Every cluster found in the mapping's accounts and regions, split by whether it is managed,
+/// with the account/region pairs that could not be listed.
+#[derive(Debug, Default)]
+pub struct ClusterListing {
+    /// Clusters the mapping manages, in order.
+    pub managed: Vec<ClusterRef>,
+    /// Clusters in a listed account and region that the selectors leave out (tag removed,
+    /// excluded): their managed entries, if any, are orphans to report.
+    pub out_of_scope: Vec<ClusterRef>,
+    /// Account/region pairs that could not be read.
+    pub errors: Vec<(AccountId, Region, PortError)>,
+}
+
 /// Lists the clusters the mapping manages (in `only` these accounts, if given). An account or region that cannot be read is reported
 /// next to the clusters found elsewhere, so one broken member account does not stop the sweep.
 pub async fn list_managed_clusters(
     ctx: &ReconcileContext,
     only: Option<&BTreeSet<AccountId>>,
 ) -> (Vec<ClusterRef>, Vec<(AccountId, Region, PortError)>) {
+    let listing = list_clusters(ctx, only).await;
+    (listing.managed, listing.errors)
+}
+
+/// Lists every cluster of the mapping's accounts and regions (in `only` these accounts, if
+/// given), managed or not.
+pub async fn list_clusters(
+    ctx: &ReconcileContext,
+    only: Option<&BTreeSet<AccountId>>,
+) -> ClusterListing {
     let targets: Vec<(AccountId, Region)> = ctx
         .mapping
         .accounts
@@ -30,33 +53,43 @@ pub async fn list_managed_clusters(
         .buffer_unordered(ctx.concurrency)
         .collect::<Vec<_>>()
         .await;
-    let mut clusters = Vec::new();
-    let mut errors = Vec::new();
+    let mut listing = ClusterListing::default();
     for (account, region, found) in listed {
         match found {
-            Ok(mut refs) => clusters.append(&mut refs),
-            Err(e) => errors.push((account, region, e)),
+            Ok(found) => {
+                for (cluster, managed) in found {
+                    if managed {
+                        listing.managed.push(cluster);
+                    } else {
+                        listing.out_of_scope.push(cluster);
+                    }
+                }
+            }
+            Err(e) => listing.errors.push((account, region, e)),
         }
     }
-    clusters.sort();
-    errors.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    (clusters, errors)
+    listing.managed.sort();
+    listing.out_of_scope.sort();
+    listing
+        .errors
+        .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    listing
 }
 
+/// The clusters of one account and region, each with whether the mapping manages it.
 async fn list_in(
     ctx: &ReconcileContext,
     account: &AccountId,
     region: &Region,
-) -> Result<Vec<ClusterRef>, PortError> {
+) -> Result<Vec<(ClusterRef, bool)>, PortError> {
     let eks = ctx.connector.eks(account, region).await?;
-    let mut managed = Vec::new();
+    let mut found = Vec::new();
     for name in eks.list_clusters().await? {
         // Selectors match on tags, which only DescribeCluster returns.
         let info = eks.describe_cluster(&name).await?;
         ctx.reader().remember_cluster(&info).await;
-        if ctx.mapping.manages(&info) {
-            managed.push(info.cluster);
-        }
+        let managed = ctx.mapping.manages(&info);
+        found.push((info.cluster, managed));
     }
-    Ok(managed)
+    Ok(found)
 }

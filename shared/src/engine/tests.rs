@@ -17,7 +17,7 @@ use crate::ports::{AccountConnector, ErrorKind, NewEntry};
 
 pub(super) const ACCOUNT: &str = "111111111111";
 
-const MAPPING: &str = r#"
+pub(super) const MAPPING: &str = r#"
 version: 1
 identity_center: { region: eu-west-1 }
 accounts:
@@ -50,7 +50,7 @@ fn cluster(name: &str) -> ClusterRef {
 /// A world with two permission sets assigned in the account and one ACTIVE API cluster.
 pub(super) struct World {
     pub(super) aws: MemoryAws,
-    ctx: ReconcileContext,
+    pub(super) ctx: ReconcileContext,
     pub(super) cluster: ClusterRef,
     admin_role: PrincipalArn,
     payments_role: PrincipalArn,
