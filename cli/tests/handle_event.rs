@@ -86,10 +86,22 @@ fn scheduled_sweep_reaches_every_managed_cluster() {
         [
             // Excluded by name, yet reconciled: an out-of-scope cluster's managed entries are
             // orphans to report, and the sweep is what finds them.
-            ("arn:aws:eks:eu-west-1:111111111111:cluster/legacy-1", "not_managed"),
-            ("arn:aws:eks:eu-west-1:111111111111:cluster/platform-1", "pending"),
-            ("arn:aws:eks:us-east-1:111111111111:cluster/tools-1", "pending"),
-            ("arn:aws:eks:eu-west-1:222222222222:cluster/prod-eu", "pending"),
+            (
+                "arn:aws:eks:eu-west-1:111111111111:cluster/legacy-1",
+                "not_managed"
+            ),
+            (
+                "arn:aws:eks:eu-west-1:111111111111:cluster/platform-1",
+                "pending"
+            ),
+            (
+                "arn:aws:eks:us-east-1:111111111111:cluster/tools-1",
+                "pending"
+            ),
+            (
+                "arn:aws:eks:eu-west-1:222222222222:cluster/prod-eu",
+                "pending"
+            ),
         ],
     );
 }

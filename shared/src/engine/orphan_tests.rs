@@ -52,7 +52,7 @@ async fn a_cluster_that_left_scope_reports_its_managed_entries_and_changes_nothi
     // The sweep's listing knows the cluster, as out of scope.
     let listing = list_clusters(&ctx, None).await;
     assert!(listing.managed.is_empty());
-    assert_eq!(listing.out_of_scope, [w.cluster.clone()]);
+    assert_eq!(listing.out_of_scope, std::slice::from_ref(&w.cluster));
 }
 
 #[tokio::test]

@@ -325,7 +325,7 @@ enum DesiredFor {
     /// The mapping does not manage it (problems found on the way).
     NotManaged(Box<crate::domain::ClusterInfo>, Vec<Problem>),
     /// Its desired state and the problems found computing it.
-    Managed(ClusterDesired, Vec<Problem>),
+    Managed(Box<ClusterDesired>, Vec<Problem>),
 }
 
 async fn desired_for(
@@ -342,7 +342,7 @@ async fn desired_for(
     let mut desired = desired::compute(&ctx.mapping, &inventory);
     let problems = std::mem::take(&mut desired.problems);
     Ok(match desired.clusters.remove(cluster) {
-        Some(cluster_desired) => DesiredFor::Managed(cluster_desired, problems),
+        Some(cluster_desired) => DesiredFor::Managed(Box::new(cluster_desired), problems),
         None => match inventory.clusters.into_iter().next() {
             Some(info) => DesiredFor::NotManaged(Box::new(info), problems),
             None => DesiredFor::Gone,
