@@ -63,6 +63,9 @@ pub async fn run_apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<
                 "schema_version": plan::SCHEMA_VERSION,
                 "applied": [],
                 "message": "no changes",
+                "problems": preview.problems,
+                "failed": preview.failed,
+                "unreachable": preview.unreachable,
                 "preview": preview,
             }))?;
         }
