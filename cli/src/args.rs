@@ -105,7 +105,13 @@ pub struct DemoArgs {
 
 /// `validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Also look up every exact `permission_set` and `groups:` name in Identity Center (needs
+    /// credentials, like `plan`); an unknown name is reported with the closest existing ones and
+    /// exits 3.
+    #[arg(long)]
+    pub online: bool,
+}
 
 /// Which clusters to work on.
 #[derive(Debug, Args)]
