@@ -160,7 +160,7 @@ impl Statement {
     pub fn applies(&self, request: &Authorization) -> bool {
         let action = matches_any(&self.actions, |p| pattern::glob(p, &request.action, true));
         let resource = matches_any(&self.resources, |p| {
-            pattern::substitute(p, &request.context)
+            pattern::substitute_resource(p, &request.context)
                 .is_some_and(|p| pattern::arn_like(&p, &request.resource))
         });
         action && resource && self.conditions.iter().all(|c| c.holds(&request.context))

@@ -74,6 +74,20 @@ pub fn substitute(text: &str, context: &Context) -> Option<String> {
     Some(out)
 }
 
+/// A `Resource` pattern with its variables resolved: only in the resource part (after the fifth
+/// colon), as the simulator does; `${…}` elsewhere stays literal and so matches no real ARN.
+pub fn substitute_resource(pattern: &str, context: &Context) -> Option<String> {
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    match parts.as_slice() {
+        [head @ .., resource] if parts.len() == 6 => Some(format!(
+            "{}:{}",
+            head.join(":"),
+            substitute(resource, context)?
+        )),
+        _ => substitute(pattern, context),
+    }
+}
+
 /// The values of a condition key, whose name IAM compares case-insensitively.
 pub fn lookup<'a>(context: &'a Context, key: &str) -> Option<Vec<&'a str>> {
     context
