@@ -22,6 +22,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+#[cfg(test)]
+mod fidelity_tests;
+
 pub use faults::Faults;
 pub use seed::Seed;
 pub use services::eks::entries::{EntryView, ScopeView};

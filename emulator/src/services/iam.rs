@@ -114,7 +114,12 @@ pub fn insert_role(
         .accounts
         .get_mut(account)
         .ok_or_else(|| ApiError::new(403, "AccessDenied", format!("Unknown account {account}")))?;
-    if acct.roles.contains_key(name) {
+    // IAM names are unique regardless of case (`Dev` blocks `dev`); the ARN keeps the case given.
+    if acct
+        .roles
+        .keys()
+        .any(|existing| existing.eq_ignore_ascii_case(name))
+    {
         return Err(ApiError::new(
             409,
             "EntityAlreadyExists",
