@@ -128,7 +128,7 @@ fn demo_narrates_every_scenario_step() {
         .iter()
         .map(|s| s["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles.len(), 9, "{titles:#?}");
+    assert_eq!(titles.len(), 10, "{titles:#?}");
     assert!(
         notes(&doc, 1)
             .contains(":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_EKSPlatformAdmin_"),
@@ -154,6 +154,15 @@ fn demo_narrates_every_scenario_step() {
         !notes(&doc, 6).contains("DisassociateAccessPolicy"),
         "scope change in place"
     );
-    assert!(notes(&doc, 8).contains("platform-us: REFUSED"));
+    assert!(
+        notes(&doc, 8).contains("did you mean PaymentsDeveloper?"),
+        "the typo is reported with its hint"
+    );
+    assert!(
+        notes(&doc, 8).contains("held, not deleted: AWSReservedSSO_PaymentsDeveloper_")
+            && notes(&doc, 8).contains("removals planned: 0"),
+        "the typo holds the payments entries"
+    );
+    assert!(notes(&doc, 9).contains("platform-us: REFUSED in part"));
     assert!(doc["api_calls"]["eks:CreateAccessEntry"].as_u64().unwrap() > 0);
 }

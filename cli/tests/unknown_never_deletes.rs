@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{Env, json, workspace};
 
@@ -35,6 +35,17 @@ fn applied() -> Env {
     env
 }
 
+/// Runs the CLI with the mapping `config` and `args`, asserts the exit code, returns stdout.
+fn run(env: &Env, config: &Path, args: &[&str], code: i32) -> Vec<u8> {
+    env.cli_with_config(config)
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone()
+}
+
 fn payments_entries(env: &Env) -> usize {
     env.entries(PAYMENTS.0, PAYMENTS.1, PAYMENTS.2)
         .iter()
@@ -57,26 +68,12 @@ fn a_misspelt_permission_set_is_reported_with_a_hint_and_holds_its_entries() {
             "permission_set: PaymentsDevloper",
         )],
     );
-    let out = env
-        .cli_with_config(&typo)
-        .args(["plan", "--output", "table"])
-        .assert()
-        .code(3)
-        .get_output()
-        .stdout
-        .clone();
+    let out = run(&env, &typo, &["plan", "--output", "table"], 3);
     let table = String::from_utf8_lossy(&out);
     assert!(table.contains("did you mean PaymentsDeveloper?"), "{table}");
     assert!(table.contains("! withheld (problem) - delete"), "{table}");
 
-    let out = env
-        .cli_with_config(&typo)
-        .args(["apply", "--yes", "--output", "json"])
-        .assert()
-        .code(3)
-        .get_output()
-        .stdout
-        .clone();
+    let out = run(&env, &typo, &["apply", "--yes", "--output", "json"], 3);
     let document = json(&out);
     assert_eq!(document["problems"][0]["rule"], "payments", "{document}");
     assert_eq!(payments_entries(&env), 1, "the typo deleted nothing");
@@ -90,14 +87,7 @@ fn a_misspelt_group_is_reported_with_the_closest_names() {
         &dir,
         &[("groups: [payments-devs]", "groups: [payments-devz]")],
     );
-    let out = env
-        .cli_with_config(&typo)
-        .args(["plan", "--output", "json"])
-        .assert()
-        .code(3)
-        .get_output()
-        .stdout
-        .clone();
+    let out = run(&env, &typo, &["plan", "--output", "json"], 3);
     let document = json(&out);
     let message = document["problems"][0]["message"]
         .as_str()
@@ -134,14 +124,7 @@ fn a_mass_deletion_waits_for_allow_mass_deletion() {
             ),
         ],
     );
-    let out = env
-        .cli_with_config(&shrunk)
-        .args(["apply", "--yes", "--output", "json"])
-        .assert()
-        .code(3)
-        .get_output()
-        .stdout
-        .clone();
+    let out = run(&env, &shrunk, &["apply", "--yes", "--output", "json"], 3);
     let document = json(&out);
     assert!(
         document.to_string().contains("deletion_limit"),
@@ -173,14 +156,7 @@ fn an_unreachable_account_fails_only_its_clusters() {
             "  - id: \"222222222222\"\n    regions: [eu-west-1]\n    role: arn:aws:iam::222222222222:role/does-not-exist\n",
         )],
     );
-    let out = env
-        .cli_with_config(&broken)
-        .args(["plan", "--output", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = run(&env, &broken, &["plan", "--output", "json"], 1);
     let document = json(&out);
     let unreachable = document["unreachable"][0].as_str().unwrap_or_default();
     assert!(

@@ -89,7 +89,11 @@ fn json_has_a_versioned_stable_shape() {
         "no_longer_desired"
     );
     assert_eq!(first["refused"], serde_json::Value::Null);
-    assert_eq!(first["withheld"], serde_json::json!([]), "version 2 always says what was held");
+    assert_eq!(
+        first["withheld"],
+        serde_json::json!([]),
+        "version 2 always says what was held"
+    );
     assert_eq!(
         value["clusters"][1]["skipped"][0]["reason"]["kind"],
         "cluster_not_active"
