@@ -104,9 +104,8 @@ impl TriggerFunction for ClusterBootstrap {
             );
             return Ok(nothing(classified, reason));
         };
-        // The event's time, not the clock: a retried delivery gets the same deduplication id,
-        // and the wait for ACTIVE is bounded from when creation began.
-        let enqueued_at = input.time.unwrap_or_else(|| (self.now)());
+        // The event's time, not the clock: a retried delivery gets the same deduplication id.
+        let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
         let action = self
             .decide(&info, &classified.event_id, enqueued_at, metrics)
             .await?;

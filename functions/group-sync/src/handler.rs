@@ -79,7 +79,7 @@ impl GroupSync {
         metrics: &mut Metrics,
     ) -> Result<(), InvocationError> {
         // The event's time, not the clock: a retried delivery gets the same deduplication ids.
-        let enqueued_at = input.time.unwrap_or_else(|| (self.now)());
+        let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
         let classified = &input.classified;
         let jobs: Vec<ReconcileJob> = clusters
             .iter()

@@ -220,7 +220,7 @@ impl Reconciler {
                 serde_json::to_value(response).map_err(InvocationError::from)
             }
             Ok(ReconcilerInput::Sweep { event_id, time }) => {
-                let enqueued_at = time.unwrap_or_else(|| (self.now)());
+                let enqueued_at = invocation::enqueue_time(time, (self.now)());
                 self.run_sweep(Some(event_id), enqueued_at)
                     .await
                     .and_then(|summary| serde_json::to_value(summary).map_err(Into::into))
