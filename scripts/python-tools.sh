@@ -33,6 +33,7 @@ tool moto "moto_server" "moto[server]"
 tool ministack "ministack" ministack
 tool cfn-lint "cfn-lint" cfn-lint
 tool sam "sam" aws-sam-cli
+tool cloud-radar "cfn-flip" "cloud-radar==0.17.0"  # renders templates for scripts/iam-simulate.sh
 tool cargo-lambda "cargo-lambda" cargo-lambda ziglang
 # cargo-lambda cross-compiles with zig; expose the binary the ziglang wheel ships.
 for zig in "$tools_dir"/cargo-lambda/lib/python3*/site-packages/ziglang/zig; do

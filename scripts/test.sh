@@ -11,3 +11,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 source scripts/python-tools.sh
 
 cargo test --workspace --all-targets
+scripts/iam-simulate.sh  # the IAM boundary: templates rendered and evaluated by a third-party simulator

@@ -105,7 +105,13 @@ pub struct DemoArgs {
 
 /// `validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Also look up every exact `permission_set` and `groups:` name in Identity Center (needs
+    /// credentials, like `plan`); an unknown name is reported with the closest existing ones and
+    /// exits 3.
+    #[arg(long)]
+    pub online: bool,
+}
 
 /// Which clusters to work on.
 #[derive(Debug, Args)]
@@ -121,6 +127,9 @@ pub struct PlanArgs {
     /// Which clusters.
     #[command(flatten)]
     pub filter: ClusterFilter,
+    /// Preview the plan as `apply --allow-mass-deletion` would make it.
+    #[arg(long)]
+    pub allow_mass_deletion: bool,
 }
 
 /// `apply`.
@@ -132,6 +141,12 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Apply deletions the blast-radius limit withholds: more than options.max_deletions of a
+    /// cluster's managed entries in one run (default 5 entries or 20 %, whichever is larger),
+    /// or any in an account whose reads yield no desired entry. For intended clean-ups only;
+    /// the Lambda functions never override the limit.
+    #[arg(long)]
+    pub allow_mass_deletion: bool,
 }
 
 /// `explain`.

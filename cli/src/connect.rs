@@ -59,7 +59,43 @@ pub fn endpoint_credentials() -> aws_credential_types::Credentials {
     static_credentials(&key, &secret)
 }
 
-/// The clusters `--cluster` names (a name or an ARN each), or every managed cluster.
+/// What `plan` and `apply` work on: the clusters chosen, and the account/regions that could not
+/// be listed (reported and failing the run, while every other account is still reconciled).
+#[derive(Debug, Default)]
+pub struct Targets {
+    /// Managed clusters, then (without `--cluster`) the out-of-scope ones, whose managed entries
+    /// are orphans to report.
+    pub clusters: Vec<ClusterRef>,
+    /// `account/region: error` for each place that could not be listed.
+    pub unreachable: Vec<String>,
+}
+
+/// The clusters of `filter`: with `--cluster`, exactly those (as [`resolve_clusters`] does);
+/// without, every cluster of the mapping's accounts and regions, in scope or not. An account
+/// that cannot be listed is that account's failure, not the run's.
+pub async fn resolve_targets(session: &Session, filter: &ClusterFilter) -> anyhow::Result<Targets> {
+    if !filter.clusters.is_empty() {
+        return Ok(Targets {
+            clusters: resolve_clusters(session, filter).await?,
+            unreachable: Vec::new(),
+        });
+    }
+    let listing = engine::list_clusters(&session.ctx, None).await;
+    let unreachable = listing
+        .errors
+        .iter()
+        .map(|(account, region, error)| format!("{account}/{region}: {error}"))
+        .collect();
+    let mut clusters = listing.managed;
+    clusters.extend(listing.out_of_scope);
+    Ok(Targets {
+        clusters,
+        unreachable,
+    })
+}
+
+/// The clusters `--cluster` names (a name or an ARN each), or every managed cluster; an account
+/// that cannot be listed fails the whole call.
 pub async fn resolve_clusters(
     session: &Session,
     filter: &ClusterFilter,

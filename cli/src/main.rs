@@ -4,6 +4,7 @@
 mod args;
 mod cmd;
 mod connect;
+mod exit;
 mod output;
 mod progress;
 
@@ -41,7 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match &cli.command {
         Command::Demo(args) => cmd::demo::run(global, args).await,
-        Command::Validate(args) => cmd::validate::run(global, args),
+        Command::Validate(args) => cmd::validate::run(global, args).await,
         Command::Plan(args) => cmd::plan::run_plan(global, args).await,
         Command::Apply(args) => cmd::plan::run_apply(global, args).await,
         Command::Explain(args) => cmd::explain::run(global, args).await,

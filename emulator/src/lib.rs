@@ -5,9 +5,11 @@
 //! See `emulator/README.md` for the seed format and the admin API.
 
 pub mod admin;
+pub mod authz;
 pub mod clock;
 pub mod faults;
 pub mod ids;
+pub mod policy;
 pub mod protocol;
 pub mod seed;
 pub mod server;
@@ -19,6 +21,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+#[cfg(test)]
+mod fidelity_tests;
 
 pub use faults::Faults;
 pub use seed::Seed;
@@ -34,6 +39,14 @@ pub enum EmulatorError {
     /// The seed is not valid YAML for the seed format.
     #[error("cannot parse the seed YAML: {0}")]
     SeedYaml(#[from] serde_yaml_ng::Error),
+    /// The IAM request log file could not be opened.
+    #[error("cannot open the IAM request log {path}: {source}")]
+    IamLog {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -64,6 +77,9 @@ pub struct EmulatorConfig {
     pub updating_seconds: u64,
     /// Seed of the identifier generator.
     pub id_seed: u64,
+    /// File receiving the IAM request context of every assumed-role call (JSON lines); without
+    /// one, `EKS_SSO_SYNC_IAM_LOG` is read when the emulator starts.
+    pub iam_log: Option<std::path::PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -76,6 +92,7 @@ impl Default for EmulatorConfig {
             creating_seconds: 600,
             updating_seconds: 60,
             id_seed: 0,
+            iam_log: None,
         }
     }
 }

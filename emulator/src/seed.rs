@@ -132,6 +132,9 @@ pub struct SeedRole {
     pub path: Option<String>,
     /// Name.
     pub name: String,
+    /// Inline identity policies by name: a policy document as a mapping or as JSON text. A role
+    /// with policies is enforced: its sessions may do only what the policies allow.
+    pub policies: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// An EKS cluster.
@@ -264,8 +267,22 @@ fn apply(world: &mut World, seed: &Seed) -> Result<(), EmulatorError> {
         let now = world.now();
         let path = role.path.as_deref().unwrap_or("/");
         let doc = json!({"Version": "2012-10-17", "Statement": []}).to_string();
-        iam::insert_role(world, &role.account, &role.name, path, &doc, now)
+        let created = iam::insert_role(world, &role.account, &role.name, path, &doc, now)
             .map_err(seed_error(&role.name))?;
+        for (name, document) in &role.policies {
+            let text = match document {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            let policy = crate::services::iam_policies::parse_policy(&text)
+                .map_err(seed_error(&format!("{}: policy {name}", role.name)))?;
+            world
+                .iam_policies
+                .inline
+                .entry((role.account.clone(), created.name.clone()))
+                .or_default()
+                .insert(name.clone(), policy);
+        }
     }
     apply_identity_center(world, seed)?;
     for cluster in &seed.clusters {

@@ -241,7 +241,22 @@ async fn service_call(
         (Ok((op, _)), Injected::Throttle) => (op, Err(service.throttling())),
         (Ok((op, _)), Injected::ServerError) => (op, Err(service.server_fault())),
         (Ok((op, input)), Injected::Nothing) => {
-            let outcome = state.with_world(|w| invoke(w, service, &caller, &op, &input, &host));
+            let outcome = state.with_world(|w| {
+                let empty = Params::new();
+                let no_json = json!({});
+                let (json, params) = match &input {
+                    Input::Json(v) => (v, &empty),
+                    Input::Query(p) => (&no_json, p),
+                };
+                let request = crate::authz::Request {
+                    service: service.name(),
+                    operation: &op,
+                    json,
+                    params,
+                };
+                crate::authz::authorize(w, &state.iam_log, &caller, request)?;
+                invoke(w, service, &caller, &op, &input, &host)
+            });
             (op, outcome)
         }
     };

@@ -43,6 +43,7 @@ pub struct EmulatorState {
     pub(crate) world: Mutex<World>,
     pub(crate) faults: Mutex<FaultInjector>,
     pub(crate) log: Mutex<Vec<RequestRecord>>,
+    pub(crate) iam_log: crate::authz::log::IamLog,
     config: EmulatorConfig,
 }
 
@@ -52,7 +53,16 @@ impl EmulatorState {
         let mut world =
             seed::build_world(&config, crate::clock::Clock::wall(), config.seed.as_ref())?;
         world.consistency_window_seconds = config.faults.consistency_window_seconds;
+        let iam_log_path = crate::authz::log::IamLog::configured_path(config.iam_log.as_deref());
+        let iam_log =
+            crate::authz::log::IamLog::open(iam_log_path.as_deref()).map_err(|source| {
+                EmulatorError::IamLog {
+                    path: iam_log_path.clone().unwrap_or_default(),
+                    source,
+                }
+            })?;
         Ok(Self {
+            iam_log,
             world: Mutex::new(world),
             faults: Mutex::new(FaultInjector::new(config.faults.clone())),
             log: Mutex::new(Vec::new()),

@@ -136,6 +136,8 @@ pub struct World {
     pub consistency_window_seconds: u64,
     /// Identifier generator.
     pub ids: IdGenerator,
+    /// Identity policies of roles (enforced for the sessions of roles that have any).
+    pub iam_policies: crate::services::iam_policies::IamPolicies,
 }
 
 impl World {
@@ -165,6 +167,7 @@ impl World {
             sessions: BTreeMap::new(),
             consistency_window_seconds: 0,
             ids,
+            iam_policies: Default::default(),
         };
         world.ensure_account(default_account, "default");
         world

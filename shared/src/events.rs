@@ -19,6 +19,7 @@
 
 pub mod cloudtrail;
 mod eks;
+mod envelope;
 mod error;
 mod fields;
 mod iam;
@@ -75,6 +76,7 @@ pub fn parse_event_value(value: Value) -> Result<Classified, EventError> {
             return Err(EventError::missing(field, "every EventBridge event"));
         }
     }
+    envelope::check_fields(map)?;
     let event: EventBridgeEvent<Value> =
         serde_json::from_value(value).map_err(EventError::Envelope)?;
     classify(&event)

@@ -1,4 +1,9 @@
 //! `plan` and `apply`: the same reconcile the reconciler Lambda runs, as a dry run or for real.
+//! Every cluster is reported, whatever happens to the others: a failed account fails only its
+//! clusters, withheld operations and problems are shown, and the exit code says which it was
+//! ([`crate::exit`]).
+
+mod document;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -6,105 +11,113 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::bail;
-use eks_sso_sync::desired::Problem;
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::{
     self, ClusterReport, ReconcileContext, ReconcileOptions, ReconcileStatus,
 };
-use eks_sso_sync::plan::{self, AccessPlan};
-use serde::Serialize;
+use eks_sso_sync::plan;
+
+pub use document::{FailedCluster, PlanDocument, Run, render};
 
 use crate::args::{ApplyArgs, GlobalArgs, OutputFormat, PlanArgs};
 use crate::connect;
 use crate::output;
 use crate::progress::Progress;
 
-/// The JSON document `plan` prints (schema version 1): the plan (as `plan::to_json` documents
-/// it), each cluster's status, and the problems found computing desired state.
-#[derive(Debug, Serialize)]
-pub struct PlanDocument {
-    /// Bumped on any incompatible change.
-    pub schema_version: u32,
-    /// Per-cluster status.
-    pub clusters: Vec<ClusterStatusLine>,
-    /// The plan.
-    pub plan: AccessPlan,
-    /// Problems (unresolvable roles, invalid captures, ...).
-    pub problems: Vec<Problem>,
-}
-
-/// One cluster's status in a plan or apply document.
-#[derive(Debug, Serialize)]
-pub struct ClusterStatusLine {
-    /// The cluster ARN.
-    pub cluster: String,
-    /// Where it stands.
-    pub status: ReconcileStatus,
-}
-
-/// Runs `plan`: exit 0 no changes, 2 changes pending, 1 error.
+/// Runs `plan`: exit 0 in sync, 2 changes pending, 3 needs attention, 1 error.
 pub async fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let session = connect::connect(global).await?;
-    let clusters = connect::resolve_clusters(&session, &args.filter).await?;
-    let reports = reconcile_all(&session.ctx, &clusters, true, None).await?;
-    let document = document(&reports);
+    let targets = connect::resolve_targets(&session, &args.filter).await?;
+    let options = options(true, args.allow_mass_deletion);
+    let mut run = reconcile_all(&session.ctx, &targets.clusters, &options, None).await;
+    run.unreachable = targets.unreachable;
+    let document = PlanDocument::of(&run);
     match output::format(global) {
         OutputFormat::Json => output::print_json(&document)?,
         OutputFormat::Table => print!("{}", render(&document)),
     }
-    let pending = document
-        .plan
-        .clusters
-        .iter()
-        .any(|c| !c.operations.is_empty());
-    Ok(if pending {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(document::exit_code(&document, false, false)))
 }
 
-/// Runs `apply`: plan, show, confirm, apply, print results and audit records.
+/// Runs `apply`: plan, show, confirm, apply the safe part, print results and audit records.
 pub async fn run_apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let session = connect::connect(global).await?;
-    let clusters = connect::resolve_clusters(&session, &args.filter).await?;
-    let preview = document(&reconcile_all(&session.ctx, &clusters, true, None).await?);
+    let targets = connect::resolve_targets(&session, &args.filter).await?;
+    let mut preview_run = reconcile_all(
+        &session.ctx,
+        &targets.clusters,
+        &options(true, args.allow_mass_deletion),
+        None,
+    )
+    .await;
+    preview_run.unreachable = targets.unreachable;
+    let preview = PlanDocument::of(&preview_run);
     let format = output::format(global);
     if format == OutputFormat::Table {
         print!("{}", render(&preview));
     }
-    let changing: Vec<ClusterRef> = preview
-        .plan
-        .clusters
-        .iter()
-        .filter(|c| !c.operations.is_empty())
-        .map(|c| c.cluster.clone())
-        .collect();
+    let changing: Vec<ClusterRef> = preview.changing().map(|c| c.cluster.clone()).collect();
     if changing.is_empty() {
         if format == OutputFormat::Json {
-            output::print_json(
-                &serde_json::json!({ "schema_version": 1, "applied": [], "message": "no changes" }),
-            )?;
+            output::print_json(&serde_json::json!({
+                "schema_version": plan::SCHEMA_VERSION,
+                "applied": [],
+                "message": "no changes",
+                "problems": preview.problems,
+                "failed": preview.failed,
+                "unreachable": preview.unreachable,
+                "preview": preview,
+            }))?;
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitCode::from(document::exit_code(&preview, false, false)));
     }
     confirm(args.yes, changing.len())?;
     let interrupted = watch_ctrl_c();
     // Apply re-reads each cluster: if something changed since the preview, the fresh plan is
     // what gets applied (and printed), never a stale one.
-    let reports = reconcile_all(&session.ctx.fresh(), &changing, false, Some(interrupted)).await?;
-    print_results(format, &reports)?;
-    let failed = reports.iter().any(|r| {
-        matches!(
-            r.status,
-            ReconcileStatus::PartiallyApplied | ReconcileStatus::Refused
-        )
-    });
-    Ok(if failed {
-        ExitCode::from(1)
+    let options = options(false, args.allow_mass_deletion);
+    let run = reconcile_all(&session.ctx.fresh(), &changing, &options, Some(interrupted)).await;
+    print_results(format, &run, &preview)?;
+    let applied = PlanDocument::of(&run);
+    let apply_failed = run
+        .reports
+        .iter()
+        .any(|r| r.status == ReconcileStatus::PartiallyApplied);
+    Ok(ExitCode::from(apply_exit_code(
+        &preview,
+        &applied,
+        run.interrupted,
+        apply_failed,
+    )))
+}
+
+/// The exit code of an apply: 130 if interrupted, 1 if anything failed (in the preview or the
+/// apply), 3 if anything needs attention (what the preview found counts too: problems, orphans
+/// and withheld operations of clusters that had nothing else to apply), else 0.
+fn apply_exit_code(
+    preview: &PlanDocument,
+    applied: &PlanDocument,
+    interrupted: bool,
+    apply_failed: bool,
+) -> u8 {
+    use crate::exit;
+    if interrupted {
+        exit::INTERRUPTED
+    } else if preview.has_failures() || applied.has_failures() || apply_failed {
+        exit::ERROR
+    } else if preview.needs_attention() || applied.needs_attention() {
+        exit::NEEDS_ATTENTION
     } else {
-        ExitCode::SUCCESS
-    })
+        exit::IN_SYNC
+    }
+}
+
+fn options(dry_run: bool, allow_mass_deletion: bool) -> ReconcileOptions {
+    ReconcileOptions {
+        dry_run,
+        trigger_event_id: None,
+        allow_mass_deletion,
+    }
 }
 
 /// Asks before applying; refuses without a terminal unless `--yes`.
@@ -128,7 +141,7 @@ fn confirm(yes: bool, clusters: usize) -> anyhow::Result<()> {
 }
 
 /// Ctrl-C stops starting new clusters; the cluster being applied finishes its operations, so a
-/// rerun converges whatever was left.
+/// rerun converges whatever was left, and the run exits 130 after reporting what it did.
 fn watch_ctrl_c() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
@@ -144,101 +157,58 @@ fn watch_ctrl_c() -> Arc<AtomicBool> {
 }
 
 /// Reconciles `clusters` one after another (each one's calls are concurrent inside the engine).
+/// A cluster that fails is recorded and the others go on: one account's failure is that
+/// account's.
 pub async fn reconcile_all(
     ctx: &ReconcileContext,
     clusters: &[ClusterRef],
-    dry_run: bool,
+    options: &ReconcileOptions,
     interrupted: Option<Arc<AtomicBool>>,
-) -> anyhow::Result<Vec<ClusterReport>> {
-    let options = ReconcileOptions {
-        dry_run,
-        trigger_event_id: None,
-        allow_mass_deletion: false,
+) -> Run {
+    let label = if options.dry_run {
+        "planning"
+    } else {
+        "applying"
     };
-    let label = if dry_run { "planning" } else { "applying" };
     let bar = Progress::for_stderr().bar(clusters.len() as u64, label);
-    let mut reports = Vec::with_capacity(clusters.len());
+    let mut run = Run::default();
     for cluster in clusters {
         if interrupted
             .as_ref()
             .is_some_and(|f| f.load(Ordering::SeqCst))
         {
+            run.interrupted = true;
             break;
         }
-        reports.push(engine::reconcile_cluster(cluster, ctx, &options).await?);
+        match engine::reconcile_cluster(cluster, ctx, options).await {
+            Ok(report) => run.reports.push(report),
+            Err(e) => {
+                tracing::error!(cluster = %cluster.arn(), error = %e, "reconcile failed");
+                run.failed.push(FailedCluster {
+                    cluster: cluster.arn(),
+                    error: e.to_string(),
+                });
+            }
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok(reports)
+    run
 }
 
-/// The plan document of `reports`.
-pub fn document(reports: &[ClusterReport]) -> PlanDocument {
-    let mut problems: Vec<Problem> = reports
-        .iter()
-        .flat_map(|r| r.problems.iter().cloned())
-        .collect();
-    problems.sort();
-    problems.dedup();
-    PlanDocument {
-        schema_version: plan::SCHEMA_VERSION,
-        clusters: reports
-            .iter()
-            .map(|r| ClusterStatusLine {
-                cluster: r.cluster.arn(),
-                status: r.status.clone(),
-            })
-            .collect(),
-        plan: AccessPlan {
-            clusters: reports.iter().filter_map(|r| r.plan.clone()).collect(),
-        },
-        problems,
-    }
-}
-
-/// The table rendering of a plan document.
-pub fn render(document: &PlanDocument) -> String {
-    let mut out = plan::render_table(&document.plan);
-    for line in &document.clusters {
-        out.push_str(&format!(
-            "{}: {}\n",
-            line.cluster,
-            output::status_label(&line.status)
-        ));
-    }
-    for p in &document.problems {
-        let account = p
-            .account
-            .as_ref()
-            .map(|a| format!(" in {a}"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "problem: rule {}{account}: {}\n",
-            p.rule, p.message
-        ));
-    }
-    let changes: usize = document
-        .plan
-        .clusters
-        .iter()
-        .map(|c| c.operations.len())
-        .sum();
-    out.push_str(&format!(
-        "{changes} change(s) planned on {} cluster(s)\n",
-        document.clusters.len()
-    ));
-    out
-}
-
-fn print_results(format: OutputFormat, reports: &[ClusterReport]) -> anyhow::Result<()> {
+fn print_results(format: OutputFormat, run: &Run, preview: &PlanDocument) -> anyhow::Result<()> {
     if format == OutputFormat::Json {
-        let applied: Vec<_> = reports
-            .iter()
-            .map(|r| serde_json::json!({ "cluster": r.cluster.arn(), "status": r.status, "results": r.apply.results, "audit": r.apply.audit }))
-            .collect();
-        return output::print_json(&serde_json::json!({ "schema_version": 1, "applied": applied }));
+        let applied: Vec<_> = run.reports.iter().map(applied_json).collect();
+        return output::print_json(&serde_json::json!({
+            "schema_version": plan::SCHEMA_VERSION,
+            "applied": applied,
+            "failed": run.failed,
+            "interrupted": run.interrupted,
+            "problems": preview.problems,
+            "unreachable": preview.unreachable,
+        }));
     }
-    for report in reports {
+    for report in &run.reports {
         println!(
             "{}: {}",
             report.cluster.arn(),
@@ -247,6 +217,31 @@ fn print_results(format: OutputFormat, reports: &[ClusterReport]) -> anyhow::Res
         for result in &report.apply.results {
             println!("  {}", output::result_line(result));
         }
+        for held in report.plan.iter().flat_map(|p| &p.withheld) {
+            println!("  withheld: {}", held.detail);
+        }
+        // Every change made, as the audit trail records it: visible whatever the log level.
+        for audit in &report.apply.audit {
+            println!("  audit: {}", serde_json::to_string(audit)?);
+        }
+    }
+    for failed in &run.failed {
+        println!("FAILED {}: {}", failed.cluster, failed.error);
+    }
+    if run.interrupted {
+        println!("interrupted: the clusters above were done; rerun apply to finish");
     }
     Ok(())
+}
+
+fn applied_json(report: &ClusterReport) -> serde_json::Value {
+    serde_json::json!({
+        "cluster": report.cluster.arn(),
+        "status": report.status,
+        "results": report.apply.results,
+        "withheld": report.plan.as_ref().map(|p| &p.withheld),
+        "refused": report.plan.as_ref().and_then(|p| p.refused.as_ref()),
+        "orphaned": report.orphaned,
+        "audit": report.apply.audit,
+    })
 }

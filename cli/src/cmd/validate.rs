@@ -1,6 +1,7 @@
 //! `validate`: load the mapping, print every problem with line:column, exit 1 if any. Warnings
 //! (non-fatal findings such as a username without `{{SessionName}}`) are printed too and keep
-//! the exit code 0.
+//! the exit code 0. With `--online`, every exact permission-set and group name is then looked up
+//! in Identity Center, and an unknown one (with the closest existing names) exits 3.
 
 use std::process::ExitCode;
 
@@ -10,8 +11,18 @@ use serde_json::json;
 use crate::args::{GlobalArgs, OutputFormat, ValidateArgs};
 use crate::output;
 
-/// Runs `validate`.
-pub fn run(global: &GlobalArgs, _args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+mod online;
+
+/// Runs `validate`, then the online name check when asked and the mapping is valid.
+pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let code = run_offline(global)?;
+    if !args.online || code != ExitCode::SUCCESS {
+        return Ok(code);
+    }
+    online::run(global).await
+}
+
+fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let loaded = Mapping::from_path(&global.config);
     match (output::format(global), loaded) {
         (OutputFormat::Json, Ok(mapping)) => {

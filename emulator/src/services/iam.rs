@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 
 use super::ApiError;
 use crate::clock::iso8601;
-use crate::protocol::aws_query::{Params, Xml, unknown_action};
+use crate::protocol::aws_query::{Params, Xml};
 use crate::world::{Caller, Role, World};
 
 /// Default and maximum `MaxItems` of `ListRoles`.
@@ -53,7 +53,7 @@ pub fn dispatch(
             find_role(world, &account, name).map(|role| vec![role_xml(role)])
         }
         "ListRoles" => list_roles(world, &account, params),
-        _ => Err(unknown_action(action)),
+        _ => super::iam_policies::dispatch(world, caller, action, params),
     }
 }
 
@@ -114,7 +114,12 @@ pub fn insert_role(
         .accounts
         .get_mut(account)
         .ok_or_else(|| ApiError::new(403, "AccessDenied", format!("Unknown account {account}")))?;
-    if acct.roles.contains_key(name) {
+    // IAM names are unique regardless of case (`Dev` blocks `dev`); the ARN keeps the case given.
+    if acct
+        .roles
+        .keys()
+        .any(|existing| existing.eq_ignore_ascii_case(name))
+    {
         return Err(ApiError::new(
             409,
             "EntityAlreadyExists",
@@ -136,6 +141,7 @@ pub fn insert_role(
 
 /// Deletes a role; `NoSuchEntity` (404) if it does not exist.
 pub fn delete_role(world: &mut World, account: &str, name: &str) -> Result<Role, ApiError> {
+    world.iam_policies.forget_role(account, name);
     world
         .accounts
         .get_mut(account)

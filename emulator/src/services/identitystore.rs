@@ -117,12 +117,28 @@ fn required<'a>(input: &'a Value, key: &str) -> Result<&'a str, ApiError> {
     opt_str(input, key).ok_or_else(|| validation(format!("{key} is required")))
 }
 
-/// Creates a group; `ConflictException` if the display name is taken.
+/// Names Identity Store reserves for itself. Source: the Identity Store API reference of
+/// `CreateGroup.DisplayName` and `CreateUser.UserName` ("Administrator and AWSAdministrators are
+/// reserved names and can't be used for users or groups").
+pub const RESERVED_NAMES: [&str; 2] = ["Administrator", "AWSAdministrators"];
+
+fn check_reserved(member: &str, name: &str) -> Result<(), ApiError> {
+    if RESERVED_NAMES.contains(&name) {
+        return Err(validation(format!(
+            "{member} {name} is reserved and can't be used for users or groups"
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a group; `ConflictException` if the display name is taken, `ValidationException` for
+/// a reserved name.
 pub fn create_group(
     world: &mut World,
     name: &str,
     description: Option<&str>,
 ) -> Result<String, ApiError> {
+    check_reserved("DisplayName", name)?;
     if world.directory.group_id_by_name(name).is_some() {
         return Err(conflict(format!("Duplicate GroupDisplayName {name}")));
     }
@@ -139,6 +155,7 @@ pub fn create_group(
 /// Creates a user; `ConflictException` if the user name is taken.
 pub fn create_user(world: &mut World, input: &Value) -> Result<String, ApiError> {
     let user_name = required(input, "UserName")?;
+    check_reserved("UserName", user_name)?;
     if world.directory.user_id_by_name(user_name).is_some() {
         return Err(conflict(format!("Duplicate UserName {user_name}")));
     }

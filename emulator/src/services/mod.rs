@@ -3,6 +3,7 @@
 
 pub mod eks;
 pub mod iam;
+pub mod iam_policies;
 pub mod identitystore;
 pub mod sqs;
 pub mod ssoadmin;

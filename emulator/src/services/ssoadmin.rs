@@ -24,6 +24,8 @@ pub struct PermissionSet {
     pub description: Option<String>,
     /// Creation time.
     pub created_at: OffsetDateTime,
+    /// ISO 8601 session length (`PT1H` unless given at creation, PT1H–PT12H).
+    pub session_duration: String,
 }
 
 /// One account assignment (ordered for stable listing).
@@ -136,6 +138,7 @@ pub fn create_permission_set(
         name: name.to_owned(),
         description: description.map(str::to_owned),
         created_at: world.now(),
+        session_duration: "PT1H".to_owned(),
     };
     world
         .sso
@@ -265,11 +268,20 @@ pub fn dispatch(world: &mut World, op: &str, input: &Value) -> Result<Value, Api
     match op {
         "ListInstances" => Ok(list_instances(world)),
         "CreatePermissionSet" => {
-            let set = create_permission_set(
+            let duration = opt_str(input, "SessionDuration")
+                .map(session_duration)
+                .transpose()?;
+            let mut set = create_permission_set(
                 world,
                 required(input, "Name")?,
                 opt_str(input, "Description"),
             )?;
+            if let Some(duration) = duration {
+                set.session_duration = duration;
+                if let Some(stored) = world.sso.permission_sets.get_mut(&set.arn) {
+                    stored.session_duration.clone_from(&set.session_duration);
+                }
+            }
             Ok(json!({"PermissionSet": permission_set_json(&set)}))
         }
         "DescribePermissionSet" => {
@@ -305,9 +317,30 @@ fn list_instances(world: &World) -> Value {
         "Name": "emulator", "Status": "ACTIVE"}]})
 }
 
+/// A `SessionDuration` as SSO Admin accepts it: ISO 8601 hours and minutes, 1 to 12 hours.
+fn session_duration(text: &str) -> Result<String, ApiError> {
+    let minutes = text.strip_prefix("PT").and_then(|rest| {
+        let (hours, rest) = match rest.split_once('H') {
+            Some((h, rest)) => (h.parse::<u32>().ok()?, rest),
+            None => (0, rest),
+        };
+        let minutes = match rest {
+            "" => 0,
+            m => m.strip_suffix('M')?.parse::<u32>().ok()?,
+        };
+        Some(hours * 60 + minutes)
+    });
+    match minutes {
+        Some(60..=720) => Ok(text.to_owned()),
+        _ => Err(validation(format!(
+            "SessionDuration {text} must be an ISO 8601 duration from PT1H to PT12H"
+        ))),
+    }
+}
+
 fn permission_set_json(set: &PermissionSet) -> Value {
     let mut out = json!({"Name": set.name, "PermissionSetArn": set.arn,
-        "CreatedDate": epoch_seconds(set.created_at), "SessionDuration": "PT1H"});
+        "CreatedDate": epoch_seconds(set.created_at), "SessionDuration": set.session_duration});
     if let Some(description) = &set.description {
         out["Description"] = json!(description);
     }

@@ -2,6 +2,8 @@
 //! status, so every adapter classifies failures the same way and the engine can key its retry and
 //! convergence logic on [`ErrorKind`].
 
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -133,6 +135,9 @@ pub fn port_error<E>(operation: &str, err: SdkError<E, HttpResponse>) -> PortErr
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(denied) = member_role_refused(&err) {
+        return PortError::new(ErrorKind::AccessDenied, operation, denied);
+    }
     let status = err.raw_response().map(|r| r.status().as_u16());
     let kind = match &err {
         SdkError::ServiceError(_) => classify(err.code(), err.message(), status),
@@ -152,6 +157,46 @@ where
     };
     PortError::new(kind, operation, message)
 }
+
+/// The one-line explanation when a call failed because its credentials could not be loaded: in
+/// eks-sso-sync that is the member-account role, which does not exist or does not trust the
+/// caller. STS's own message names the caller and the role ARN; the fix follows it. `None` for
+/// every other failure.
+fn member_role_refused<E>(err: &SdkError<E, HttpResponse>) -> Option<String>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut credentials = None;
+    while let Some(current) = source {
+        if let Some(found) = current.downcast_ref::<CredentialsError>() {
+            credentials = Some(found);
+        }
+        if credentials.is_some() {
+            if let Some(sts) = current.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+                let said = match (sts.code(), sts.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    _ => DisplayErrorContext(sts).to_string(),
+                };
+                return Some(format!(
+                    "cannot assume the member-account role ({said}); {MEMBER_ROLE_FIX}"
+                ));
+            }
+        }
+        source = current.source();
+    }
+    credentials.map(|c| {
+        format!(
+            "cannot load credentials for the member account ({}); {MEMBER_ROLE_FIX}",
+            DisplayErrorContext(c)
+        )
+    })
+}
+
+/// What to do when the member-account role cannot be assumed.
+const MEMBER_ROLE_FIX: &str = "deploy member-account.yaml in that account (its role trusts the \
+    hub's function roles, HubFunctionRoleArns) or fix accounts[].role in the mapping; for the \
+    account eks-sso-sync itself runs in, set accounts[].role: none";
 
 /// A [`PortError`] for an AWS answer that parsed but does not fit the domain (a missing field, a
 /// value our validated types reject).

@@ -26,46 +26,13 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use super::apply::{OperationResult, execute, not_attempted};
 use super::retry::RetryPolicy;
 use crate::domain::{AccessScope, ClusterName, ClusterRef, EntryType, PrincipalArn};
-use crate::plan::Operation;
+use crate::plan::{Operation, removes_admin};
 use crate::ports::{EksApi, ErrorKind, PortError};
 
 /// Why admin removals wait for the next run when a grant failed: the plan's lockout check
 /// assumed every grant succeeds, so it no longer holds.
 const DEFERRED: &str =
     "a grant in this plan failed; removing cluster-admin access is deferred to the next run";
-
-/// Whether `op` takes cluster-admin access (`AmazonEKSClusterAdminPolicy` at cluster scope on a
-/// `STANDARD` entry) away from its principal, judged against the principals that were admins in
-/// the snapshot the plan was made from (`admins`). The one place that decides it: it orders these
-/// calls last, defers them when a grant failed, and puts a fresh check before each.
-///
-/// A recreate counts too: it deletes before it creates, and whether the old entry is really
-/// dead is the planner's judgement, which the executor does not second-guess with access.
-pub(super) fn removes_admin(op: &Operation, admins: &BTreeSet<&PrincipalArn>) -> bool {
-    match op {
-        Operation::DeleteEntry { principal, .. } => admins.contains(principal),
-        Operation::RecreateEntry { entry, .. } => admins.contains(&entry.principal),
-        Operation::DisassociatePolicy {
-            principal,
-            policy,
-            before,
-        } => {
-            policy.is_cluster_admin()
-                && (*before == AccessScope::Cluster || admins.contains(principal))
-        }
-        Operation::AssociatePolicy {
-            principal,
-            policy,
-            scope,
-            before,
-        } => {
-            policy.is_cluster_admin()
-                && *scope != AccessScope::Cluster
-                && (*before == Some(AccessScope::Cluster) || admins.contains(principal))
-        }
-        _ => false,
-    }
-}
 
 /// The writer lock of one cluster in this process. Entries are weak so the registry only holds
 /// clusters someone is working on; dead ones are swept whenever a new lock is made.

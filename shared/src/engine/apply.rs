@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::admin_removal::{removes_admin, run_admin_removals};
+use super::admin_removal::run_admin_removals;
 use super::audit::AuditRecord;
 use super::retry::RetryPolicy;
 use crate::domain::{ActualEntry, ClusterName, ClusterRef, PrincipalArn};
-use crate::plan::{ClusterPlan, Operation};
+use crate::plan::{ClusterPlan, Operation, removes_admin};
 use crate::ports::{EksApi, ErrorKind, NewEntry, PortError};
 
 /// What happened to one operation.

@@ -5,12 +5,14 @@
 /// event as logged.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    /// The input is not JSON at all.
+    /// The input is not JSON at all. (Not a `#[source]`: the message already carries it, and
+    /// chained reporters would print it twice.)
     #[error("event is not valid JSON: {0}")]
-    Json(#[source] serde_json::Error),
-    /// The envelope has every required field but one of them has the wrong shape.
+    Json(serde_json::Error),
+    /// The envelope has every required field, each of the right type, and still does not parse
+    /// (the field checks in [`super::envelope`] name the field in every case they know).
     #[error("event envelope is malformed: {0}")]
-    Envelope(#[source] serde_json::Error),
+    Envelope(serde_json::Error),
     /// A field the trigger needs is absent, null or empty.
     #[error("event field `{path}` is missing (needed for {needed_for})")]
     MissingField {

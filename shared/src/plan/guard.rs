@@ -106,7 +106,7 @@ pub fn keep_an_admin(
     }
     let keep = before.iter().next().copied()?.clone();
     let mut held = take(operations, |op| {
-        op.principal() == Some(&keep) && takes_admin(op)
+        op.principal() == Some(&keep) && removes_admin(op, &BTreeSet::from([&keep]))
     });
     // Should keeping one principal's admin access not suffice (it cannot, unless the model
     // changes), hold every removal rather than risk the lockout.
@@ -131,15 +131,34 @@ pub fn keep_an_admin(
     Some(message)
 }
 
-/// Whether `op` can take cluster-admin access away from its principal: deleting or recreating
-/// the entry, disassociating a policy, or narrowing `AmazonEKSClusterAdminPolicy` to namespaces.
-pub fn takes_admin(op: &Operation) -> bool {
+/// Whether `op` takes cluster-admin access (`AmazonEKSClusterAdminPolicy` at cluster scope on a
+/// `STANDARD` entry) away from its principal, judged against the principals that were admins in
+/// the snapshot the plan was made from (`admins`). The one place that decides it: it orders these
+/// calls last, defers them when a grant failed, and puts a fresh check before each.
+///
+/// A recreate counts too: it deletes before it creates, and whether the old entry is really
+/// dead is the planner's judgement, which the executor does not second-guess with access.
+pub fn removes_admin(op: &Operation, admins: &BTreeSet<&PrincipalArn>) -> bool {
     match op {
-        Operation::DeleteEntry { .. }
-        | Operation::RecreateEntry { .. }
-        | Operation::DisassociatePolicy { .. } => true,
-        Operation::AssociatePolicy { policy, scope, .. } => {
-            policy.is_cluster_admin() && *scope != AccessScope::Cluster
+        Operation::DeleteEntry { principal, .. } => admins.contains(principal),
+        Operation::RecreateEntry { entry, .. } => admins.contains(&entry.principal),
+        Operation::DisassociatePolicy {
+            principal,
+            policy,
+            before,
+        } => {
+            policy.is_cluster_admin()
+                && (*before == AccessScope::Cluster || admins.contains(principal))
+        }
+        Operation::AssociatePolicy {
+            principal,
+            policy,
+            scope,
+            before,
+        } => {
+            policy.is_cluster_admin()
+                && *scope != AccessScope::Cluster
+                && (*before == Some(AccessScope::Cluster) || admins.contains(principal))
         }
         _ => false,
     }

@@ -10,7 +10,7 @@ use crate::domain::{KubernetesGroup, PrincipalArn, Username};
 use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason, WithholdReason};
 
 /// The version of the JSON document [`to_json`] writes; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The JSON document: the schema version, then the per-cluster plans.
 #[derive(Serialize)]
@@ -21,17 +21,22 @@ struct PlanDocument<'a> {
 
 /// The plan as pretty-printed JSON, for CI gates and audit logs. Same plan, same bytes.
 ///
-/// Schema (version 1):
+/// Schema (version 2):
 ///
 /// ```text
-/// { "schema_version": 1,
+/// { "schema_version": 2,
 ///   "clusters": [ {
 ///     "cluster":   { "account": "111122223333", "region": "eu-west-1", "name": "prod-1" },
-///     "operations": [ { "op": <kind>, ...fields } ],   // in apply order; empty when refused
+///     "operations": [ { "op": <kind>, ...fields } ],   // in apply order: what is safe to apply
 ///     "skipped":   [ { "principal": <arn> | null, "reason": { "kind": <reason> }, "detail": <text> } ],
 ///     "conflicts": [ { "principal": <arn>, "rules": [<rule>...], "detail": <text> } ],
-///     "refused":   null | <why the lockout guard refused the plan> } ] }
+///     "withheld":  [ { "operation": { "op": <kind>, ... }, "reason": { "kind": <why> }, "detail": <text> } ],
+///     "refused":   null | <what the lockout guard withheld, and why> } ] }
 /// ```
+///
+/// Withhold reasons: `problem` (with `rule`), `deletion_limit` (with `planned`, `allowed`),
+/// `empty_account`, `lockout`. Version 1 emptied `operations` when `refused` was set; since
+/// version 2 a refusal is partial: `operations` holds the safe part, `withheld` the rest.
 ///
 /// Operation kinds and their fields (scopes are `{"type":"cluster"}` or
 /// `{"type":"namespace","namespaces":[...]}`):

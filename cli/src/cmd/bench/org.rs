@@ -143,6 +143,8 @@ fn roles(accounts: &[String], entries_per_cluster: usize) -> Vec<SeedRole> {
                     account: account.clone(),
                     path: None,
                     name,
+                    // No policies: the bench measures calls, not IAM enforcement.
+                    policies: Default::default(),
                 })
         })
         .collect()

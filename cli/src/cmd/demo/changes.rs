@@ -1,9 +1,7 @@
-//! The scenario's second half: a new cluster, a mapping change, drift behind our back, and a
-//! change the lockout guard refuses.
+//! The scenario's second half: a new cluster, a mapping change and drift behind our back.
 
 use anyhow::Context;
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
-use eks_sso_sync::engine::{self, ReconcileOptions, ReconcileStatus};
 use serde_json::json;
 
 use super::narrator::Narrator;
@@ -116,52 +114,4 @@ pub async fn drift(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result<()> {
         "behind eks-sso-sync's back: View removed from EKSReadOnly, payments-devs' groups replaced",
     );
     sweep(world, n, "drift").await
-}
-
-/// Step: a mapping change that would remove the last working cluster-admin entry of a cluster is
-/// refused for that cluster (previewed the way `eks-sso-sync plan` previews it).
-pub async fn lockout(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result<()> {
-    let start = world
-        .mapping_text
-        .find("  - name: platform-admins")
-        .context("platform-admins rule")?;
-    let end = world.mapping_text[start..]
-        .find("  - name: payments")
-        .context("payments rule")?
-        + start;
-    let mut text = world.mapping_text.clone();
-    text.replace_range(start..end, "");
-    let mapping = eks_sso_sync::config::Mapping::from_str(&text, "mapping.yaml")
-        .map_err(|r| anyhow::anyhow!("{r}"))?;
-    let session =
-        crate::connect::connect_with(std::sync::Arc::new(mapping), Some(&world.emulator.endpoint))
-            .await?;
-    n.note("proposed change: delete the platform-admins rule");
-    let (clusters, _) = engine::list_managed_clusters(&session.ctx, None).await;
-    let options = ReconcileOptions {
-        dry_run: true,
-        trigger_event_id: None,
-        // Only an operator overrides the deletion limit, never an event.
-        allow_mass_deletion: false,
-    };
-    for cluster in clusters {
-        let report = engine::reconcile_cluster(&cluster, &session.ctx, &options).await?;
-        match (
-            &report.status,
-            report.plan.as_ref().and_then(|p| p.refused.as_ref()),
-        ) {
-            (ReconcileStatus::Refused, Some(reason)) => {
-                n.note(format!("{}: REFUSED: {reason}", cluster.name))
-            }
-            (status, _) => n.note(format!(
-                "{}: {}",
-                cluster.name,
-                crate::output::status_label(status)
-            )),
-        }
-    }
-    n.note(
-        "the mapping in force is unchanged; the reconciler refuses the same plan if it is deployed",
-    );
-    Ok(())
 }

@@ -5,6 +5,7 @@
 mod changes;
 mod narrator;
 mod paths;
+mod proposals;
 mod report;
 mod scenario;
 mod world;
@@ -44,8 +45,10 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCod
     changes::scope_change(&mut world, &mut n).await?;
     n.step("Drift repaired by the sweep");
     changes::drift(&world, &mut n).await?;
+    n.step("A typo in the mapping: held and reported, never a deletion");
+    proposals::typo(&world, &mut n).await?;
     n.step("A change refused by the lockout guard");
-    changes::lockout(&world, &mut n).await?;
+    proposals::lockout(&world, &mut n).await?;
 
     let rows = report::access_rows(&world).await?;
     let counts = world.emulator.request_counts();

@@ -177,6 +177,15 @@ fn principal_parts(arn: &str) -> (&str, &str, &str) {
     (kind, account, path.rsplit('/').next().unwrap_or(path))
 }
 
+/// Whether a custom username uses `{{SessionName}}` anywhere but right after a colon, which EKS
+/// refuses (`alice:{{SessionName}}` is accepted, `alice{{SessionName}}` is not).
+fn session_name_without_colon(username: &str) -> bool {
+    const TEMPLATE: &str = "{{SessionName}}";
+    username
+        .match_indices(TEMPLATE)
+        .any(|(at, _)| !username[..at].ends_with(':'))
+}
+
 fn check_groups_and_username(groups: &[String], username: Option<&str>) -> Result<(), ApiError> {
     if let Some(group) = groups.iter().find(|g| g.starts_with("system:")) {
         return Err(invalid_parameter(format!(
@@ -188,6 +197,11 @@ fn check_groups_and_username(groups: &[String], username: Option<&str>) -> Resul
     {
         return Err(invalid_parameter(format!(
             "Username {user} is invalid: it uses a reserved prefix"
+        )));
+    }
+    if let Some(user) = username.filter(|u| session_name_without_colon(u)) {
+        return Err(invalid_parameter(format!(
+            "Username {user} is invalid: {{{{SessionName}}}} must be preceded by a colon"
         )));
     }
     Ok(())

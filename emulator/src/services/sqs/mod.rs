@@ -85,6 +85,7 @@ pub fn legacy_code(code: &str) -> String {
     match code {
         "QueueDoesNotExist" => "AWS.SimpleQueueService.NonExistentQueue".to_owned(),
         "QueueNameExists" => "QueueAlreadyExists".to_owned(),
+        "AccessDeniedException" => "AccessDenied".to_owned(),
         "MessageNotInflight" | "TooManyEntriesInBatchRequest" | "EmptyBatchRequest" => {
             format!("AWS.SimpleQueueService.{code}")
         }

@@ -74,7 +74,7 @@ fn json_has_a_versioned_stable_shape() {
     let json = to_json(&plan);
     assert_eq!(json, to_json(&sample_plan()), "same plan, same bytes");
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema_version"], 1);
+    assert_eq!(value["schema_version"], 2);
     let first = &value["clusters"][0];
     assert_eq!(first["cluster"]["name"], "prod-1");
     assert_eq!(first["operations"][0]["op"], "create_entry");
@@ -89,6 +89,7 @@ fn json_has_a_versioned_stable_shape() {
         "no_longer_desired"
     );
     assert_eq!(first["refused"], serde_json::Value::Null);
+    assert_eq!(first["withheld"], serde_json::json!([]), "version 2 always says what was held");
     assert_eq!(
         value["clusters"][1]["skipped"][0]["reason"]["kind"],
         "cluster_not_active"
