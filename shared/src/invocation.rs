@@ -202,6 +202,20 @@ pub fn event_time(event: &serde_json::Value) -> Option<i64> {
     Some(parsed.unix_timestamp())
 }
 
+/// SQS FIFO's deduplication window: a message with the same deduplication id sent within it is
+/// accepted but not delivered again.
+pub const DEDUPLICATION_WINDOW_SECS: i64 = 300;
+
+/// The `first_enqueued_at` to stamp on jobs for an event with `time` handled at `now`: the event's
+/// time when it lies within the deduplication window behind `now`, so a retried delivery of the
+/// same event produces the same deduplication ids and SQS drops the copies; the clock otherwise
+/// (an old or future-dated event would only distort the wait bound for a cluster not yet
+/// `ACTIVE`, and dedup could not help it anyway).
+pub fn enqueue_time(time: Option<i64>, now: i64) -> i64 {
+    time.filter(|t| *t <= now && now - *t <= DEDUPLICATION_WINDOW_SECS)
+        .unwrap_or(now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +264,10 @@ mod tests {
             failures: vec!["222222222222/eu-west-1: throttled".into()],
         };
         assert_eq!(error.error_type(), "Retryable");
-        assert!(error.to_string().contains("222222222222/eu-west-1"), "{error}");
+        assert!(
+            error.to_string().contains("222222222222/eu-west-1"),
+            "{error}"
+        );
     }
 
     #[cfg(feature = "aws")]
@@ -266,6 +283,19 @@ mod tests {
         }
         .into();
         assert_eq!(unexpected.error_type, "InvalidEvent");
+    }
+
+    #[test]
+    fn jobs_use_the_event_time_only_inside_the_deduplication_window() {
+        let now = 1_000_000;
+        assert_eq!(enqueue_time(Some(now - 120), now), now - 120);
+        assert_eq!(
+            enqueue_time(Some(now - 301), now),
+            now,
+            "too old to deduplicate"
+        );
+        assert_eq!(enqueue_time(Some(now + 5), now), now, "future-dated");
+        assert_eq!(enqueue_time(None, now), now);
     }
 
     #[test]

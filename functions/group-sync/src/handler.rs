@@ -8,9 +8,7 @@ use std::sync::Arc;
 use eks_sso_sync::domain::{AccountId, ClusterRef, Region};
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext, Scope};
 use eks_sso_sync::events::{Classified, Trigger};
-use eks_sso_sync::invocation::{
-    self, FailureKind, InvocationError, TriggerFunction, TriggerInput,
-};
+use eks_sso_sync::invocation::{self, FailureKind, InvocationError, TriggerFunction, TriggerInput};
 use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{JobQueue, PortError, ReconcileJob};
 use serde::Serialize;

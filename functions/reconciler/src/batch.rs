@@ -121,11 +121,7 @@ impl Reconciler {
             .iter()
             .filter(|(_, r)| r.disposition == Disposition::Redeliver)
             .count();
-        tracing::info!(
-            messages = reports.len(),
-            unfinished,
-            "batch processed"
-        );
+        tracing::info!(messages = reports.len(), unfinished, "batch processed");
         metrics
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
@@ -155,7 +151,10 @@ impl Reconciler {
                     let work = self.process(ctx, message, &mut done, metrics);
                     match cutoff {
                         Some(c) => tokio::time::timeout_at(c, work).await.unwrap_or_else(|_| {
-                            tracing::warn!(message_id = message.message_id.as_deref(), "reconcile abandoned at the invocation deadline");
+                            tracing::warn!(
+                                message_id = message.message_id.as_deref(),
+                                "reconcile abandoned at the invocation deadline"
+                            );
                             ItemReport::redeliver(message, "abandoned at the invocation deadline")
                         }),
                         None => work.await,
@@ -238,8 +237,8 @@ impl Reconciler {
                     kind.error_type()
                 );
                 // Permanent only when every failed call is: one transient failure is worth a retry.
-                let permanent = !failed.is_empty()
-                    && failed.iter().all(|e| FailureKind::of(e).is_permanent());
+                let permanent =
+                    !failed.is_empty() && failed.iter().all(|e| FailureKind::of(e).is_permanent());
                 if permanent {
                     return permanent_failure(message, &job.cluster, reason, metrics);
                 }

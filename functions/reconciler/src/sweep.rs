@@ -3,9 +3,10 @@
 //! list some accounts, or not enqueue, still enqueues what it found, and then fails the
 //! invocation so that the Scheduler retries it and, after its retries, puts the event in the
 //! trigger DLQ. The retry is idempotent: its jobs carry the same event id and the same
-//! `first_enqueued_at` (the scheduled time), so they get the same FIFO deduplication ids and SQS
-//! drops the copies enqueued within five minutes; a later copy only costs one more reconcile,
-//! which changes nothing on a converged cluster.
+//! `first_enqueued_at` (the scheduled time, when the retry comes within SQS's five-minute
+//! deduplication window; see `invocation::enqueue_time`), so they get the same FIFO
+//! deduplication ids and SQS drops the copies; a later copy only costs one more reconcile, which
+//! changes nothing on a converged cluster.
 
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine;

@@ -64,9 +64,13 @@ async fn an_event_that_is_neither_a_batch_nor_the_sweep_is_rejected_and_sweeps_n
     let world = World::start().await;
     let reconciler = world.reconciler(WaitPolicy::default());
     world.emulator.clear_requests();
-    let not_sqs = serde_json::json!({ "Records": [{ "eventSource": "aws:kinesis", "messageId": "1" }] });
+    let not_sqs =
+        serde_json::json!({ "Records": [{ "eventSource": "aws:kinesis", "messageId": "1" }] });
     for (payload, expected) in [
-        (sample("eks-create-cluster.json"), "only SQS batches and the scheduled sweep"),
+        (
+            sample("eks-create-cluster.json"),
+            "only SQS batches and the scheduled sweep",
+        ),
         (serde_json::json!({}), "detail-type"),
         (not_sqs, "aws:kinesis"),
     ] {
@@ -120,10 +124,7 @@ async fn a_sweep_that_cannot_list_an_account_enqueues_the_rest_and_fails() {
     assert_eq!(diagnostic.error_type, "AccessDenied");
     assert!(diagnostic.error_message.contains(MEMBER), "{diagnostic:?}");
     // What was found was enqueued anyway.
-    assert_eq!(
-        world.queued_clusters().await,
-        [cluster_arn(HUB, "hub-1")]
-    );
+    assert_eq!(world.queued_clusters().await, [cluster_arn(HUB, "hub-1")]);
 }
 
 #[tokio::test]
@@ -166,10 +167,7 @@ async fn group_sync_enqueues_what_it_found_and_reports_the_unlisted_account() {
     assert!(failures.iter().all(|f| f.contains(MEMBER)), "{failures:?}");
     assert!(completed.contains("1 job"), "{completed}");
     assert_eq!(Diagnostic::from(error).error_type, "AccessDenied");
-    assert_eq!(
-        world.queued_clusters().await,
-        [cluster_arn(HUB, "hub-1")]
-    );
+    assert_eq!(world.queued_clusters().await, [cluster_arn(HUB, "hub-1")]);
 }
 
 #[tokio::test]

@@ -188,7 +188,14 @@ async fn a_cluster_that_never_becomes_active_is_given_up_with_its_name() {
 
     let batch = world.deliver().await;
     let outcomes = reconciler.process_batch(&batch, None).await;
-    let [ItemReport { outcome: MessageOutcome::Failed { reason }, disposition: Disposition::Redeliver, .. }] = outcomes.as_slice() else {
+    let [
+        ItemReport {
+            outcome: MessageOutcome::Failed { reason },
+            disposition: Disposition::Redeliver,
+            ..
+        },
+    ] = outcomes.as_slice()
+    else {
         panic!("one failed message: {outcomes:?}");
     };
     assert!(reason.contains(&cluster_arn(MEMBER, "prod-eu")), "{reason}");
@@ -236,7 +243,10 @@ async fn a_poisoned_message_fails_alone_and_the_rest_of_the_batch_is_reconciled(
     // Through `handle`, as Lambda calls it: the answer is the SqsBatchResponse wire shape.
     let reconciler = world.reconciler(WaitPolicy::default());
     let answer = reconciler
-        .handle(lambda_event(serde_json::to_value(&batch).expect("json"), LAMBDA_TIMEOUT))
+        .handle(lambda_event(
+            serde_json::to_value(&batch).expect("json"),
+            LAMBDA_TIMEOUT,
+        ))
         .await
         .expect("an SQS batch");
     let failed: Vec<&str> = answer["batchItemFailures"]
@@ -247,10 +257,19 @@ async fn a_poisoned_message_fails_alone_and_the_rest_of_the_batch_is_reconciled(
         .collect();
     assert_eq!(failed, [poisoned.as_str()]);
     // Made visible again at once, so that it reaches maxReceiveCount (and the DLQ) in seconds.
-    world.acknowledge(&batch, &serde_json::from_value(answer).expect("a batch response")).await;
+    world
+        .acknowledge(
+            &batch,
+            &serde_json::from_value(answer).expect("a batch response"),
+        )
+        .await;
     let again = world.deliver().await;
     assert_eq!(
-        again.records.iter().map(|m| m.message_id.clone()).collect::<Vec<_>>(),
+        again
+            .records
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect::<Vec<_>>(),
         [Some(poisoned.clone())],
         "only the poisoned message is back, without waiting for its visibility timeout"
     );

@@ -42,7 +42,10 @@ impl MappingSource {
         match self {
             Self::Embedded => "embedded".to_owned(),
             Self::File(path) => format!("file:{}", path.display()),
-            Self::Ssm { name, version: None } => format!("ssm:{name}"),
+            Self::Ssm {
+                name,
+                version: None,
+            } => format!("ssm:{name}"),
             Self::Ssm {
                 name,
                 version: Some(v),
@@ -186,7 +189,10 @@ pub async fn function_runtime() -> Result<FunctionRuntime, SetupError> {
     let environment = FunctionEnvironment::from_env()?;
     let base = load_sdk_config(None).await;
     let loaded = load_mapping(&environment.mapping, &base).await?;
-    if matches!(environment.mapping, MappingSource::Ssm { version: None, .. }) {
+    if matches!(
+        environment.mapping,
+        MappingSource::Ssm { version: None, .. }
+    ) {
         tracing::warn!(
             source = %loaded.source,
             "mapping parameter not pinned (MAPPING_SSM_VERSION): warm containers keep the version they started with"
@@ -267,9 +273,12 @@ mod tests {
     async fn a_configured_file_that_is_missing_fails_instead_of_falling_back() {
         let sdk = SdkConfig::builder().build();
         let missing = MappingSource::File("/nonexistent/eks-sso-sync/mapping.yaml".into());
-        let err = load_mapping(&missing, &sdk).await.err().expect("an error");
+        let err = load_mapping(&missing, &sdk).await.expect_err("an error");
         assert!(matches!(err, SetupError::MappingSource(_)), "{err}");
-        assert!(err.to_string().contains("/nonexistent/eks-sso-sync"), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/eks-sso-sync"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -279,7 +288,13 @@ mod tests {
         assert_eq!(loaded.source, "embedded");
         assert_eq!(loaded.sha256, sha256_hex(BUNDLED_MAPPING));
         assert_eq!(loaded.sha256.len(), 64);
-        assert!(loaded.mapping.rules.iter().any(|r| r.name == "platform-admins"));
+        assert!(
+            loaded
+                .mapping
+                .rules
+                .iter()
+                .any(|r| r.name == "platform-admins")
+        );
     }
 
     #[test]

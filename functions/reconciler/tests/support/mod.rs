@@ -19,14 +19,14 @@ use eks_sso_sync::aws::{SdkJobQueue, setup, static_credentials};
 use eks_sso_sync::config::Mapping;
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::ReconcileContext;
+use eks_sso_sync::ports::ReconcileJob;
 use eks_sso_sync_emulator::{
     Emulator, EmulatorConfig, EntryView, RequestRecord, RunningEmulator, Seed,
 };
 use group_sync::handler::GroupSync;
+use lambda_runtime::{Context, LambdaEvent};
 use reconciler::handler::{Reconciler, WaitPolicy};
 use reconciler::local::LocalEventSource;
-use eks_sso_sync::ports::ReconcileJob;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
 /// The hub account: Identity Center, the queue, and cluster `hub-1`.
