@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef};
 use eks_sso_sync::engine::ReconcileContext;
-use eks_sso_sync::events::{self, Classified, Trigger};
-use eks_sso_sync::invocation::{self, InvocationError};
+use eks_sso_sync::events::{Classified, Trigger};
+use eks_sso_sync::invocation::{self, InvocationError, TriggerFunction, TriggerInput};
 use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
-use tracing::Instrument;
 
 /// What the handler decided for the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,41 +56,27 @@ pub struct ClusterBootstrap {
     ctx: ReconcileContext,
     queue: Arc<dyn JobQueue>,
     now: Arc<dyn Fn() -> i64 + Send + Sync>,
+    mapping_sha256: Option<String>,
 }
 
-impl ClusterBootstrap {
-    /// A handler over `ctx` and `queue`.
-    pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>) -> Self {
-        Self {
-            ctx,
-            queue,
-            now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
-        }
+impl TriggerFunction for ClusterBootstrap {
+    const NAME: &'static str = "cluster-bootstrap";
+    type Outcome = BootstrapOutcome;
+
+    fn mapping_sha256(&self) -> Option<&str> {
+        self.mapping_sha256.as_deref()
     }
 
-    /// Handles one EventBridge event.
-    pub async fn handle(&self, event: Value) -> Result<BootstrapOutcome, InvocationError> {
-        let mut metrics = Metrics::new("cluster-bootstrap");
-        let result = self.handle_inner(event, &mut metrics).await;
-        invocation::finish(result, metrics)
-    }
-
-    async fn handle_inner(
-        &self,
-        event: Value,
-        metrics: &mut Metrics,
-    ) -> Result<BootstrapOutcome, InvocationError> {
-        let classified = events::parse_event_value(event)?;
-        let span = tracing::info_span!("cluster_bootstrap", event_id = %classified.event_id, trigger = classified.trigger.kind());
-        self.act(classified, metrics).instrument(span).await
-    }
-
-    /// Everything after parsing, inside the event's span.
     async fn act(
         &self,
-        classified: Classified,
+        input: TriggerInput,
         metrics: &mut Metrics,
     ) -> Result<BootstrapOutcome, InvocationError> {
+        let classified = input.classified;
+        let nothing = |classified: Classified, reason: String| BootstrapOutcome {
+            event: classified,
+            action: BootstrapAction::Nothing { reason },
+        };
         let cluster = match &classified.trigger {
             Trigger::ClusterCreated { cluster, .. }
             | Trigger::ClusterConfigUpdated { cluster, .. }
@@ -101,39 +86,57 @@ impl ClusterBootstrap {
                     "cluster {} deleted; its access entries went with it",
                     cluster.arn()
                 );
-                return Ok(BootstrapOutcome {
-                    event: classified,
-                    action: BootstrapAction::Nothing { reason },
-                });
+                return Ok(nothing(classified, reason));
             }
             other => {
                 let reason = format!("{} is not a cluster event", other.kind());
-                return Ok(BootstrapOutcome {
-                    event: classified,
-                    action: BootstrapAction::Nothing { reason },
-                });
+                return Ok(nothing(classified, reason));
             }
         };
-        let info = match self.describe(&cluster).await {
-            Ok(Some(info)) => info,
-            Ok(None) => {
-                let reason = format!(
-                    "cluster {} no longer exists (or its account/region is not configured)",
-                    cluster.arn()
-                );
-                return Ok(BootstrapOutcome {
-                    event: classified,
-                    action: BootstrapAction::Nothing { reason },
-                });
-            }
-            Err(e) => return Err(InvocationError::from_port(&e)),
+        let Some(info) = self
+            .describe(&cluster)
+            .await
+            .map_err(|e| InvocationError::from_port(&e))?
+        else {
+            let reason = format!(
+                "cluster {} no longer exists (or its account/region is not configured)",
+                cluster.arn()
+            );
+            return Ok(nothing(classified, reason));
         };
-        let action = self.decide(&info, &classified.event_id, metrics).await?;
+        // The event's time, not the clock: a retried delivery gets the same deduplication id.
+        let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
+        let action = self
+            .decide(&info, &classified.event_id, enqueued_at, metrics)
+            .await?;
         tracing::info!(cluster = %cluster.arn(), action = ?action, "cluster event handled");
         Ok(BootstrapOutcome {
             event: classified,
             action,
         })
+    }
+}
+
+impl ClusterBootstrap {
+    /// A handler over `ctx` and `queue`.
+    pub fn new(ctx: ReconcileContext, queue: Arc<dyn JobQueue>) -> Self {
+        Self {
+            ctx,
+            queue,
+            now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+            mapping_sha256: None,
+        }
+    }
+
+    /// Records `sha256` (the mapping's content hash) on every invocation's span.
+    pub fn with_mapping_hash(mut self, sha256: impl Into<String>) -> Self {
+        self.mapping_sha256 = Some(sha256.into());
+        self
+    }
+
+    /// Handles one EventBridge event (see [`invocation::handle_trigger`]).
+    pub async fn handle(&self, event: Value) -> Result<BootstrapOutcome, InvocationError> {
+        invocation::handle_trigger(self, event).await
     }
 
     /// The cluster's current description, `None` when it is gone or outside the mapping's accounts.
@@ -158,10 +161,12 @@ impl ClusterBootstrap {
         }
     }
 
+    /// Enqueues a job when the mapping manages the cluster and it can be managed.
     async fn decide(
         &self,
         info: &ClusterInfo,
         event_id: &str,
+        enqueued_at: i64,
         metrics: &mut Metrics,
     ) -> Result<BootstrapAction, InvocationError> {
         let cluster = info.cluster.clone();
@@ -182,7 +187,7 @@ impl ClusterBootstrap {
             cluster.clone(),
             "cluster event",
             Some(event_id.to_owned()),
-            (self.now)(),
+            enqueued_at,
         );
         self.queue
             .enqueue(&[job])

@@ -1,10 +1,10 @@
-//! Lambda entry point of cluster-bootstrap: tracing, runtime built once, `run(service_fn(...))`.
+//! Lambda entry point of cluster-bootstrap: tracing, runtime built once (mapping source and hash
+//! logged), then the shared trigger scaffold serves the handler.
 
 use cluster_bootstrap::handler::ClusterBootstrap;
-use eks_sso_sync::aws::setup::function_runtime;
-use eks_sso_sync::invocation::respond;
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
-use serde_json::Value;
+use eks_sso_sync::invocation::mapping_source::function_runtime;
+use eks_sso_sync::invocation::serve_trigger;
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,15 +12,7 @@ async fn main() -> Result<(), Error> {
     let runtime = function_runtime()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let handler = ClusterBootstrap::new(runtime.ctx, runtime.queue);
-    let handler = &handler;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        respond(handler.handle(event.payload).await).map_err(|(error_type, error_message)| {
-            Diagnostic {
-                error_type,
-                error_message,
-            }
-        })
-    }))
-    .await
+    let handler =
+        ClusterBootstrap::new(runtime.ctx, runtime.queue).with_mapping_hash(runtime.mapping_sha256);
+    serve_trigger(handler).await
 }

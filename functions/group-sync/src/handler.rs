@@ -5,15 +5,14 @@
 
 use std::sync::Arc;
 
-use eks_sso_sync::domain::ClusterRef;
+use eks_sso_sync::domain::{AccountId, ClusterRef, Region};
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext, Scope};
-use eks_sso_sync::events::{self, Classified, Trigger};
-use eks_sso_sync::invocation::{self, InvocationError};
+use eks_sso_sync::events::{Classified, Trigger};
+use eks_sso_sync::invocation::{self, FailureKind, InvocationError, TriggerFunction, TriggerInput};
 use eks_sso_sync::metrics::{Metrics, names};
 use eks_sso_sync::ports::{JobQueue, PortError, ReconcileJob};
 use serde::Serialize;
 use serde_json::Value;
-use tracing::Instrument;
 
 /// What one event led to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +43,7 @@ pub struct GroupSync {
     ctx: ReconcileContext,
     queue: Arc<dyn JobQueue>,
     now: Arc<dyn Fn() -> i64 + Send + Sync>,
+    mapping_sha256: Option<String>,
 }
 
 impl GroupSync {
@@ -53,41 +53,32 @@ impl GroupSync {
             ctx,
             queue,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+            mapping_sha256: None,
         }
     }
 
-    /// Handles one EventBridge event.
+    /// Records `sha256` (the mapping's content hash) on every invocation's span.
+    pub fn with_mapping_hash(mut self, sha256: impl Into<String>) -> Self {
+        self.mapping_sha256 = Some(sha256.into());
+        self
+    }
+
+    /// Handles one EventBridge event (see [`invocation::handle_trigger`]).
     pub async fn handle(&self, event: Value) -> Result<GroupSyncOutcome, InvocationError> {
-        let mut metrics = Metrics::new("group-sync");
-        let result = self.handle_inner(event, &mut metrics).await;
-        invocation::finish(result, metrics)
+        invocation::handle_trigger(self, event).await
     }
 
-    async fn handle_inner(
+    /// Enqueues one job per cluster found. Accounts whose clusters could not be listed are
+    /// reported, and the invocation then fails (see [`unlisted`]).
+    async fn enqueue(
         &self,
-        event: Value,
+        input: &TriggerInput,
+        clusters: &[ClusterRef],
         metrics: &mut Metrics,
-    ) -> Result<GroupSyncOutcome, InvocationError> {
-        let classified = events::parse_event_value(event)?;
-        let span = tracing::info_span!("group_sync", event_id = %classified.event_id, trigger = classified.trigger.kind());
-        self.act(classified, metrics).instrument(span).await
-    }
-
-    /// Everything after parsing, inside the event's span.
-    async fn act(
-        &self,
-        classified: Classified,
-        metrics: &mut Metrics,
-    ) -> Result<GroupSyncOutcome, InvocationError> {
-        let ctx = self.ctx.fresh();
-        let port = |e: PortError| InvocationError::from_port(&e);
-        let scope = scope_of(&ctx, &classified.trigger).await.map_err(port)?;
-        let (clusters, errors) = engine::clusters_in_scope(&ctx, &scope).await;
-        if let Some((account, region, error)) = errors.first() {
-            tracing::error!(account = %account, region = %region, error = %error, "cannot list clusters");
-            return Err(InvocationError::from_port(error));
-        }
-        let now = (self.now)();
+    ) -> Result<(), InvocationError> {
+        // The event's time, not the clock: a retried delivery gets the same deduplication ids.
+        let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
+        let classified = &input.classified;
         let jobs: Vec<ReconcileJob> = clusters
             .iter()
             .map(|c| {
@@ -95,15 +86,49 @@ impl GroupSync {
                     c.clone(),
                     classified.trigger.kind(),
                     Some(classified.event_id.clone()),
-                    now,
+                    enqueued_at,
                 )
             })
             .collect();
         if !jobs.is_empty() {
-            self.queue.enqueue(&jobs).await.map_err(port)?;
+            self.queue
+                .enqueue(&jobs)
+                .await
+                .map_err(|e| InvocationError::from_port(&e))?;
         }
         metrics.add(names::JOBS_ENQUEUED, jobs.len());
-        tracing::info!(scope = ?scope, jobs = jobs.len(), "reconcile jobs enqueued");
+        tracing::info!(jobs = jobs.len(), "reconcile jobs enqueued");
+        Ok(())
+    }
+}
+
+impl TriggerFunction for GroupSync {
+    const NAME: &'static str = "group-sync";
+    type Outcome = GroupSyncOutcome;
+
+    fn mapping_sha256(&self) -> Option<&str> {
+        self.mapping_sha256.as_deref()
+    }
+
+    async fn act(
+        &self,
+        input: TriggerInput,
+        metrics: &mut Metrics,
+    ) -> Result<GroupSyncOutcome, InvocationError> {
+        let ctx = self.ctx.fresh();
+        let port = |e: PortError| InvocationError::from_port(&e);
+        let scope = scope_of(&ctx, &input.classified.trigger)
+            .await
+            .map_err(port)?;
+        tracing::info!(scope = ?scope, "scope worked out");
+        let (clusters, errors) = engine::clusters_in_scope(&ctx, &scope).await;
+        // What was found is enqueued even when an account could not be listed: those clusters
+        // need the change now, not after the retry.
+        self.enqueue(&input, &clusters, metrics).await?;
+        if !errors.is_empty() {
+            return Err(unlisted(&errors, clusters.len(), metrics));
+        }
+        let classified = input.classified;
         let onboarding = match &classified.trigger {
             Trigger::MembershipAdded {
                 group_id: Some(group_id),
@@ -128,6 +153,31 @@ impl GroupSync {
             clusters,
             onboarding,
         })
+    }
+}
+
+/// The failure of an invocation that could not list some accounts' clusters. It fails (rather
+/// than answering success with a list of gaps) so that Lambda's async retries and then the
+/// on-failure destination engage: an event that revokes access must reach every cluster, and
+/// the next sweep may be an hour away. The retry re-enqueues the clusters already found, which
+/// is harmless: their jobs carry the same deduplication ids (same event id and time) and a
+/// reconcile is idempotent anyway.
+fn unlisted(
+    errors: &[(AccountId, Region, PortError)],
+    enqueued: usize,
+    metrics: &mut Metrics,
+) -> InvocationError {
+    metrics.add(names::APPLY_ERRORS, errors.len());
+    for (account, region, error) in errors {
+        tracing::error!(account = %account, region = %region, error = %error, "cannot list clusters; reported for retry");
+    }
+    InvocationError::Incomplete {
+        kind: FailureKind::worst(errors.iter().map(|(_, _, e)| FailureKind::of(e))),
+        completed: format!("{enqueued} job(s) enqueued"),
+        failures: errors
+            .iter()
+            .map(|(a, r, e)| format!("{a}/{r}: {e}"))
+            .collect(),
     }
 }
 

@@ -1,18 +1,25 @@
-//! Reconciler handler. Each SQS message names one cluster; the FIFO queue's message group is the
-//! cluster ARN, so one cluster is never reconciled twice at once. A cluster that is not `ACTIVE`
-//! yet is waited for durably: the message is hidden again with a growing visibility timeout, and
-//! after a bounded total wait it is failed so that the redrive policy moves it to the DLQ.
+//! Reconciler handler: the typed input (an SQS batch of reconcile jobs, or the scheduled sweep;
+//! anything else is rejected) and the Lambda entry point. Batches are processed in [`crate::batch`],
+//! the sweep in [`crate::sweep`]. Each SQS message names one cluster; the FIFO queue's message
+//! group is the cluster ARN, so one cluster is never reconciled twice at once. A cluster that is
+//! not `ACTIVE` yet is waited for durably: the message is hidden again with a growing visibility
+//! timeout, and after a bounded total wait it is failed so that the redrive policy moves it to
+//! the DLQ.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::SqsEvent;
 use eks_sso_sync::domain::ClusterRef;
-use eks_sso_sync::engine::{self, ReconcileContext, ReconcileOptions, ReconcileStatus};
-use eks_sso_sync::metrics::{Metrics, names};
-use eks_sso_sync::ports::{JobQueue, ReconcileJob};
+use eks_sso_sync::engine::{ReconcileContext, ReconcileStatus};
+use eks_sso_sync::events::{self, Trigger};
+use eks_sso_sync::invocation::{self, InvocationError, event_time};
+use eks_sso_sync::metrics::Metrics;
+use eks_sso_sync::ports::JobQueue;
+use lambda_runtime::{Context, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
+use tokio::time::Instant;
 
 /// How long and how patiently to wait for a cluster to become `ACTIVE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,19 +73,98 @@ pub enum MessageOutcome {
         /// The visibility delay set.
         delay_secs: u32,
     },
-    /// Failed: redelivered by SQS, to the DLQ after `maxReceiveCount`.
+    /// Failed. Whether the message is redelivered (and reaches the DLQ after `maxReceiveCount`)
+    /// or finished (a permanent failure, counted in `PermanentFailures`) is the item's
+    /// [`crate::batch::Disposition`].
     Failed {
         /// Why.
         reason: String,
     },
 }
 
+/// FIFO message groups (clusters) reconciled at once within one batch. Different groups are
+/// independent clusters; four keeps a batch of ten inside the timeout at injected latencies while
+/// bounding the EKS and IAM calls one invocation makes at a time (each reconcile has its own
+/// bounded fan-out inside the engine).
+pub const BATCH_CONCURRENCY: usize = 4;
+
+/// Time kept back before the invocation deadline. At `deadline - DEADLINE_MARGIN` no further
+/// message is started and reconciles still running are abandoned (every write is idempotent and
+/// the redelivered job reads fresh state, so an abandoned reconcile is safe to redo), leaving the
+/// margin to answer Lambda with the unprocessed messages as batch item failures: a function that
+/// times out has its whole batch redelivered, the finished messages included. Fifteen seconds
+/// covers dropping the in-flight calls, the visibility changes and the response, with room for a
+/// slow SDK retry that was already under way.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(15);
+
+/// The metric counting reconcile jobs finished because retrying them cannot help (access denied,
+/// a conflict that is not ours, a request rejected as invalid). Each is logged at ERROR with its
+/// cluster; the next sweep tries again once someone fixed the cause.
+pub const PERMANENT_FAILURES: &str = "PermanentFailures";
+
+/// What the reconciler accepts: nothing else reaches the engine.
+#[derive(Debug, Clone)]
+pub enum ReconcilerInput {
+    /// Reconcile jobs from the SQS event source mapping.
+    Batch(SqsEvent),
+    /// The scheduled sweep, as the event classifier recognises it.
+    Sweep {
+        /// The event's id (the Scheduler's execution id): the trigger id of every job.
+        event_id: String,
+        /// The event's `time` (the scheduled time), seconds since the epoch: it is the same on
+        /// the Scheduler's retries, so the retried sweep's jobs get the same deduplication ids.
+        time: Option<i64>,
+    },
+}
+
+impl ReconcilerInput {
+    /// Parses a payload: an SQS batch (every record from `aws:sqs`), or an EventBridge-shaped
+    /// event the classifier recognises as the scheduled sweep. A malformed event is
+    /// [`InvocationError::InvalidEvent`]; any other event is [`InvocationError::UnexpectedInput`].
+    pub fn parse(payload: Value) -> Result<Self, InvocationError> {
+        let unexpected = |what: String| InvocationError::UnexpectedInput {
+            function: "reconciler",
+            what,
+        };
+        if payload.get("Records").is_some() {
+            let batch: SqsEvent = serde_json::from_value(payload)
+                .map_err(|e| unexpected(format!("`Records` is not an SQS batch: {e}")))?;
+            if let Some(other) = batch
+                .records
+                .iter()
+                .find(|r| r.event_source.as_deref() != Some("aws:sqs"))
+            {
+                return Err(unexpected(format!(
+                    "a record from {:?}, not aws:sqs",
+                    other.event_source.as_deref().unwrap_or("nowhere")
+                )));
+            }
+            return Ok(Self::Batch(batch));
+        }
+        let time = event_time(&payload);
+        let classified = events::parse_event_value(payload)?;
+        match classified.trigger {
+            Trigger::ScheduledSweep => Ok(Self::Sweep {
+                event_id: classified.event_id,
+                time,
+            }),
+            other => Err(unexpected(format!(
+                "a {} event (id {}); only SQS batches and the scheduled sweep are handled here",
+                other.kind(),
+                classified.event_id
+            ))),
+        }
+    }
+}
+
 /// The reconciler: the engine context and the queue, built once per cold start.
 pub struct Reconciler {
-    ctx: ReconcileContext,
-    queue: Arc<dyn JobQueue>,
-    wait: WaitPolicy,
-    now: Arc<dyn Fn() -> i64 + Send + Sync>,
+    pub(crate) ctx: ReconcileContext,
+    pub(crate) queue: Arc<dyn JobQueue>,
+    pub(crate) wait: WaitPolicy,
+    pub(crate) now: Arc<dyn Fn() -> i64 + Send + Sync>,
+    pub(crate) concurrency: usize,
+    pub(crate) mapping_sha256: Option<String>,
 }
 
 impl Reconciler {
@@ -89,6 +175,8 @@ impl Reconciler {
             queue,
             wait,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
+            concurrency: BATCH_CONCURRENCY,
+            mapping_sha256: None,
         }
     }
 
@@ -98,237 +186,62 @@ impl Reconciler {
         self
     }
 
-    /// The Lambda entry point: an SQS batch (has `Records`) or anything else, which is the
-    /// scheduled sweep. Returns the `SqsBatchResponse` or the sweep summary as JSON.
-    pub async fn handle(
-        &self,
-        event: Value,
-        event_id: Option<String>,
-    ) -> Result<Value, serde_json::Error> {
-        if event.get("Records").is_some() {
-            let batch: SqsEvent = serde_json::from_value(event)?;
-            let response = self.handle_batch(&batch).await;
-            return serde_json::to_value(response);
-        }
-        let event_id =
-            event_id.or_else(|| event.get("id").and_then(Value::as_str).map(str::to_owned));
-        serde_json::to_value(self.sweep(event_id).await)
+    /// Reconciles up to `concurrency` FIFO groups of a batch at once (at least one).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
-    /// Processes an SQS batch and reports exactly the failed items: every message that is not
-    /// [`MessageOutcome::Done`] (a waiting message was already hidden for its delay, so reporting
-    /// it keeps it in the queue without an immediate retry).
-    pub async fn handle_batch(&self, batch: &SqsEvent) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for (id, outcome) in self.process_batch(batch).await {
-            if matches!(outcome, MessageOutcome::Done { .. }) {
-                continue;
+    /// Records `sha256` (the mapping's content hash) on every invocation's span, and so on every
+    /// audit line the engine logs inside it.
+    pub fn with_mapping_hash(mut self, sha256: impl Into<String>) -> Self {
+        self.mapping_sha256 = Some(sha256.into());
+        self
+    }
+
+    /// The Lambda entry point. An SQS batch is answered with its `SqsBatchResponse`, honouring
+    /// the invocation deadline; the sweep with its summary, or an error when part of it failed
+    /// (so the Scheduler's retry and DLQ engage); anything else is rejected, counted in
+    /// `MalformedEvents` and answered (retrying cannot fix it), and nothing is swept.
+    #[tracing::instrument(
+        name = "invocation",
+        skip_all,
+        fields(
+            function = "reconciler",
+            request_id = %event.context.request_id,
+            mapping_sha256 = self.mapping_sha256.as_deref(),
+        )
+    )]
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, InvocationError> {
+        let deadline = deadline_of(&event.context);
+        let result = match ReconcilerInput::parse(event.payload) {
+            Ok(ReconcilerInput::Batch(batch)) => {
+                let response = self.handle_batch(&batch, deadline).await;
+                serde_json::to_value(response).map_err(InvocationError::from)
             }
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        }
-        response
-    }
-
-    /// Processes an SQS batch and returns each message's id and outcome, in batch order. For a
-    /// FIFO queue, once a message of a group fails, the later messages of that group are failed
-    /// too (unprocessed), so that their order is kept.
-    pub async fn process_batch(&self, batch: &SqsEvent) -> Vec<(String, MessageOutcome)> {
-        let ctx = self.ctx.fresh();
-        let mut metrics = Metrics::new("reconciler");
-        let mut failed_groups = BTreeSet::new();
-        let mut done_clusters = BTreeSet::new();
-        let mut outcomes = Vec::with_capacity(batch.records.len());
-        for message in &batch.records {
-            let id = message.message_id.clone().unwrap_or_default();
-            let group = message.attributes.get("MessageGroupId").cloned();
-            let outcome = if group.as_ref().is_some_and(|g| failed_groups.contains(g)) {
-                MessageOutcome::Failed {
-                    reason: "an earlier message of this group failed".to_owned(),
-                }
-            } else {
-                self.process(&ctx, message, &mut done_clusters, &mut metrics)
+            Ok(ReconcilerInput::Sweep { event_id, time }) => {
+                let enqueued_at = invocation::enqueue_time(time, (self.now)());
+                self.run_sweep(Some(event_id), enqueued_at)
                     .await
-            };
-            if let (MessageOutcome::Failed { .. }, Some(g)) = (&outcome, group) {
-                failed_groups.insert(g);
+                    .and_then(|summary| serde_json::to_value(summary).map_err(Into::into))
             }
-            outcomes.push((id, outcome));
-        }
-        metrics.flush();
-        outcomes
-    }
-
-    async fn process(
-        &self,
-        ctx: &ReconcileContext,
-        message: &SqsMessage,
-        done: &mut BTreeSet<ClusterRef>,
-        metrics: &mut Metrics,
-    ) -> MessageOutcome {
-        let job: ReconcileJob = match message.body.as_deref().map(serde_json::from_str) {
-            Some(Ok(job)) => job,
-            Some(Err(e)) => {
-                return poisoned(
-                    message,
-                    &format!("body is not a reconcile job: {e}"),
-                    metrics,
-                );
-            }
-            None => return poisoned(message, "message has no body", metrics),
+            Err(e) => Err(e),
         };
-        // Two jobs for one cluster in a batch: the first reconcile read fresh state already.
-        if done.contains(&job.cluster) {
-            return MessageOutcome::Done {
-                cluster: job.cluster,
-                status: ReconcileStatus::InSync,
-                changes: 0,
-            };
-        }
-        let options = ReconcileOptions {
-            dry_run: false,
-            trigger_event_id: job.event_id.clone(),
-            // Only an operator overrides the deletion limit, never an event.
-            allow_mass_deletion: false,
-        };
-        let report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
-            Ok(report) => report,
-            Err(e) => {
-                metrics.add(names::APPLY_ERRORS, 1);
-                tracing::error!(cluster = %job.cluster.arn(), error = %e, transient = e.is_transient(), "reconcile failed");
-                return MessageOutcome::Failed {
-                    reason: e.to_string(),
-                };
-            }
-        };
-        report.count_into(metrics);
-        match report.status {
-            ReconcileStatus::Waiting { status } => self.wait_for(message, &job, status).await,
-            ReconcileStatus::PartiallyApplied => MessageOutcome::Failed {
-                reason: format!(
-                    "{} operation(s) failed on {}",
-                    report.apply.failures().count(),
-                    job.cluster
-                ),
-            },
-            status => {
-                done.insert(job.cluster.clone());
-                MessageOutcome::Done {
-                    cluster: job.cluster,
-                    status,
-                    changes: report.apply.applied(),
-                }
-            }
-        }
-    }
-
-    async fn wait_for(
-        &self,
-        message: &SqsMessage,
-        job: &ReconcileJob,
-        status: eks_sso_sync::domain::ClusterStatus,
-    ) -> MessageOutcome {
-        let waited = (self.now)() - job.first_enqueued_at;
-        if waited > self.wait.max_wait_secs {
-            let reason = format!(
-                "cluster {} still {} after {waited} s (limit {} s); giving up so the message reaches the DLQ",
-                job.cluster.arn(),
-                status.as_str(),
-                self.wait.max_wait_secs
-            );
-            tracing::error!(cluster = %job.cluster.arn(), status = status.as_str(), waited, "{reason}");
-            // Make SQS redeliver at once so the redrive policy moves it to the DLQ quickly.
-            if let Some(handle) = &message.receipt_handle {
-                let _ = self.queue.retry_later(handle, 0).await;
-            }
-            return MessageOutcome::Failed { reason };
-        }
-        let receive_count = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(1);
-        let delay_secs = self.wait.delay(receive_count);
-        if let Some(handle) = &message.receipt_handle {
-            if let Err(e) = self.queue.retry_later(handle, delay_secs).await {
-                tracing::warn!(cluster = %job.cluster.arn(), error = %e, "could not delay the message; SQS retries after its visibility timeout");
-            }
-        }
-        tracing::info!(cluster = %job.cluster.arn(), status = status.as_str(), delay_secs, "cluster not ready; waiting");
-        MessageOutcome::Waiting {
-            cluster: job.cluster.clone(),
-            delay_secs,
-        }
-    }
-
-    /// The scheduled sweep: one job per managed cluster in every configured account and region.
-    pub async fn sweep(&self, event_id: Option<String>) -> SweepSummary {
-        let ctx = self.ctx.fresh();
-        let mut metrics = Metrics::new("reconciler");
-        let listing = engine::list_clusters(&ctx, None).await;
-        let (clusters, errors) = (listing.managed, listing.errors);
-        for (account, region, error) in &errors {
-            metrics.add(names::APPLY_ERRORS, 1);
-            tracing::error!(account = %account, region = %region, error = %error, "cannot list clusters");
-        }
-        let now = (self.now)();
-        // Out-of-scope clusters are reconciled too: their managed entries (orphans) are reported
-        // and handled as options.on_unmanaged_cluster says, never silently forgotten.
-        let jobs: Vec<ReconcileJob> = clusters
-            .iter()
-            .map(|c| ReconcileJob::new(c.clone(), "scheduled sweep", event_id.clone(), now))
-            .chain(listing.out_of_scope.iter().map(|c| {
-                ReconcileJob::new(
-                    c.clone(),
-                    "scheduled sweep (out of scope)",
-                    event_id.clone(),
-                    now,
-                )
-            }))
-            .collect();
-        let enqueue_error = match self.queue.enqueue(&jobs).await {
-            Ok(()) => None,
-            Err(e) => {
-                metrics.add(names::APPLY_ERRORS, 1);
-                tracing::error!(error = %e, "enqueueing sweep jobs failed");
-                Some(e.to_string())
-            }
-        };
-        metrics.add(names::JOBS_ENQUEUED, jobs.len());
-        metrics.flush();
-        SweepSummary {
-            clusters,
-            listing_errors: errors
-                .iter()
-                .map(|(a, r, e)| format!("{a}/{r}: {e}"))
-                .collect(),
-            enqueue_error,
-        }
+        invocation::respond(invocation::finish(result, Metrics::new("reconciler")))
     }
 }
 
-/// What the sweep did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SweepSummary {
-    /// The clusters a job was enqueued for.
-    pub clusters: Vec<ClusterRef>,
-    /// Accounts/regions that could not be listed.
-    pub listing_errors: Vec<String>,
-    /// Why enqueueing failed, if it did.
-    pub enqueue_error: Option<String>,
-}
-
-fn poisoned(message: &SqsMessage, reason: &str, metrics: &mut Metrics) -> MessageOutcome {
-    metrics.add(names::MALFORMED_EVENTS, 1);
-    tracing::error!(
-        message_id = message.message_id.as_deref(),
-        reason,
-        "poisoned message"
-    );
-    MessageOutcome::Failed {
-        reason: reason.to_owned(),
+/// The invocation deadline as a monotonic instant; `None` when the context has none (a
+/// `Context::default()` outside Lambda, where the deadline is 0).
+pub fn deadline_of(context: &Context) -> Option<Instant> {
+    if context.deadline == 0 {
+        return None;
     }
+    let remaining = context
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(Instant::now() + remaining)
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
-//! The reconciler Lambda: SQS reconcile jobs (one cluster per message, partial batch failures)
-//! and the scheduled full sweep that fans out one job per managed cluster.
+//! The reconciler Lambda: SQS reconcile jobs (one cluster per message, partial batch failures,
+//! the invocation deadline honoured) and the scheduled full sweep that fans out one job per
+//! cluster.
 
+pub mod batch;
 pub mod handler;
 pub mod local;
+pub mod sweep;

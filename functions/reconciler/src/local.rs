@@ -10,6 +10,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use serde::Serialize;
 
+use crate::batch::Disposition;
 use crate::handler::{MessageOutcome, Reconciler};
 
 /// What one drain did.
@@ -19,7 +20,8 @@ pub struct DrainReport {
     pub batches: usize,
     /// Messages processed and deleted.
     pub deleted: usize,
-    /// Messages reported as failed (left for redelivery).
+    /// Messages reported as failed (left for redelivery); permanent failures are finished and
+    /// deleted, and counted in `deleted`.
     pub failed: usize,
     /// What happened to each message, in delivery order.
     pub outcomes: Vec<MessageOutcome>,
@@ -99,19 +101,20 @@ impl LocalEventSource {
             if batch.records.is_empty() {
                 break;
             }
-            let outcomes = reconciler.process_batch(&batch).await;
+            // No deadline: a local drain is not bounded by a Lambda timeout.
+            let items = reconciler.process_batch(&batch, None).await;
             report.batches += 1;
-            // Every message that is not done stays in the queue, as the batch response says.
-            let failed: BTreeSet<String> = outcomes
+            // Every message not finished stays in the queue, as the batch response says.
+            let failed: BTreeSet<String> = items
                 .iter()
-                .filter(|(_, outcome)| !matches!(outcome, MessageOutcome::Done { .. }))
-                .map(|(id, _)| id.clone())
+                .filter(|item| item.disposition == Disposition::Redeliver)
+                .map(|item| item.message_id.clone())
                 .collect();
             report.failed += failed.len();
             report.deleted += self.acknowledge(&batch, &failed).await?;
             report
                 .outcomes
-                .extend(outcomes.into_iter().map(|(_, outcome)| outcome));
+                .extend(items.into_iter().map(|item| item.outcome));
         }
         Ok(report)
     }

@@ -1,8 +1,9 @@
-//! Lambda entry point of the reconciler: tracing, runtime built once, `run(service_fn(...))`.
-//! One function serves both the SQS event source (reconcile jobs) and the schedule (sweep).
+//! Lambda entry point of the reconciler: tracing, runtime built once (mapping source and hash
+//! logged), `run(service_fn(...))`. One function serves both the SQS event source (reconcile
+//! jobs) and the schedule (sweep); failures reach Lambda as a `Diagnostic` with its `errorType`.
 
-use eks_sso_sync::aws::setup::function_runtime;
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, run, service_fn};
+use eks_sso_sync::invocation::mapping_source::function_runtime;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use reconciler::handler::{Reconciler, WaitPolicy};
 use serde_json::Value;
 
@@ -12,17 +13,11 @@ async fn main() -> Result<(), Error> {
     let runtime = function_runtime()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let handler = Reconciler::new(runtime.ctx, runtime.queue, WaitPolicy::default());
+    let handler = Reconciler::new(runtime.ctx, runtime.queue, WaitPolicy::default())
+        .with_mapping_hash(runtime.mapping_sha256);
     let handler = &handler;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let request_id = Some(event.context.request_id.clone());
-        handler
-            .handle(event.payload, request_id)
-            .await
-            .map_err(|e| Diagnostic {
-                error_type: "InvalidEvent".to_owned(),
-                error_message: e.to_string(),
-            })
+    run(service_fn(move |event: LambdaEvent<Value>| {
+        handler.handle(event)
     }))
     .await
 }

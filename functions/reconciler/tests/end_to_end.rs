@@ -11,11 +11,12 @@ use cluster_bootstrap::handler::BootstrapAction;
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::invocation::{InvocationError, respond};
 use eks_sso_sync::ports::{JobQueue, ReconcileJob};
+use reconciler::batch::{Disposition, ItemReport};
 use reconciler::handler::{MessageOutcome, WaitPolicy};
 use support::triggers::{assignment_created, membership_added, prod_eu_created};
 use support::{
-    HUB, MANAGED, MEMBER, World, arns, cluster_arn, managed_arns, payments_policies, policies,
-    sample, sorted, sso_entry, time_now,
+    HUB, LAMBDA_TIMEOUT, MANAGED, MEMBER, World, arns, cluster_arn, lambda_event, managed_arns,
+    payments_policies, policies, sample, sorted, sso_entry, time_now,
 };
 
 #[tokio::test]
@@ -130,10 +131,10 @@ async fn a_new_cluster_is_waited_for_durably_then_converges_once_active() {
     let reconciler = world.reconciler(WaitPolicy::default());
     world.emulator.clear_requests();
     let first = world.deliver().await;
-    let outcomes = reconciler.process_batch(&first).await;
+    let outcomes = reconciler.process_batch(&first, None).await;
     let delay = WaitPolicy::default().delay(1);
     assert!(
-        matches!(outcomes.as_slice(), [(_, MessageOutcome::Waiting { cluster, delay_secs })]
+        matches!(outcomes.as_slice(), [ItemReport { outcome: MessageOutcome::Waiting { cluster, delay_secs }, disposition: Disposition::Redeliver, .. }]
             if cluster.arn() == prod_eu && *delay_secs == delay),
         "{outcomes:?}"
     );
@@ -157,9 +158,9 @@ async fn a_new_cluster_is_waited_for_durably_then_converges_once_active() {
     assert_eq!(second.records.len(), 1);
     let count = second.records[0].attributes.get("ApproximateReceiveCount");
     assert_eq!(count.map(String::as_str), Some("2"));
-    let outcomes = reconciler.process_batch(&second).await;
+    let outcomes = reconciler.process_batch(&second, None).await;
     assert!(
-        matches!(outcomes.as_slice(), [(_, MessageOutcome::Done { cluster, .. })] if cluster.arn() == prod_eu),
+        matches!(outcomes.as_slice(), [ItemReport { outcome: MessageOutcome::Done { cluster, .. }, disposition: Disposition::Finished, .. }] if cluster.arn() == prod_eu),
         "{outcomes:?}"
     );
     let entries = world.entries(MEMBER, "prod-eu");
@@ -186,8 +187,15 @@ async fn a_cluster_that_never_becomes_active_is_given_up_with_its_name() {
     let reconciler = world.reconciler(impatient).with_clock(move || later);
 
     let batch = world.deliver().await;
-    let outcomes = reconciler.process_batch(&batch).await;
-    let [(_, MessageOutcome::Failed { reason })] = outcomes.as_slice() else {
+    let outcomes = reconciler.process_batch(&batch, None).await;
+    let [
+        ItemReport {
+            outcome: MessageOutcome::Failed { reason },
+            disposition: Disposition::Redeliver,
+            ..
+        },
+    ] = outcomes.as_slice()
+    else {
         panic!("one failed message: {outcomes:?}");
     };
     assert!(reason.contains(&cluster_arn(MEMBER, "prod-eu")), "{reason}");
@@ -235,7 +243,10 @@ async fn a_poisoned_message_fails_alone_and_the_rest_of_the_batch_is_reconciled(
     // Through `handle`, as Lambda calls it: the answer is the SqsBatchResponse wire shape.
     let reconciler = world.reconciler(WaitPolicy::default());
     let answer = reconciler
-        .handle(serde_json::to_value(&batch).expect("json"), None)
+        .handle(lambda_event(
+            serde_json::to_value(&batch).expect("json"),
+            LAMBDA_TIMEOUT,
+        ))
         .await
         .expect("an SQS batch");
     let failed: Vec<&str> = answer["batchItemFailures"]
@@ -245,6 +256,23 @@ async fn a_poisoned_message_fails_alone_and_the_rest_of_the_batch_is_reconciled(
         .filter_map(|f| f["itemIdentifier"].as_str())
         .collect();
     assert_eq!(failed, [poisoned.as_str()]);
+    // Made visible again at once, so that it reaches maxReceiveCount (and the DLQ) in seconds.
+    world
+        .acknowledge(
+            &batch,
+            &serde_json::from_value(answer).expect("a batch response"),
+        )
+        .await;
+    let again = world.deliver().await;
+    assert_eq!(
+        again
+            .records
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect::<Vec<_>>(),
+        [Some(poisoned.clone())],
+        "only the poisoned message is back, without waiting for its visibility timeout"
+    );
 
     for name in ["prod-a", "prod-b"] {
         let entries = world.entries(MEMBER, name);
@@ -264,7 +292,7 @@ async fn the_sweep_repairs_drift_made_behind_its_back() {
     let world = World::start().await;
     let reconciler = world.reconciler(WaitPolicy::default());
     let summary = reconciler
-        .handle(sample("scheduled-sweep.json"), None)
+        .handle(lambda_event(sample("scheduled-sweep.json"), LAMBDA_TIMEOUT))
         .await
         .expect("a sweep");
     let swept: Vec<ClusterRef> =

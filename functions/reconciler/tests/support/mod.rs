@@ -3,6 +3,9 @@
 //! Lambda builds it, and a real SQS FIFO queue on the emulator behind `SdkJobQueue`. [`World::deliver`]
 //! and [`World::acknowledge`] play the part of Lambda's SQS event source mapping.
 
+// Shared by two test binaries (end_to_end, edges), each using a part of it.
+#![allow(dead_code)]
+
 pub mod triggers;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,10 +19,12 @@ use eks_sso_sync::aws::{SdkJobQueue, setup, static_credentials};
 use eks_sso_sync::config::Mapping;
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::engine::ReconcileContext;
+use eks_sso_sync::ports::ReconcileJob;
 use eks_sso_sync_emulator::{
     Emulator, EmulatorConfig, EntryView, RequestRecord, RunningEmulator, Seed,
 };
 use group_sync::handler::GroupSync;
+use lambda_runtime::{Context, LambdaEvent};
 use reconciler::handler::{Reconciler, WaitPolicy};
 use reconciler::local::LocalEventSource;
 use serde_json::Value;
@@ -35,9 +40,33 @@ pub const MANAGED: [(&str, &str); 3] = [(HUB, "hub-1"), (MEMBER, "prod-a"), (MEM
 
 const QUEUE_NAME: &str = "reconcile.fifo";
 
+/// The reconciler's timeout in the template: what the tests give an invocation by default.
+pub const LAMBDA_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `payload` as Lambda hands it to a function with `remaining` until its deadline.
+pub fn lambda_event(payload: Value, remaining: std::time::Duration) -> LambdaEvent<Value> {
+    let mut context = Context::default();
+    context.request_id = "test-request-id".to_owned();
+    let deadline = std::time::SystemTime::now() + remaining;
+    let since_epoch = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after the epoch");
+    context.deadline = u64::try_from(since_epoch.as_millis()).expect("fits");
+    LambdaEvent::new(payload, context)
+}
+
+/// The member account's clusters unreachable: its role is one that does not exist, so every
+/// call into the account is denied (AssumeRole fails).
+pub fn member_unreachable(mapping: String) -> String {
+    mapping.replace(
+        r#"{ id: "222222222222", regions: [eu-west-1] }"#,
+        r#"{ id: "222222222222", regions: [eu-west-1], role: "arn:aws:iam::222222222222:role/not-there" }"#,
+    )
 }
 
 /// A sample event from the workspace's `events/` directory.
@@ -67,6 +96,11 @@ pub struct World {
 impl World {
     /// Starts the emulator with the seed, creates the FIFO queue and connects the engine.
     pub async fn start() -> World {
+        World::start_with(|mapping| mapping).await
+    }
+
+    /// Like [`World::start`], with the fixture mapping's text edited by `edit` first.
+    pub async fn start_with(edit: impl FnOnce(String) -> String) -> World {
         let seed = Seed::from_yaml(&fixture("seed.yaml")).expect("seed parses");
         let config = EmulatorConfig {
             home_region: HOME.to_owned(),
@@ -75,7 +109,7 @@ impl World {
         };
         let emulator = Emulator::start(config).await.expect("emulator starts");
         let mapping = Arc::new(
-            Mapping::from_str(&fixture("mapping.yaml"), "fixtures/mapping.yaml")
+            Mapping::from_str(&edit(fixture("mapping.yaml")), "fixtures/mapping.yaml")
                 .unwrap_or_else(|report| panic!("mapping is valid:\n{report}")),
         );
         let endpoint = Some((
@@ -162,7 +196,7 @@ impl World {
             if batch.records.is_empty() {
                 return reconciled;
             }
-            let response = reconciler.handle_batch(&batch).await;
+            let response = reconciler.handle_batch(&batch, None).await;
             assert!(
                 response.batch_item_failures.is_empty(),
                 "every job succeeds: {:?}",
@@ -194,6 +228,28 @@ impl World {
             .collect();
         clusters.sort();
         clusters
+    }
+
+    /// The jobs waiting in the queue (delivered and then made visible again), by cluster ARN.
+    pub async fn queued_jobs(&self) -> Vec<ReconcileJob> {
+        let batch = self.deliver().await;
+        for message in &batch.records {
+            self.sqs
+                .change_message_visibility()
+                .queue_url(self.queue.queue_url())
+                .receipt_handle(message.receipt_handle.clone().expect("receipt handle"))
+                .visibility_timeout(0)
+                .send()
+                .await
+                .expect("ChangeMessageVisibility");
+        }
+        let mut jobs: Vec<ReconcileJob> = batch
+            .records
+            .iter()
+            .map(|m| serde_json::from_str(m.body.as_deref().expect("body")).expect("a job"))
+            .collect();
+        jobs.sort();
+        jobs
     }
 
     /// The access entries of `cluster` in `account`, as the emulator holds them.
