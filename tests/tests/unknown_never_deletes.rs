@@ -686,9 +686,6 @@ async fn a_kube_team_entry_made_by_an_older_mapping_is_held_not_pruned() {
 }
 
 #[tokio::test]
-#[ignore = "bug in shared/src/desired/holds.rs: the role-name fallback of a problem about an \
-            exact permission set looks for roles of the typo'd name, which match none, so an \
-            entry whose rules tag names another rule is pruned"]
 async fn a_typo_in_a_renamed_rule_still_holds_the_entries_of_the_intended_permission_set() {
     let emulator = start().await;
     converge(&emulator, "prod-1", &[ADMINS, PAYMENTS], "").await;

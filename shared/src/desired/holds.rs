@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Problem;
-use crate::config::{Mapping, NamedRule};
-use crate::domain::{ClusterInfo, PrincipalArn, sso_role_permission_set};
+use super::hint::closest_names;
+use crate::config::{Mapping, NamedRule, PermissionSetMatcher, Rule};
+use crate::domain::{ClusterInfo, PermissionSetName, PrincipalArn, sso_role_permission_set};
 use crate::inventory::Inventory;
 
 /// The problem rules concerning `cluster` (those in its account, or in no particular account)
@@ -35,13 +36,17 @@ pub(super) fn for_cluster(
         match mapping.rule_named(&problem.rule) {
             Some(NamedRule::PermissionSet(rule)) => {
                 // The role-name shape is the fallback for entries whose rules tag is gone or
-                // was written by an older mapping that named the rule differently.
+                // was written by an older mapping that named the rule differently. A misspelt
+                // exact name matches no role: then the names it most likely meant stand in.
+                let meant = meant_permission_sets(rule, inventory);
                 let roles = inventory.sso_roles.get(account).into_iter().flatten();
                 for role in roles.filter(|r| r.arn.is_sso_role()) {
                     let shaped = sso_role_permission_set(role.arn.name()).is_some_and(|ps| {
                         match &problem.permission_set {
                             Some(only) => &ps == only,
-                            None => rule.permission_set.matches(&ps).is_some(),
+                            None => {
+                                rule.permission_set.matches(&ps).is_some() || meant.contains(&ps)
+                            }
                         }
                     });
                     if shaped {
@@ -60,4 +65,22 @@ pub(super) fn for_cluster(
         }
     }
     (rules, principals)
+}
+
+/// For an exact rule naming a permission set the instance does not have: the existing names
+/// closest to it (a typo's likely intent), whose roles a rename-plus-typo would otherwise leave
+/// unprotected. Empty for every other rule, or when the catalogue was not read.
+fn meant_permission_sets(rule: &Rule, inventory: &Inventory) -> Vec<PermissionSetName> {
+    let (PermissionSetMatcher::Exact(name), Some(known)) =
+        (&rule.permission_set, &inventory.permission_set_names)
+    else {
+        return Vec::new();
+    };
+    if known.contains(name) {
+        return Vec::new();
+    }
+    closest_names(name.as_str(), known.iter().map(PermissionSetName::as_str))
+        .into_iter()
+        .filter_map(|n| PermissionSetName::new(n).ok())
+        .collect()
 }
