@@ -114,11 +114,12 @@ pub fn insert_role(
         .accounts
         .get_mut(account)
         .ok_or_else(|| ApiError::new(403, "AccessDenied", format!("Unknown account {account}")))?;
-    if acct.roles.contains_key(name) {
+    // IAM names are unique regardless of case: `Dev` and `dev` cannot both exist.
+    if let Some(taken) = acct.roles.keys().find(|n| n.eq_ignore_ascii_case(name)) {
         return Err(ApiError::new(
             409,
             "EntityAlreadyExists",
-            format!("Role with name {name} already exists."),
+            format!("Role with name {taken} already exists."),
         ));
     }
     let role = Role {
@@ -260,6 +261,25 @@ mod tests {
                 .code,
             "NoSuchEntity"
         );
+    }
+
+    #[test]
+    fn role_names_that_differ_only_in_case_conflict() {
+        let mut w = world();
+        let now = w.now();
+        insert_role(&mut w, "111111111111", "BreakGlassAdmin", "/", "{}", now).unwrap();
+        let dup =
+            insert_role(&mut w, "111111111111", "breakglassadmin", "/", "{}", now).unwrap_err();
+        assert_eq!(
+            (dup.status, dup.code.as_str()),
+            (409, "EntityAlreadyExists")
+        );
+        assert!(dup.message.contains("BreakGlassAdmin"), "{}", dup.message);
+        insert_role(&mut w, "222222222222", "breakglassadmin", "/", "{}", now)
+            .expect_err("unknown account");
+        w.ensure_account("222222222222", "other");
+        insert_role(&mut w, "222222222222", "breakglassadmin", "/", "{}", now)
+            .expect("names are unique per account only");
     }
 
     #[test]
