@@ -136,9 +136,10 @@ async fn run(
 ) -> Result<ClusterReport, EngineError> {
     let (cluster, fresh) = (hub_cluster(name), ctx.fresh());
     let reconcile = reconcile_cluster(&cluster, &fresh, options);
-    tokio::time::timeout(RECONCILE_TIMEOUT, reconcile)
-        .await
-        .unwrap_or_else(|_| panic!("reconcile of {name} took over {RECONCILE_TIMEOUT:?}"))
+    match tokio::time::timeout(RECONCILE_TIMEOUT, reconcile).await {
+        Ok(result) => result,
+        Err(_) => panic!("reconcile of {name} took over {RECONCILE_TIMEOUT:?}"),
+    }
 }
 
 /// [`try_reconcile`] that must get as far as a report.
