@@ -758,3 +758,105 @@ async fn a_typo_in_a_templated_groups_filter_holds_its_entries() {
     assert_eq!(entries(&emulator, "prod-1"), before, "nothing changed");
     emulator.shutdown().await;
 }
+
+/// A mapping option that takes the seed's `legacy` cluster out of scope.
+const EXCLUDE_LEGACY: &str = "clusters: { exclude: [{ name: legacy }] }";
+
+#[tokio::test]
+async fn a_cluster_that_left_scope_reports_its_managed_entries_as_orphans_and_keeps_them() {
+    let emulator = start().await;
+    converge(&emulator, "legacy", &[ADMINS, PAYMENTS], "").await;
+    let before = entries(&emulator, "legacy");
+    let legacy = format!("arn:aws:iam::{HUB}:role/legacy-admin");
+    assert!(
+        before.contains_key(&legacy),
+        "an unmanaged entry beside ours"
+    );
+    let mut managed = vec![
+        sso_entry(&before, "Admin").principal_arn.clone(),
+        sso_entry(&before, "PaymentsDeveloper")
+            .principal_arn
+            .clone(),
+    ];
+    managed.sort();
+
+    // The same rules, but the cluster is excluded (`on_unmanaged_cluster` left at `report`).
+    let ctx = context(
+        &emulator,
+        mapping(&[ADMINS, PAYMENTS], EXCLUDE_LEGACY),
+        None,
+    )
+    .await;
+    emulator.clear_requests();
+    let report = reconcile(&ctx, "legacy", false).await;
+
+    assert_eq!(report.status, ReconcileStatus::NotManaged, "{report:#?}");
+    let mut orphaned: Vec<String> = report
+        .orphaned
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    orphaned.sort();
+    assert_eq!(
+        orphaned, managed,
+        "the managed entries, not the hand-made one"
+    );
+    assert!(report.plan.is_none(), "report only: {:#?}", report.plan);
+    let mut metrics = eks_sso_sync::metrics::Metrics::new("test");
+    report.count_into(&mut metrics);
+    assert_eq!(
+        metrics.get(eks_sso_sync::metrics::names::ORPHANED_ENTRIES),
+        2.0
+    );
+    assert!(
+        calls(&emulator, "ListAccessEntries") >= 1,
+        "the cluster was read"
+    );
+    assert_eq!(eks_writes(&emulator), Vec::<String>::new());
+    assert_eq!(entries(&emulator, "legacy"), before, "nothing changed");
+
+    // Every run says so again, and still writes nothing.
+    emulator.clear_requests();
+    let again = reconcile(&ctx, "legacy", false).await;
+    assert_eq!(again.orphaned, report.orphaned);
+    assert_eq!(eks_writes(&emulator), Vec::<String>::new());
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn released_orphans_are_tagged_released_and_keep_their_access() {
+    let emulator = start().await;
+    converge(&emulator, "legacy", &[ADMINS, PAYMENTS], "").await;
+    let before = entries(&emulator, "legacy");
+    let admin = sso_entry(&before, "Admin").principal_arn.clone();
+
+    let options = format!("{EXCLUDE_LEGACY}\noptions: {{ on_unmanaged_cluster: release }}");
+    let ctx = context(&emulator, mapping(&[ADMINS, PAYMENTS], &options), None).await;
+    emulator.clear_requests();
+    let report = reconcile(&ctx, "legacy", false).await;
+
+    assert_eq!(report.status, ReconcileStatus::NotManaged, "{report:#?}");
+    assert_eq!(report.orphaned.len(), 2, "{:#?}", report.orphaned);
+    assert_eq!(eks_writes(&emulator), vec!["TagResource"; 2]);
+    assert_eq!(calls(&emulator, "DeleteAccessEntry"), 0);
+    let after = entries(&emulator, "legacy");
+    assert_eq!(after.len(), before.len(), "no entry was deleted");
+    for (principal, entry) in &after {
+        assert_eq!(
+            entry.policies, before[principal].policies,
+            "{principal} keeps its access"
+        );
+    }
+    assert_eq!(after[&admin].tags["eks-sso-sync:managed"], "released");
+    assert_eq!(
+        sso_entry(&after, "PaymentsDeveloper").tags["eks-sso-sync:managed"],
+        "released"
+    );
+
+    // Released entries are no longer ours: the next run finds no orphan and writes nothing.
+    emulator.clear_requests();
+    let again = reconcile(&ctx, "legacy", false).await;
+    assert!(again.orphaned.is_empty(), "{:#?}", again.orphaned);
+    assert_eq!(eks_writes(&emulator), Vec::<String>::new());
+    emulator.shutdown().await;
+}
