@@ -860,3 +860,33 @@ async fn released_orphans_are_tagged_released_and_keep_their_access() {
     assert_eq!(eks_writes(&emulator), Vec::<String>::new());
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn pruned_orphans_stay_under_the_lockout_guard() {
+    let emulator = start().await;
+    converge(&emulator, "prod-1", &[ADMINS, PAYMENTS], "").await;
+    let before = entries(&emulator, "prod-1");
+    let admin = sso_entry(&before, "Admin").principal_arn.clone();
+    let payments = sso_entry(&before, "PaymentsDeveloper")
+        .principal_arn
+        .clone();
+
+    // prod-1 leaves scope with `prune`: its only admin is one of the orphans.
+    let options =
+        "clusters: { exclude: [{ name: prod-1 }] }\noptions: { on_unmanaged_cluster: prune }";
+    let ctx = context(&emulator, mapping(&[ADMINS, PAYMENTS], options), None).await;
+    emulator.clear_requests();
+    let report = reconcile(&ctx, "prod-1", false).await;
+
+    assert_eq!(report.status, ReconcileStatus::NotManaged, "{report:#?}");
+    assert_eq!(report.orphaned.len(), 2, "{:#?}", report.orphaned);
+    assert_eq!(eks_writes(&emulator), vec!["DeleteAccessEntry"]);
+    let held = withheld(&report);
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert_eq!(withheld_delete(&held[0]), Some(admin.as_str()));
+    assert_eq!(held[0].reason, WithholdReason::Lockout);
+    let after = entries(&emulator, "prod-1");
+    assert!(!after.contains_key(&payments), "the non-admin orphan went");
+    assert!(after[&admin].policies.contains_key(ADMIN_POLICY));
+    emulator.shutdown().await;
+}
