@@ -167,6 +167,35 @@ pub fn withheld(report: &ClusterReport) -> &[Withheld] {
     report.plan.as_ref().map_or(&[], |p| p.withheld.as_slice())
 }
 
+/// Asserts what a typo does: rule `rule` has a problem whose message names `typo` and
+/// `hint`, and the one operation withheld is the deletion of `principal`, held by that problem.
+pub fn assert_held_by_typo(
+    report: &ClusterReport,
+    rule: &str,
+    typo: &str,
+    hint: &str,
+    principal: &str,
+) {
+    let problem = report
+        .problems
+        .iter()
+        .find(|p| p.rule == rule)
+        .unwrap_or_else(|| panic!("a problem for the rule: {:#?}", report.problems));
+    assert!(
+        problem.message.contains(typo) && problem.message.contains(hint),
+        "{}",
+        problem.message
+    );
+    let held = withheld(report);
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert_eq!(withheld_delete(&held[0]), Some(principal));
+    assert!(
+        matches!(&held[0].reason, eks_sso_sync::plan::WithholdReason::Problem { rule: r } if r == rule),
+        "{:?}",
+        held[0].reason
+    );
+}
+
 /// The principal a withheld entry deletion concerns, `None` for any other operation.
 pub fn withheld_delete(w: &Withheld) -> Option<&str> {
     match &w.operation {
