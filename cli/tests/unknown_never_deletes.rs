@@ -175,3 +175,134 @@ fn an_unreachable_account_fails_only_its_clusters() {
         "the other account is still planned: {document}"
     );
 }
+
+#[test]
+fn explain_lists_the_managed_entries_of_a_cluster_that_left_scope() {
+    let env = applied();
+    let dir = tempfile::tempdir().unwrap();
+    let excluded = mapping_with(
+        &dir,
+        &[(
+            "    - name: \"legacy-*\"\n",
+            "    - name: \"legacy-*\"\n    - name: tools-1\n",
+        )],
+    );
+    let tools = "arn:aws:eks:us-east-1:111111111111:cluster/tools-1";
+    let out = run(
+        &env,
+        &excluded,
+        &["explain", "--cluster", tools, "--output", "json"],
+        0,
+    );
+    let cluster = &json(&out)["cluster"];
+    assert_eq!(cluster["managed"], false, "{cluster}");
+    let orphaned: Vec<&str> = cluster["orphaned"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str())
+        .collect();
+    let managed = env
+        .entries("111111111111", "us-east-1", "tools-1")
+        .into_iter()
+        .filter(|e| e.tags.get("eks-sso-sync:managed").map(String::as_str) == Some("true"))
+        .count();
+    assert!(managed > 0, "the apply left managed entries on tools-1");
+    assert_eq!(orphaned.len(), managed, "{cluster}");
+    assert!(
+        orphaned
+            .iter()
+            .any(|p| p.contains("AWSReservedSSO_EKSPlatformAdmin_")),
+        "{orphaned:?}"
+    );
+
+    // The table says what they are and what decides about them.
+    let table = run(
+        &env,
+        &excluded,
+        &["explain", "--cluster", tools, "--output", "table"],
+        0,
+    );
+    let table = String::from_utf8_lossy(&table);
+    assert!(
+        table.contains("orphaned: arn:aws:iam::111111111111:role/")
+            && table.contains("on_unmanaged_cluster"),
+        "{table}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_an_apply_after_the_current_cluster_reports_it_and_exits_130() {
+    let env = Env::start("seed.yaml");
+    // Slow calls, so that the apply is still running when the signal arrives.
+    env.emulator
+        .set_faults(eks_sso_sync_emulator::faults::Faults {
+            latency_ms: 40,
+            ..Default::default()
+        });
+    let binary = assert_cmd::cargo::cargo_bin("eks-sso-sync");
+    let child = std::process::Command::new(binary)
+        .env_remove("EKS_SSO_SYNC_ENDPOINT_URL")
+        .env_remove("RUST_LOG")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .arg("--endpoint-url")
+        .arg(&env.emulator.endpoint)
+        .arg("--config")
+        .arg(workspace().join("mapping.yaml"))
+        .args(["apply", "--yes", "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    // Interrupt once the first write landed: the handler is installed before any write.
+    let wrote = || {
+        env.emulator
+            .requests()
+            .iter()
+            .any(|r| r.operation == "CreateAccessEntry")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !wrote() {
+        assert!(std::time::Instant::now() < deadline, "no write in 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("the CLI exits");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json(&output.stdout);
+    assert_eq!(document["interrupted"], true, "{document}");
+    let applied = document["applied"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !applied.is_empty(),
+        "the cluster being applied is reported: {document}"
+    );
+    let planned = json(
+        &env.cli()
+            .args(["plan", "--output", "json"])
+            .assert()
+            .get_output()
+            .stdout,
+    );
+    let clusters = planned["clusters"].as_array().map_or(0, Vec::len);
+    assert!(
+        applied.len() < clusters,
+        "it stopped before the last cluster ({} of {clusters})",
+        applied.len()
+    );
+    // A rerun converges what was left.
+    env.emulator.set_faults(Default::default());
+    env.cli()
+        .args(["apply", "--yes", "--output", "json"])
+        .assert()
+        .code(0);
+}

@@ -201,6 +201,29 @@ impl Mapping {
             .collect()
     }
 
+    /// The group names the templated `groups:` filters expand to for the permission sets in
+    /// `names` (captures filled in, as for a grant). A typo in a template (`{team}-devs` for
+    /// `{team}-dev`) names no existing group for any team: these are looked up so it holds the
+    /// entries it covered instead of reading as "nobody holds this assignment any more".
+    pub fn templated_filter_groups<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n PermissionSetName>,
+    ) -> BTreeSet<GroupName> {
+        let mut groups = BTreeSet::new();
+        for name in names {
+            for rule_match in self.rules_for_permission_set(name) {
+                let templated = rule_match.rule.groups.iter().flatten();
+                if templated.clone().all(|t| t.capture_names().is_empty()) {
+                    continue;
+                }
+                if let Ok(Some(filter)) = rule_match.rule.group_filter(&rule_match.captures) {
+                    groups.extend(filter);
+                }
+            }
+        }
+        groups
+    }
+
     /// The rule (or `principals:` rule) called `name`.
     pub fn rule_named(&self, name: &str) -> Option<NamedRule<'_>> {
         if let Some(rule) = self.rules.iter().find(|r| r.name == name) {

@@ -101,6 +101,12 @@ pub struct ClusterDesired {
     /// with managed entries and no demand at all gets no deletions (the account brake).
     #[serde(default)]
     pub account_has_demand: bool,
+    /// Roles of this cluster's account whose entry a rule with a templated `groups:` filter may
+    /// have produced through a group that does not exist (a typo in the template, or a team
+    /// that has no group). Nothing is reported while nothing rests on it; a change to a managed
+    /// entry whose rules tag names the rule is held, and the problem reported, instead.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unconfirmed: BTreeMap<PrincipalArn, Problem>,
 }
 
 impl ClusterDesired {
@@ -114,6 +120,7 @@ impl ClusterDesired {
             problem_rules: BTreeMap::new(),
             problem_principals: BTreeMap::new(),
             account_has_demand: true,
+            unconfirmed: BTreeMap::new(),
         }
     }
 }
@@ -169,8 +176,9 @@ pub fn compute(mapping: &Mapping, inventory: &Inventory) -> DesiredState {
         inventory,
         managed: &managed,
     };
-    let mut problems = BTreeSet::new();
-    let demands = demand::collect(&inputs, &mut problems);
+    let mut findings = demand::Findings::default();
+    let demands = demand::collect(&inputs, &mut findings);
+    let problems = findings.problems;
     let mut conflicts = BTreeSet::new();
     let mut clusters = BTreeMap::new();
     for cluster in managed {
@@ -185,6 +193,12 @@ pub fn compute(mapping: &Mapping, inventory: &Inventory) -> DesiredState {
             account_has_demand: demands
                 .keys()
                 .any(|p| p.account() == &cluster.cluster.account),
+            unconfirmed: findings
+                .unconfirmed
+                .iter()
+                .filter(|(p, _)| p.account() == &cluster.cluster.account)
+                .map(|(p, problem)| (p.clone(), problem.clone()))
+                .collect(),
         };
         for (principal, demand) in &demands {
             let applicable: Vec<&Contribution<'_>> = demand

@@ -25,6 +25,7 @@ pub use guard::{Deadness, deadness, removes_admin};
 pub use orphans::{orphaned_entries, plan_orphans};
 pub use render::{SCHEMA_VERSION, render_table, to_json};
 pub use simulate::{apply_to_actual, default_username};
+pub use withhold::confirmed_problems;
 
 use std::collections::{BTreeMap, BTreeSet};
 

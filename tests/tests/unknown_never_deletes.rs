@@ -702,9 +702,6 @@ async fn a_typo_in_a_renamed_rule_still_holds_the_entries_of_the_intended_permis
 }
 
 #[tokio::test]
-#[ignore = "gap in shared/src/desired/demand.rs: a templated groups filter that expands to a \
-            group the Identity Store does not have is silently an empty audience (only literal \
-            names are checked), so the entries it covered are pruned with no problem reported"]
 async fn a_typo_in_a_templated_groups_filter_holds_its_entries() {
     const SQUAD_GROUPS: &str = r#"
   - name: squads
@@ -729,9 +726,15 @@ async fn a_typo_in_a_templated_groups_filter_holds_its_entries() {
     emulator.clear_requests();
     let report = reconcile(&ctx, "prod-1", false).await;
 
+    let problem = report
+        .problems
+        .iter()
+        .find(|p| p.rule == "squads")
+        .unwrap_or_else(|| panic!("a problem names the rule: {report:#?}"));
     assert!(
-        report.problems.iter().any(|p| p.rule == "squads"),
-        "a problem names the rule: {report:#?}"
+        problem.message.contains("did you mean a-squad?")
+            || problem.message.contains("did you mean b-squad?"),
+        "the problem names the group that was meant: {problem:?}"
     );
     assert_eq!(calls(&emulator, "DeleteAccessEntry"), 0, "{report:#?}");
     assert_eq!(entries(&emulator, "prod-1"), before, "nothing changed");
@@ -867,5 +870,54 @@ async fn pruned_orphans_stay_under_the_lockout_guard() {
     let after = entries(&emulator, "prod-1");
     assert!(!after.contains_key(&payments), "the non-admin orphan went");
     assert!(after[&admin].policies.contains_key(ADMIN_POLICY));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn username_templates_reach_the_entries_as_eks_expands_them() {
+    // EKS expands `{{SessionName}}` and `{{AccountID}}` at authentication; the entry keeps the
+    // template, and the emulator refuses one without the colon EKS requires before it.
+    const NAMED_SQUADS: &str = r#"
+  - name: squads
+    permission_set: "Squad-{squad}"
+    username: "squad-{squad}:{{AccountID}}:{{SessionName}}"
+    access_policies:
+      - { policy: View, scope: cluster }
+"#;
+    let emulator = start().await;
+    converge(&emulator, "prod-1", &[ADMINS, NAMED_SQUADS], "").await;
+    let after = entries(&emulator, "prod-1");
+    assert_eq!(
+        sso_entry(&after, "Squad-a").username,
+        "squad-a:{{AccountID}}:{{SessionName}}"
+    );
+
+    // A new template is an update in place, not a delete and recreate.
+    let raw = NAMED_SQUADS.replace(":{{SessionName}}", ":{{SessionNameRaw}}");
+    emulator.clear_requests();
+    converge(&emulator, "prod-1", &[ADMINS, &raw], "").await;
+    assert_eq!(calls(&emulator, "DeleteAccessEntry"), 0);
+    assert!(calls(&emulator, "UpdateAccessEntry") >= 8, "one per squad");
+    assert_eq!(
+        sso_entry(&entries(&emulator, "prod-1"), "Squad-b").username,
+        "squad-b:{{AccountID}}:{{SessionNameRaw}}"
+    );
+
+    // Without the colon the mapping is refused, naming the field, before anything is read.
+    let text = format!(
+        "{HEADER}rules:{}",
+        NAMED_SQUADS.replace(
+            "squad-{squad}:{{AccountID}}:{{SessionName}}",
+            "squad-{squad}{{SessionName}}"
+        )
+    );
+    let refused = eks_sso_sync::config::Mapping::from_str(&text, "scenario mapping")
+        .err()
+        .map(|report| report.to_string())
+        .unwrap_or_default();
+    assert!(
+        refused.contains("username") && refused.contains("requires a ':' before {{SessionName}}"),
+        "{refused}"
+    );
     emulator.shutdown().await;
 }

@@ -16,7 +16,7 @@
 //!                       "access": [AccessLine] } | null,
 //!   "cluster": { "cluster": "arn:…", "status": "ACTIVE", "authentication_mode": "…",
 //!                "managed": true, "entries": [EntryLine], "missing": [AccessLine],
-//!                "held": [Conflict] } | null
+//!                "held": [Conflict], "orphaned": ["arn:…"] } | null
 //! }
 //! ```
 //!
@@ -151,6 +151,9 @@ pub struct ClusterView {
     pub missing: Vec<AccessLine>,
     /// Roles whose desired access is held because rules conflict on a shared role.
     pub held: Vec<Conflict>,
+    /// On a cluster the mapping does not manage (it left scope): the principals of the entries
+    /// still marked managed, which `options.on_unmanaged_cluster` decides about.
+    pub orphaned: Vec<String>,
 }
 
 /// One access entry as it is on the cluster, and who reaches it.

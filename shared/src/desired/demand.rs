@@ -14,6 +14,17 @@ use crate::inventory::{Inventory, PermissionSetInventory};
 /// Every principal's demand, in principal order.
 pub(super) type Demands<'m> = BTreeMap<PrincipalArn, RoleDemand<'m>>;
 
+/// What collecting the demands found besides demand.
+#[derive(Default)]
+pub(super) struct Findings {
+    /// Problems: each holds what its rule could have produced.
+    pub problems: BTreeSet<Problem>,
+    /// Roles a templated `groups:` filter may have covered through a group that does not
+    /// exist, with the problem that would explain a change to their entry (see
+    /// [`super::ClusterDesired::unconfirmed`]).
+    pub unconfirmed: BTreeMap<PrincipalArn, Problem>,
+}
+
 /// What the inputs of one computation are.
 pub(super) struct Inputs<'a, 'm> {
     pub mapping: &'m Mapping,
@@ -37,12 +48,9 @@ impl Inputs<'_, '_> {
 }
 
 /// Collects every demand, recording problems (never half-applying a rule).
-pub(super) fn collect<'m>(
-    inputs: &Inputs<'_, 'm>,
-    problems: &mut BTreeSet<Problem>,
-) -> Demands<'m> {
+pub(super) fn collect<'m>(inputs: &Inputs<'_, 'm>, findings: &mut Findings) -> Demands<'m> {
     let mut demands = Demands::new();
-    unresolved_names(inputs, problems);
+    unresolved_names(inputs, &mut findings.problems);
     for (name, permission_set) in &inputs.inventory.permission_sets {
         for rule_match in inputs.mapping.rules_for_permission_set(name) {
             permission_set_rule(
@@ -51,11 +59,11 @@ pub(super) fn collect<'m>(
                 permission_set,
                 &rule_match,
                 &mut demands,
-                problems,
+                findings,
             );
         }
     }
-    principal_rules(inputs, &mut demands, problems);
+    principal_rules(inputs, &mut demands, &mut findings.problems);
     demands
 }
 
@@ -67,7 +75,7 @@ fn permission_set_rule<'m>(
     permission_set: &PermissionSetInventory,
     rule_match: &RuleMatch<'m>,
     demands: &mut Demands<'m>,
-    problems: &mut BTreeSet<Problem>,
+    findings: &mut Findings,
 ) {
     let rule = rule_match.rule;
     let expanded = rule
@@ -76,7 +84,7 @@ fn permission_set_rule<'m>(
     let (grant, filter) = match expanded {
         Ok(ok) => ok,
         Err(message) => {
-            problems.insert(Problem {
+            findings.problems.insert(Problem {
                 rule: rule.name.clone(),
                 account: None,
                 permission_set: Some(name.clone()),
@@ -85,17 +93,24 @@ fn permission_set_rule<'m>(
             return;
         }
     };
+    let missing = missing_templated_groups(inputs, rule, filter.as_ref());
     for (account, holders) in &permission_set.accounts {
-        let audience = filter.as_ref().map(|f| intersection(f, holders));
-        if audience.as_ref().is_some_and(BTreeSet::is_empty)
-            || !inputs.reaches(Some(account), &rule.clusters)
-        {
+        if !inputs.reaches(Some(account), &rule.clusters) {
             continue;
         }
-        let role = match resolve_sso_role(inputs.inventory.sso_roles.get(account), account, name) {
+        let audience = filter.as_ref().map(|f| intersection(f, holders));
+        let role_of = || resolve_sso_role(inputs.inventory.sso_roles.get(account), account, name);
+        if let (Some(missing), Ok(role)) = (&missing, role_of()) {
+            let problem = unconfirmed_problem(&rule.name, account, name, missing, inputs);
+            findings.unconfirmed.insert(role.arn.clone(), problem);
+        }
+        if audience.as_ref().is_some_and(BTreeSet::is_empty) {
+            continue;
+        }
+        let role = match role_of() {
             Ok(role) => role,
             Err(message) => {
-                problems.insert(Problem {
+                findings.problems.insert(Problem {
                     rule: rule.name.clone(),
                     account: Some(account.clone()),
                     permission_set: Some(name.clone()),
@@ -218,6 +233,54 @@ fn unresolved_names(inputs: &Inputs<'_, '_>, problems: &mut BTreeSet<Problem>) {
                 ),
             });
         }
+    }
+}
+
+/// The groups `filter` names through a template (not literally) that the Identity Store does
+/// not have, or `None` when there are none.
+fn missing_templated_groups(
+    inputs: &Inputs<'_, '_>,
+    rule: &crate::config::Rule,
+    filter: Option<&BTreeSet<GroupName>>,
+) -> Option<BTreeSet<GroupName>> {
+    let literal = inputs.mapping.literal_filter_groups();
+    let literal = literal.get(rule.name.as_str());
+    let missing: BTreeSet<GroupName> = filter?
+        .iter()
+        .filter(|g| inputs.inventory.unknown_groups.contains_key(*g))
+        .filter(|g| literal.is_none_or(|l| !l.contains(*g)))
+        .cloned()
+        .collect();
+    (!missing.is_empty()).then_some(missing)
+}
+
+/// The problem reported when an entry that `rule` produced for permission set `name` would
+/// change because its templated groups filter names groups that do not exist.
+fn unconfirmed_problem(
+    rule: &str,
+    account: &AccountId,
+    name: &PermissionSetName,
+    missing: &BTreeSet<GroupName>,
+    inputs: &Inputs<'_, '_>,
+) -> Problem {
+    let described: Vec<String> = missing
+        .iter()
+        .map(|group| {
+            let hints = inputs.inventory.unknown_groups.get(group);
+            format!(
+                "{group}{}",
+                did_you_mean(hints.map_or(&[][..], Vec::as_slice))
+            )
+        })
+        .collect();
+    Problem {
+        rule: rule.to_owned(),
+        account: Some(account.clone()),
+        permission_set: Some(name.clone()),
+        message: format!(
+            "for permission set {name}, the groups filter names {} that the Identity Store does              not have (looked up with GetGroupId), and an entry this rule made would change; it              is held as it is until the template is fixed or the group exists (if the group was              removed on purpose, delete the entry by hand)",
+            described.join(", ")
+        ),
     }
 }
 

@@ -163,3 +163,48 @@ fn a_missing_explicit_principal_holds_its_entry_on_every_cluster() {
     // Account A2 has no demand at all: its managed entries would get no deletions.
     assert!(!at(&state, A2, "eu-west-1", "two").account_has_demand);
 }
+
+const SQUADS: &str = "rules:
+  - name: squads
+    permission_set: \"Squad-{squad}\"
+    groups: [\"{squad}-squda\"]
+    access_policies: [{ policy: View, scope: cluster }]
+";
+
+#[test]
+fn a_templated_filter_naming_a_missing_group_leaves_its_role_unconfirmed_not_a_problem() {
+    // The template is misspelt: `a-squda` does not exist, `a-squad` holds the assignment. A team
+    // that simply has no group looks the same to desired state, so this is no problem yet: the
+    // planner reports it only if a change to an entry the rule made rests on it.
+    let role = sso_role(A1, "Squad-a", "00000000000000aa", Some("eu-west-1"));
+    let mut world = World::default()
+        .assign("Squad-a", A1, &["a-squad"])
+        .role(role.clone())
+        .cluster(cluster(A1, "eu-west-1", "prod-1", &[]));
+    world.0.unknown_groups.insert(
+        GroupName::new("a-squda").unwrap(),
+        vec!["a-squad".to_owned()],
+    );
+    let state = compute(&mapping(SQUADS), &world.0);
+    assert!(state.problems.is_empty(), "{:?}", state.problems);
+    let desired = at(&state, A1, "eu-west-1", "prod-1");
+    assert!(desired.entries.is_empty());
+    let problem = desired
+        .unconfirmed
+        .get(&role.arn)
+        .unwrap_or_else(|| panic!("the role is unconfirmed: {desired:#?}"));
+    assert_eq!(problem.rule, "squads");
+    assert_eq!(
+        problem.permission_set,
+        Some(PermissionSetName::new("Squad-a").unwrap())
+    );
+    assert!(
+        problem.message.contains("a-squda (did you mean a-squad?)"),
+        "{problem:?}"
+    );
+
+    // With the group known, nothing is unconfirmed (the audience is merely empty elsewhere).
+    world.0.unknown_groups.clear();
+    let state = compute(&mapping(SQUADS), &world.0);
+    assert!(at(&state, A1, "eu-west-1", "prod-1").unconfirmed.is_empty());
+}

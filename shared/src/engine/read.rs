@@ -175,18 +175,24 @@ impl InventoryReader {
         Ok(sets)
     }
 
-    /// The groups named exactly in the mapping's `groups:` filters that the Identity Store does
-    /// not know, with the closest existing names; `ListGroups` is read only when one is missing.
+    /// The groups named in the mapping's `groups:` filters that the Identity Store does not
+    /// know, with the closest existing names: the exact names, and what the templated ones
+    /// expand to for the wanted permission sets. `ListGroups` is read only when one is missing.
     pub async fn unknown_groups(&self) -> Result<&BTreeMap<GroupName, Vec<String>>, PortError> {
         self.unknown_groups
             .get_or_try_init(|| async {
                 let store = self.instance().await?.identity_store_id.clone();
-                let named: BTreeSet<GroupName> = self
+                let wanted = self.wanted_permission_sets().await?;
+                let mut named: BTreeSet<GroupName> = self
                     .mapping
                     .literal_filter_groups()
                     .into_values()
                     .flatten()
                     .collect();
+                named.extend(
+                    self.mapping
+                        .templated_filter_groups(wanted.iter().map(|ps| &ps.name)),
+                );
                 let mut missing = Vec::new();
                 for group in named {
                     if self

@@ -248,7 +248,7 @@ async fn reconcile_in_span(
         problems,
         orphaned: Vec::new(),
     };
-    let (cluster_desired, problems) = match desired_for(cluster, ctx).await.map_err(read_err)? {
+    let (cluster_desired, mut problems) = match desired_for(cluster, ctx).await.map_err(read_err)? {
         DesiredFor::Gone => {
             return Ok(report(
                 ReconcileStatus::Gone,
@@ -295,6 +295,10 @@ async fn reconcile_in_span(
         .await
         .map_err(read_err)?;
     let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &plan_options);
+    problems.extend(plan::confirmed_problems(
+        &cluster_desired,
+        &cluster_plan.withheld,
+    ));
     if let Some(status) = pre_apply_status(&cluster_plan, info.status, options.dry_run) {
         return Ok(report(
             status,

@@ -241,6 +241,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop::bool::weighted(0.8),
         (0usize..4, 0u8..60),
         prop::bool::weighted(0.15),
+        prop::option::weighted(
+            0.2,
+            (
+                0..PRINCIPALS,
+                prop::sample::select(vec!["rule-a", "rule-b"]),
+            ),
+        ),
     );
     (
         status,
@@ -255,8 +262,16 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 }
 
 /// A rule with a problem, a principal held by one, whether the account has demand, the deletion
-/// limit (entries, percent), and the operator's override.
-type Unknowns = (Option<&'static str>, Option<usize>, bool, (usize, u8), bool);
+/// limit (entries, percent), the operator's override, and a principal left unconfirmed by a
+/// rule's templated groups filter.
+type Unknowns = (
+    Option<&'static str>,
+    Option<usize>,
+    bool,
+    (usize, u8),
+    bool,
+    Option<(usize, &'static str)>,
+);
 
 fn problem(rule: &str) -> crate::desired::Problem {
     crate::desired::Problem {
@@ -272,7 +287,14 @@ fn build(
     mode: AuthenticationMode,
     parts: &[PrincipalParts],
     flags: &[bool],
-    (problem_rule, problem_principal, account_has_demand, (entries, percent), allow_mass): Unknowns,
+    (
+        problem_rule,
+        problem_principal,
+        account_has_demand,
+        (entries, percent),
+        allow_mass,
+        unconfirmed,
+    ): Unknowns,
 ) -> Scenario {
     let mut desired = ClusterDesired {
         cluster: cluster_info(status, mode),
@@ -287,6 +309,10 @@ fn build(
             .into_iter()
             .collect(),
         account_has_demand,
+        unconfirmed: unconfirmed
+            .map(|(i, rule)| (principal(i), problem(rule)))
+            .into_iter()
+            .collect(),
     };
     let mut actual = Vec::new();
     let mut break_glass = BTreeSet::new();
@@ -363,15 +389,22 @@ fn admins(s: &Scenario, entries: &[ActualEntry]) -> BTreeSet<String> {
 }
 
 /// Whether a problem holds `e`, written independently of the planner: a managed entry whose
-/// rules tag names the problem rule, or the held principal's entry.
+/// rules tag names the problem rule, the held principal's entry, or the entry of an unconfirmed
+/// principal made by the rule whose filter left it unconfirmed.
 fn held_by_problem(s: &Scenario, e: &ActualEntry) -> bool {
-    let tagged = e.is_managed()
-        && e.tags.get(ManagedTags::RULES).is_some_and(|rules| {
-            rules
-                .split(',')
-                .any(|r| s.desired.problem_rules.contains_key(r))
-        });
-    tagged || s.desired.problem_principals.contains_key(&e.principal)
+    let tag_names = |wanted: &dyn Fn(&str) -> bool| {
+        e.is_managed()
+            && e.tags
+                .get(ManagedTags::RULES)
+                .is_some_and(|rules| rules.split(',').any(wanted))
+    };
+    let tagged = tag_names(&|r| s.desired.problem_rules.contains_key(r));
+    let unconfirmed = s
+        .desired
+        .unconfirmed
+        .get(&e.principal)
+        .is_some_and(|problem| tag_names(&|r| r == problem.rule));
+    tagged || unconfirmed || s.desired.problem_principals.contains_key(&e.principal)
 }
 
 fn plannable(s: &Scenario) -> bool {

@@ -133,6 +133,7 @@ fn cluster(entries: Vec<DesiredEntry>) -> ClusterDesired {
         problem_rules: BTreeMap::new(),
         problem_principals: BTreeMap::new(),
         account_has_demand: true,
+        unconfirmed: BTreeMap::new(),
     }
 }
 

@@ -44,7 +44,38 @@ pub fn held_by<'d>(entry: &ActualEntry, desired: &'d ClusterDesired) -> Option<&
     if entry.recorded_rules_truncated() {
         return desired.problem_rules.values().flatten().next();
     }
-    None
+    unconfirmed_by(entry, desired)
+}
+
+/// The problem of a templated groups filter naming a group that does not exist, when `entry`
+/// (managed) was made by that filter's rule: its change may be the typo's doing.
+fn unconfirmed_by<'d>(entry: &ActualEntry, desired: &'d ClusterDesired) -> Option<&'d Problem> {
+    let (_, problem) = desired
+        .unconfirmed
+        .iter()
+        .find(|(p, _)| same_principal(p, &entry.principal))?;
+    let made_by_rule = entry.recorded_rules().any(|r| r == problem.rule);
+    (made_by_rule || entry.recorded_rules_truncated()).then_some(problem)
+}
+
+/// The problems of templated groups filters (see [`ClusterDesired::unconfirmed`]) that hold
+/// something in `withheld`: they are real now, and reported with the desired state's own.
+pub fn confirmed_problems(desired: &ClusterDesired, withheld: &[Withheld]) -> Vec<Problem> {
+    let mut confirmed: Vec<Problem> = withheld
+        .iter()
+        .filter(|w| matches!(w.reason, WithholdReason::Problem { .. }))
+        .filter_map(|w| w.operation.principal())
+        .filter_map(|principal| {
+            desired
+                .unconfirmed
+                .iter()
+                .find(|(p, _)| same_principal(p, principal))
+                .map(|(_, problem)| problem.clone())
+        })
+        .collect();
+    confirmed.sort();
+    confirmed.dedup();
+    confirmed
 }
 
 /// Moves every operation on an entry that a problem holds into `withheld`: the entry's desired
@@ -56,7 +87,10 @@ pub fn hold_for_problems(
     actual: &[ActualEntry],
     desired: &ClusterDesired,
 ) {
-    if desired.problem_rules.is_empty() && desired.problem_principals.is_empty() {
+    if desired.problem_rules.is_empty()
+        && desired.problem_principals.is_empty()
+        && desired.unconfirmed.is_empty()
+    {
         return;
     }
     for entry in actual {

@@ -3,7 +3,7 @@
 
 use eks_sso_sync::desired::{self, ClusterDesired};
 use eks_sso_sync::domain::{ActualEntry, ClusterRef, ClusterStatus, ManagedTags};
-use eks_sso_sync::engine;
+use eks_sso_sync::{engine, plan};
 
 use super::access::Lookup;
 use super::{ClusterView, EntryLine, policy_lines, sorted};
@@ -59,6 +59,10 @@ pub async fn view(
         status: info.status.as_str().to_owned(),
         authentication_mode: info.authentication_mode.as_str().to_owned(),
         managed: wanted.is_some(),
+        orphaned: match wanted {
+            Some(_) => Vec::new(),
+            None => sorted(plan::orphaned_entries(&actual)),
+        },
         entries,
         missing,
         held: wanted

@@ -134,6 +134,12 @@ fn cluster_tables(cluster: &ClusterView) -> String {
             held.rules.iter().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
+    for orphan in &cluster.orphaned {
+        out.push_str(&format!(
+            "orphaned: {orphan} — a managed entry on a cluster the mapping does not manage; \
+             options.on_unmanaged_cluster decides (report keeps it as it is)\n"
+        ));
+    }
     out
 }
 

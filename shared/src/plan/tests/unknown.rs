@@ -274,3 +274,33 @@ fn principals_compare_as_iam_compares_names() {
     assert_eq!(kinds(&plan), ["associate"], "{:?}", plan.operations);
     assert_eq!(plan.operations[0].principal(), Some(&arn("Deployer")));
 }
+
+#[test]
+fn an_unconfirmed_role_holds_only_an_entry_its_rule_made_and_then_is_a_problem() {
+    // A templated groups filter names a group that does not exist for both roles; only the
+    // entry tagged with that rule rests on it.
+    let squad = with_rules(managed(&want("Squad-a", 1, &[], &[])), "squads");
+    let other = with_rules(managed(&want("Squad-b", 2, &[], &[])), "someone-else");
+    let mut desired = cluster(vec![]);
+    let unconfirmed = problem("squads", Some("Squad-a"));
+    for name in ["Squad-a", "Squad-b"] {
+        desired.unconfirmed.insert(arn(name), unconfirmed.clone());
+    }
+    let options = PlanOptions {
+        allow_mass_deletion: true,
+        ..prune()
+    };
+    let plan = plan_cluster(&desired, &[squad, other], &options);
+    assert_eq!(kinds(&plan), ["delete"]);
+    assert_eq!(plan.operations[0].principal(), Some(&arn("Squad-b")));
+    assert_eq!(plan.withheld.len(), 1);
+    assert_eq!(
+        plan.withheld[0].operation.principal(),
+        Some(&arn("Squad-a"))
+    );
+    assert_eq!(confirmed_problems(&desired, &plan.withheld), [unconfirmed]);
+
+    // Nothing rests on it: no problem to report.
+    let plan = plan_cluster(&desired, &[], &options);
+    assert!(confirmed_problems(&desired, &plan.withheld).is_empty());
+}
