@@ -37,6 +37,8 @@ pub mod names {
     pub const HELD_BY_PROBLEMS: &str = "HeldByProblems";
     /// Managed entries on clusters that left the mapping's scope.
     pub const ORPHANED_ENTRIES: &str = "OrphanedEntries";
+    /// Unmanaged entries granting cluster-admin or Admin (the creator's bootstrap entry aside).
+    pub const UNMANAGED_ADMINS: &str = "UnmanagedAdmins";
     /// Reconcile jobs enqueued.
     pub const JOBS_ENQUEUED: &str = "JobsEnqueued";
 }

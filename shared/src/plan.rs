@@ -11,6 +11,7 @@ mod entry;
 mod guard;
 mod orphans;
 mod render;
+mod shadow;
 mod simulate;
 mod withhold;
 
@@ -24,6 +25,7 @@ pub use creator::{CREATOR_ENTRY_WINDOW_SECS, is_creator_entry};
 pub use guard::{Deadness, deadness, removes_admin};
 pub use orphans::{orphaned_entries, plan_orphans};
 pub use render::{SCHEMA_VERSION, render_table, to_json};
+pub use shadow::{AdminPolicy, UnmanagedAdmin, shadow_admin_count, unmanaged_admins};
 pub use simulate::{apply_to_actual, default_username};
 pub use withhold::confirmed_problems;
 

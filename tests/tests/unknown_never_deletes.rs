@@ -921,3 +921,59 @@ async fn username_templates_reach_the_entries_as_eks_expands_them() {
     );
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_unmanaged_admin_is_reported_never_changed_and_a_declared_one_is_not_reported() {
+    let emulator = start().await;
+    converge(&emulator, "prod-1", &[ADMINS, PAYMENTS], "").await;
+    // Someone grants cluster-admin by hand, days after the cluster was made (so it is not
+    // taken for the creator's bootstrap entry).
+    emulator.advance_clock(3.0 * 86_400.0);
+    let legacy = format!("arn:aws:iam::{HUB}:role/legacy-admin");
+    let eks = aws_sdk_eks::Client::new(&adapters_support::hub_config(&emulator));
+    eks.create_access_entry()
+        .cluster_name("prod-1")
+        .principal_arn(&legacy)
+        .send()
+        .await
+        .expect("create by hand");
+    eks.associate_access_policy()
+        .cluster_name("prod-1")
+        .principal_arn(&legacy)
+        .policy_arn(ADMIN_POLICY)
+        .access_scope(
+            aws_sdk_eks::types::AccessScope::builder()
+                .r#type(aws_sdk_eks::types::AccessScopeType::Cluster)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("associate by hand");
+    let before = entries(&emulator, "prod-1");
+
+    let ctx = context(&emulator, mapping(&[ADMINS, PAYMENTS], ""), None).await;
+    emulator.clear_requests();
+    let report = reconcile(&ctx, "prod-1", false).await;
+    let listed: Vec<String> = report
+        .unmanaged_admins
+        .iter()
+        .map(|a| a.principal.to_string())
+        .collect();
+    assert_eq!(listed, std::slice::from_ref(&legacy), "{report:#?}");
+    assert!(!report.unmanaged_admins[0].creator);
+    let mut metrics = eks_sso_sync::metrics::Metrics::new("test");
+    report.count_into(&mut metrics);
+    assert_eq!(
+        metrics.get(eks_sso_sync::metrics::names::UNMANAGED_ADMINS),
+        1.0
+    );
+    assert!(eks_writes(&emulator).is_empty(), "never changed");
+    assert_eq!(entries(&emulator, "prod-1"), before);
+
+    // Declared as an RBAC admin on purpose: no longer a shadow admin.
+    let declared = format!("options: {{ rbac_admins: [\"{legacy}\"] }}");
+    let ctx = context(&emulator, mapping(&[ADMINS, PAYMENTS], &declared), None).await;
+    let report = reconcile(&ctx, "prod-1", false).await;
+    assert!(report.unmanaged_admins.is_empty(), "{report:#?}");
+    emulator.shutdown().await;
+}

@@ -23,7 +23,7 @@
 //! `AccessLine`: `cluster` (ARN), `permission_set` (or null for a `principals:` rule),
 //! `principal`, `groups` (Identity Center groups holding the permission set in that account),
 //! `kubernetes_groups`, `policies` (`[{policy, scope}]`), `rules`.
-//! `EntryLine`: `principal`, `type`, `managed`, `break_glass`, `desired`, `username`,
+//! `EntryLine`: `principal`, `type`, `managed`, `break_glass`, `unmanaged_admin`, `desired`, `username`,
 //! `kubernetes_groups`, `policies`, `rules` (from the managed tag), `permission_set`, `groups`.
 
 mod access;
@@ -168,6 +168,9 @@ pub struct EntryLine {
     pub managed: bool,
     /// Whether it is a break-glass principal (never touched).
     pub break_glass: bool,
+    /// Whether it is unmanaged and grants cluster-admin or Admin without being declared
+    /// (break-glass, `rbac_admins`) or the creator's bootstrap entry: a shadow admin to review.
+    pub unmanaged_admin: bool,
     /// Whether the mapping wants an entry for this principal.
     pub desired: bool,
     /// The username EKS reports.

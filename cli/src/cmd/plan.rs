@@ -242,6 +242,7 @@ fn applied_json(report: &ClusterReport) -> serde_json::Value {
         "withheld": report.plan.as_ref().map(|p| &p.withheld),
         "refused": report.plan.as_ref().and_then(|p| p.refused.as_ref()),
         "orphaned": report.orphaned,
+        "unmanaged_admins": report.unmanaged_admins,
         "audit": report.apply.audit,
     })
 }

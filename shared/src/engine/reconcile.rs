@@ -152,6 +152,10 @@ pub struct ClusterReport {
     /// what happens to them follows `options.on_unmanaged_cluster` (`plan` says what).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphaned: Vec<crate::domain::PrincipalArn>,
+    /// Unmanaged entries that grant cluster-admin or Admin (shadow admins): reported, never
+    /// changed. Break-glass and `rbac_admins` principals are declared, so not listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_admins: Vec<plan::UnmanagedAdmin>,
 }
 
 impl ClusterReport {
@@ -171,6 +175,10 @@ impl ClusterReport {
         metrics.add(names::STALE_ENTRIES_RECREATED, recreated);
         metrics.add(names::PROBLEMS, self.problems.len());
         metrics.add(names::ORPHANED_ENTRIES, self.orphaned.len());
+        metrics.add(
+            names::UNMANAGED_ADMINS,
+            plan::shadow_admin_count(&self.unmanaged_admins),
+        );
         if let Some(plan) = &self.plan {
             use crate::plan::WithholdReason as Why;
             metrics.add(names::CONFLICTS, plan.conflicts.len());
@@ -247,6 +255,7 @@ async fn reconcile_in_span(
         apply,
         problems,
         orphaned: Vec::new(),
+        unmanaged_admins: Vec::new(),
     };
     let (cluster_desired, mut problems) = match desired_for(cluster, ctx).await.map_err(read_err)? {
         DesiredFor::Gone => {
@@ -299,13 +308,11 @@ async fn reconcile_in_span(
         &cluster_desired,
         &cluster_plan.withheld,
     ));
+    let unmanaged_admins = shadow_admins(info, &actual, &plan_options);
     if let Some(status) = pre_apply_status(&cluster_plan, info.status, options.dry_run) {
-        return Ok(report(
-            status,
-            Some(cluster_plan),
-            ApplyReport::default(),
-            problems,
-        ));
+        let mut out = report(status, Some(cluster_plan), ApplyReport::default(), problems);
+        out.unmanaged_admins = unmanaged_admins;
+        return Ok(out);
     }
     let trigger = options.trigger_event_id.as_deref();
     let applied = apply_plan(
@@ -319,7 +326,32 @@ async fn reconcile_in_span(
     .await;
     let status = post_apply_status(&cluster_plan, &applied);
     tracing::info!(changes = applied.applied(), failures = applied.failures().count(), status = ?status, "reconciled");
-    Ok(report(status, Some(cluster_plan), applied, problems))
+    let mut out = report(status, Some(cluster_plan), applied, problems);
+    out.unmanaged_admins = unmanaged_admins;
+    Ok(out)
+}
+
+/// The unmanaged entries of the cluster with admin-class access, logged as a warning when any
+/// besides the creator's is found: they are someone's decision, never ours to change.
+fn shadow_admins(
+    info: &crate::domain::ClusterInfo,
+    actual: &[crate::domain::ActualEntry],
+    options: &plan::PlanOptions,
+) -> Vec<plan::UnmanagedAdmin> {
+    let found = plan::unmanaged_admins(info, actual, options);
+    if plan::shadow_admin_count(&found) > 0 {
+        let principals: Vec<String> = found
+            .iter()
+            .filter(|a| !a.creator)
+            .map(|a| a.principal.to_string())
+            .collect();
+        tracing::warn!(
+            cluster = %info.cluster,
+            unmanaged_admins = ?principals,
+            "unmanaged entries grant admin access: review them (eks-sso-sync never changes them)"
+        );
+    }
+    found
 }
 
 /// What the mapping wants for one cluster.

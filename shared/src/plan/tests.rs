@@ -15,6 +15,7 @@ mod cluster;
 mod entries;
 mod output;
 mod safety;
+mod shadow;
 mod unknown;
 
 pub(super) const CLUSTER_CREATED_AT: i64 = 1_700_000_000;

@@ -40,9 +40,16 @@ pub async fn view(
     } else {
         Vec::new()
     };
+    let shadow: Vec<_> = plan::unmanaged_admins(info, &actual, &session.mapping.plan_options())
+        .into_iter()
+        .filter(|a| !a.creator)
+        .map(|a| a.principal)
+        .collect();
     let mut entries = Vec::with_capacity(actual.len());
     for entry in &actual {
-        entries.push(entry_line(session, lookup, cluster, entry, wanted.as_ref()).await?);
+        let mut line = entry_line(session, lookup, cluster, entry, wanted.as_ref()).await?;
+        line.unmanaged_admin = shadow.contains(&entry.principal);
+        entries.push(line);
     }
     let mut missing = Vec::new();
     if let Some(wanted) = &wanted {
@@ -97,6 +104,7 @@ async fn entry_line(
             .options
             .break_glass
             .contains(&entry.principal),
+        unmanaged_admin: false,
         desired: wanted.is_some_and(|w| w.entries.contains_key(&entry.principal)),
         username: entry.username.clone(),
         kubernetes_groups: sorted(&entry.kubernetes_groups),

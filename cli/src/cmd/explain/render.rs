@@ -105,6 +105,7 @@ fn cluster_tables(cluster: &ClusterView) -> String {
             (_, true, _) => "break-glass",
             (true, _, _) => "yes",
             (false, _, true) => "no (desired, not adopted)",
+            (false, _, false) if e.unmanaged_admin => "no (unmanaged admin: review)",
             (false, _, false) => "no",
         };
         let reached_by = match &e.permission_set {

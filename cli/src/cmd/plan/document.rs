@@ -59,6 +59,10 @@ pub struct ClusterStatusLine {
     /// Managed entries on a cluster the mapping no longer manages.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub orphaned: Vec<String>,
+    /// Unmanaged entries granting cluster-admin or Admin (`creator: true` for the cluster
+    /// creator's bootstrap entry): reported for review, never changed, no effect on the exit code.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_admins: Vec<plan::UnmanagedAdmin>,
 }
 
 impl PlanDocument {
@@ -109,7 +113,18 @@ fn status_line(report: &ClusterReport) -> ClusterStatusLine {
         cluster: report.cluster.arn(),
         status: report.status.clone(),
         orphaned: report.orphaned.iter().map(ToString::to_string).collect(),
+        unmanaged_admins: report.unmanaged_admins.clone(),
     }
+}
+
+/// `AmazonEKSClusterAdminPolicy (cluster), …` for one unmanaged admin.
+fn admin_policies(admin: &plan::UnmanagedAdmin) -> String {
+    admin
+        .policies
+        .iter()
+        .map(|p| format!("{} ({})", p.policy.name(), p.scope))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The exit code of a plan whose outcome is `document` (and of an apply with nothing to do):
@@ -142,6 +157,14 @@ pub fn render(document: &PlanDocument) -> String {
             out.push_str(&format!(
                 "  ! orphaned {orphan}: a managed entry on a cluster the mapping does not manage \
                  (options.on_unmanaged_cluster decides: report, release or prune)\n"
+            ));
+        }
+        for admin in line.unmanaged_admins.iter().filter(|a| !a.creator) {
+            out.push_str(&format!(
+                "  ! unmanaged admin {}: {} — not managed by eks-sso-sync, never changed by it; \
+                 review it (or declare it in break_glass / rbac_admins)\n",
+                admin.principal,
+                admin_policies(admin)
             ));
         }
     }

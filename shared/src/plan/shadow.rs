@@ -1,0 +1,78 @@
+//! Shadow admins: access entries eks-sso-sync does not manage that nevertheless grant
+//! cluster-admin (or Admin) access. They are reported by `plan`, `explain` and the sweep (metric
+//! `UnmanagedAdmins`), and never changed: who may be an admin outside the mapping is a decision
+//! for people, and an entry we do not manage is not ours to remove.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AccessScope, ActualEntry, ClusterInfo, EntryType, PolicyArn, PrincipalArn};
+
+use super::{PlanOptions, contains_principal, is_creator_entry};
+
+/// The admin-class policies: full cluster control, or everything but the cluster's own RBAC.
+const ADMIN_POLICIES: [&str; 2] = ["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy"];
+
+/// One unmanaged entry with admin-class access.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UnmanagedAdmin {
+    /// The entry's principal, as EKS holds it.
+    pub principal: PrincipalArn,
+    /// Each admin-class policy it has, with its scope.
+    pub policies: Vec<AdminPolicy>,
+    /// When EKS created the entry (epoch seconds), if known.
+    pub created_at: Option<i64>,
+    /// Whether it is the cluster creator's bootstrap entry (expected after `CreateCluster`
+    /// unless `bootstrapClusterCreatorAdminPermissions` was off; `remove_creator_admin` removes
+    /// it). The creator's entry is listed but not counted in `UnmanagedAdmins`.
+    pub creator: bool,
+}
+
+/// One admin-class policy of an unmanaged entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AdminPolicy {
+    /// The policy ARN.
+    pub policy: PolicyArn,
+    /// Where it applies.
+    pub scope: AccessScope,
+}
+
+/// The unmanaged `STANDARD` entries of `cluster` with an admin-class policy, in principal order.
+/// Declared admins are left out: break-glass principals and `rbac_admins` are there on purpose.
+pub fn unmanaged_admins(
+    cluster: &ClusterInfo,
+    actual: &[ActualEntry],
+    options: &PlanOptions,
+) -> Vec<UnmanagedAdmin> {
+    let mut found: Vec<UnmanagedAdmin> = actual
+        .iter()
+        .filter(|e| !e.is_managed() && e.entry_type == EntryType::Standard)
+        .filter(|e| {
+            !contains_principal(&options.break_glass, &e.principal)
+                && !contains_principal(&options.rbac_admins, &e.principal)
+        })
+        .filter_map(|e| {
+            let policies: Vec<AdminPolicy> = e
+                .policies
+                .iter()
+                .filter(|(policy, _)| ADMIN_POLICIES.contains(&policy.name()))
+                .map(|(policy, scope)| AdminPolicy {
+                    policy: policy.clone(),
+                    scope: scope.clone(),
+                })
+                .collect();
+            (!policies.is_empty()).then(|| UnmanagedAdmin {
+                principal: e.principal.clone(),
+                policies,
+                created_at: e.created_at,
+                creator: is_creator_entry(e, cluster),
+            })
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// How many of `admins` count as shadow admins (the creator's bootstrap entry does not).
+pub fn shadow_admin_count(admins: &[UnmanagedAdmin]) -> usize {
+    admins.iter().filter(|a| !a.creator).count()
+}

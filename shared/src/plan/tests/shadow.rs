@@ -1,0 +1,43 @@
+//! Shadow admins: unmanaged entries with admin-class policies are listed, declared admins and
+//! the creator's bootstrap entry are not counted.
+
+use super::*;
+
+#[test]
+fn unmanaged_entries_with_admin_policies_are_listed_declared_ones_are_not() {
+    let info = cluster_info(ClusterStatus::Active, AuthenticationMode::Api);
+    let shadow = unmanaged("shadow", &[(ADMIN, AccessScope::Cluster)]);
+    let ns_admin = unmanaged("ns-admin", &[("Admin", ns(&["apps"]))]);
+    let viewer = unmanaged("viewer", &[("View", AccessScope::Cluster)]);
+    let ours = managed(&want("ours", 4, &[], &[(ADMIN, AccessScope::Cluster)]));
+    let glass = unmanaged("Glass", &[(ADMIN, AccessScope::Cluster)]);
+    let rbac = unmanaged("rbac", &[(ADMIN, AccessScope::Cluster)]);
+    let mut node = unmanaged("node", &[(ADMIN, AccessScope::Cluster)]);
+    node.entry_type = EntryType::parse("EC2_LINUX");
+    let options = PlanOptions {
+        break_glass: BTreeSet::from([arn("glass")]),
+        rbac_admins: BTreeSet::from([arn("rbac")]),
+        ..PlanOptions::default()
+    };
+    let all = [shadow, ns_admin, viewer, ours, glass, rbac, node];
+    let found = unmanaged_admins(&info, &all, &options);
+    let principals: Vec<&PrincipalArn> = found.iter().map(|a| &a.principal).collect();
+    assert_eq!(principals, [&arn("ns-admin"), &arn("shadow")]);
+    let expected = AdminPolicy {
+        policy: policy("Admin"),
+        scope: ns(&["apps"]),
+    };
+    assert_eq!(found[0].policies, [expected]);
+    assert_eq!(shadow_admin_count(&found), 2);
+}
+
+#[test]
+fn the_creators_bootstrap_entry_is_listed_but_not_counted() {
+    let info = cluster_info(ClusterStatus::Active, AuthenticationMode::Api);
+    let mut creator = unmanaged("creator", &[(ADMIN, AccessScope::Cluster)]);
+    creator.created_at = Some(CLUSTER_CREATED_AT + 30);
+    let found = unmanaged_admins(&info, &[creator], &PlanOptions::default());
+    assert_eq!(found.len(), 1);
+    assert!(found[0].creator);
+    assert_eq!(shadow_admin_count(&found), 0);
+}
