@@ -45,6 +45,15 @@ use crate::plan::{DeletionLimit, PlanOptions, UnmanagedClusterPolicy};
 /// The role each member account offers to eks-sso-sync when its entry names no `role`.
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "eks-sso-sync-target";
 
+/// The SHA-256 of `text`, lowercase hex.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A validated mapping file.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -64,6 +73,9 @@ pub struct Mapping {
     pub principals: Vec<PrincipalRule>,
     /// Planning options.
     pub options: Options,
+    /// SHA-256 of the mapping text, lowercase hex: names the mapping version in logs and audit
+    /// records (the same text gives the same hash wherever it was loaded from).
+    pub sha256: String,
 }
 
 /// The `identity_center:` section.
@@ -145,7 +157,10 @@ impl Mapping {
         let mapping = yaml::load(text, &mut problems)
             .and_then(|root| document::read_mapping(&root, &mut problems));
         match mapping {
-            Some(mapping) if problems.0.is_empty() => Ok(mapping),
+            Some(mut mapping) if problems.0.is_empty() => {
+                mapping.sha256 = sha256_hex(text);
+                Ok(mapping)
+            }
             _ => Err(ValidationReport::new(source, problems.0)),
         }
     }

@@ -10,6 +10,7 @@ mod creator;
 mod entry;
 mod guard;
 mod orphans;
+mod provenance;
 mod render;
 mod shadow;
 mod simulate;
@@ -336,6 +337,12 @@ pub struct ClusterPlan {
     pub withheld: Vec<Withheld>,
     /// Set when the lockout guard withheld removals: what it kept and why.
     pub refused: Option<String>,
+    /// Why each principal of `operations` and `withheld` is in the plan: the mapping rules that
+    /// produce its desired entry, or — for an entry no rule produces any more — the rules its
+    /// `eks-sso-sync:rules` tag recorded (what made it). Empty for a principal no rule ever
+    /// named (an adopted or creator entry).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provenance: BTreeMap<PrincipalArn, BTreeSet<String>>,
 }
 
 impl ClusterPlan {

@@ -131,6 +131,7 @@ fn delete_plan(cluster: &ClusterRef, principal: &PrincipalArn) -> ClusterPlan {
         conflicts: vec![],
         withheld: vec![],
         refused: None,
+        provenance: Default::default(),
     }
 }
 
@@ -139,7 +140,8 @@ async fn apply(
     plan: &ClusterPlan,
     snapshot: &[eks_sso_sync::domain::ActualEntry],
 ) -> ApplyReport {
-    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4, None).await
+    let origin = eks_sso_sync::engine::RunOrigin::default();
+    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4, &origin).await
 }
 
 fn refused_as_lockout(report: &ApplyReport, cluster: &ClusterRef) -> bool {

@@ -218,6 +218,7 @@ async fn reconcile_jobs(
         let options = ReconcileOptions {
             dry_run,
             trigger_event_id: job.event_id.clone(),
+            trigger: Some(job.reason.clone()),
             // Only an operator overrides the deletion limit, never an event.
             allow_mass_deletion: false,
         };

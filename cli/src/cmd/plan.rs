@@ -116,6 +116,7 @@ fn options(dry_run: bool, allow_mass_deletion: bool) -> ReconcileOptions {
     ReconcileOptions {
         dry_run,
         trigger_event_id: None,
+        trigger: Some("operator".to_owned()),
         allow_mass_deletion,
     }
 }

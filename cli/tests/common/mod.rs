@@ -130,7 +130,7 @@ static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 });
 
 /// Keys whose values are generated ids or times, whatever their shape.
-const VOLATILE_KEYS: [&str; 8] = [
+const VOLATILE_KEYS: [&str; 9] = [
     "group_id",
     "user_id",
     "principal_id",
@@ -139,6 +139,8 @@ const VOLATILE_KEYS: [&str; 8] = [
     "created_at",
     "first_enqueued_at",
     "eks-sso-sync:role-id",
+    // The root mapping's hash: it changes with every edit of mapping.yaml.
+    "mapping_sha256",
 ];
 
 /// `value` with every volatile string and id replaced by a placeholder.

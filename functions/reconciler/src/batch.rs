@@ -198,6 +198,7 @@ impl Reconciler {
         let options = ReconcileOptions {
             dry_run: false,
             trigger_event_id: job.event_id.clone(),
+            trigger: Some(job.reason.clone()),
             // Only an operator overrides the deletion limit, never an event.
             allow_mass_deletion: false,
         };

@@ -77,6 +77,8 @@ pub(super) fn read_mapping(root: &Node<'_>, problems: &mut Problems) -> Option<M
         rules,
         principals,
         options,
+        // Set from the text by `Mapping::from_str`, which has it.
+        sha256: String::new(),
     })
 }
 

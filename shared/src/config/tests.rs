@@ -373,3 +373,16 @@ fn desired_policies_and_roles_are_in_the_cluster_partition() {
         );
     }
 }
+
+#[test]
+fn a_mapping_knows_the_hash_of_its_text() {
+    let text = "version: 1\nidentity_center: { region: eu-west-1 }\naccounts:\n  - { id: \"111122223333\", regions: [eu-west-1] }\n";
+    let mapping = Mapping::from_str(text, "test").unwrap();
+    assert_eq!(mapping.sha256, sha256_hex(text));
+    assert_eq!(mapping.sha256.len(), 64);
+    let other = Mapping::from_str(&format!("{text}# a comment\n"), "test").unwrap();
+    assert_ne!(
+        other.sha256, mapping.sha256,
+        "a different text is another version"
+    );
+}

@@ -9,9 +9,9 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::admin_removal::run_admin_removals;
-use super::audit::AuditRecord;
+use super::audit::{AuditRecord, RunOrigin};
 use super::retry::RetryPolicy;
-use crate::domain::{ActualEntry, ClusterName, ClusterRef, PrincipalArn};
+use crate::domain::{ActualEntry, ClusterName, PrincipalArn};
 use crate::plan::{ClusterPlan, Operation, removes_admin};
 use crate::ports::{EksApi, ErrorKind, NewEntry, PortError};
 
@@ -101,7 +101,7 @@ pub async fn apply_plan(
     actual: &[ActualEntry],
     retry: &RetryPolicy,
     concurrency: usize,
-    trigger_event_id: Option<&str>,
+    origin: &RunOrigin,
 ) -> ApplyReport {
     // A refusal is partial: the guard already moved what it refused to `withheld`, and every
     // operation left in the plan is safe to apply.
@@ -126,7 +126,7 @@ pub async fn apply_plan(
     results.sort_by_key(|(i, _)| *i);
 
     let results: Vec<OperationResult> = results.into_iter().map(|(_, r)| r).collect();
-    let audit = audit_trail(cluster, &results, trigger_event_id);
+    let audit = audit_trail(plan, &results, origin);
     ApplyReport { results, audit }
 }
 
@@ -175,15 +175,22 @@ pub(super) fn not_attempted(op: &Operation, reason: &str) -> OperationResult {
 }
 
 fn audit_trail(
-    cluster: &ClusterRef,
+    plan: &ClusterPlan,
     results: &[OperationResult],
-    event_id: Option<&str>,
+    origin: &RunOrigin,
 ) -> Vec<AuditRecord> {
     results
         .iter()
         .filter(|r| r.attempts > 0)
         .map(|r| {
-            let record = AuditRecord::new(cluster, &r.operation, event_id, r.outcome.label());
+            let rules = r
+                .operation
+                .principal()
+                .and_then(|p| plan.provenance.get(p))
+                .map(|rules| rules.iter().cloned().collect())
+                .unwrap_or_default();
+            let outcome = r.outcome.label();
+            let record = AuditRecord::new(&plan.cluster, &r.operation, origin, rules, outcome);
             record.log();
             record
         })

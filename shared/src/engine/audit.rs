@@ -26,19 +26,46 @@ pub struct AuditRecord {
     pub reason: String,
     /// The triggering EventBridge event id, if the run was event-driven.
     pub trigger_event_id: Option<String>,
+    /// What started the run: the trigger kind of an event-driven job (`membership_added`, ...),
+    /// `scheduled sweep`, or `operator` for the CLI.
+    #[serde(default)]
+    pub trigger: Option<String>,
+    /// The mapping rules behind the change (the plan's provenance of the principal).
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// SHA-256 of the mapping text the run used: which version of the mapping made the change.
+    #[serde(default)]
+    pub mapping_sha256: Option<String>,
     /// `applied`, `already_done` or `failed: ...`.
     pub outcome: String,
 }
 
+/// Where a run came from, as every audit record of it names: the trigger and the mapping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOrigin {
+    /// The triggering EventBridge event id, if event-driven.
+    pub event_id: Option<String>,
+    /// What started the run (see [`AuditRecord::trigger`]).
+    pub trigger: Option<String>,
+    /// SHA-256 of the mapping text.
+    pub mapping_sha256: Option<String>,
+}
+
 impl AuditRecord {
-    /// The audit record for `operation` on `cluster` with the given outcome.
+    /// The audit record for `operation` on `cluster`, made by the rules `rules` in a run from
+    /// `origin`, with the given outcome.
     pub fn new(
         cluster: &ClusterRef,
         operation: &Operation,
-        trigger_event_id: Option<&str>,
+        origin: &RunOrigin,
+        rules: Vec<String>,
         outcome: String,
     ) -> Self {
         let (before, after, reason) = describe(operation);
+        let reason = match (rules.is_empty(), operation) {
+            (true, _) | (_, Operation::CreateEntry { .. }) => reason,
+            (false, _) => format!("{reason} (rules {})", rules.join(", ")),
+        };
         Self {
             time: now_rfc3339(),
             cluster: cluster.clone(),
@@ -47,7 +74,10 @@ impl AuditRecord {
             before,
             after,
             reason,
-            trigger_event_id: trigger_event_id.map(str::to_owned),
+            trigger_event_id: origin.event_id.clone(),
+            trigger: origin.trigger.clone(),
+            rules,
+            mapping_sha256: origin.mapping_sha256.clone(),
             outcome,
         }
     }
@@ -63,7 +93,10 @@ impl AuditRecord {
             before = %self.before,
             after = %self.after,
             reason = %self.reason,
+            rules = %self.rules.join(","),
             trigger_event_id = self.trigger_event_id.as_deref(),
+            trigger = self.trigger.as_deref(),
+            mapping_sha256 = self.mapping_sha256.as_deref(),
             outcome = %self.outcome,
             "access change"
         );

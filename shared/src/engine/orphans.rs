@@ -63,14 +63,13 @@ pub(super) async fn handle(
     );
     let apply = match &planned {
         Some(p) if !options.dry_run && !p.operations.is_empty() => {
-            let trigger = options.trigger_event_id.as_deref();
             apply_plan(
                 eks.as_ref(),
                 p,
                 &actual,
                 &ctx.retry,
                 ctx.concurrency,
-                trigger,
+                &options.origin(&ctx.mapping),
             )
             .await
         }

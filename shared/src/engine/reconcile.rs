@@ -95,10 +95,25 @@ pub struct ReconcileOptions {
     pub dry_run: bool,
     /// The EventBridge event id that triggered the run, recorded in audit records.
     pub trigger_event_id: Option<String>,
+    /// What started the run (a job's trigger kind, `scheduled sweep`, `operator`), recorded in
+    /// audit records.
+    #[serde(default)]
+    pub trigger: Option<String>,
     /// The operator's override of the deletion limit and the empty-account brake
     /// (`apply --allow-mass-deletion`); never set by the Lambda functions.
     #[serde(default)]
     pub allow_mass_deletion: bool,
+}
+
+impl ReconcileOptions {
+    /// The origin every audit record of a run with these options names.
+    pub fn origin(&self, mapping: &Mapping) -> super::RunOrigin {
+        super::RunOrigin {
+            event_id: self.trigger_event_id.clone(),
+            trigger: self.trigger.clone(),
+            mapping_sha256: Some(mapping.sha256.clone()),
+        }
+    }
 }
 
 /// Where a cluster stands after a reconcile.
@@ -314,14 +329,13 @@ async fn reconcile_in_span(
         out.unmanaged_admins = unmanaged_admins;
         return Ok(out);
     }
-    let trigger = options.trigger_event_id.as_deref();
     let applied = apply_plan(
         eks.as_ref(),
         &cluster_plan,
         &actual,
         &ctx.retry,
         ctx.concurrency,
-        trigger,
+        &options.origin(&ctx.mapping),
     )
     .await;
     let status = post_apply_status(&cluster_plan, &applied);

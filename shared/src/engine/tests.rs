@@ -329,6 +329,7 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
         conflicts: vec![],
         withheld: vec![],
         refused: None,
+        provenance: BTreeMap::from([(gone.arn.clone(), BTreeSet::from(["old-rule".to_owned()]))]),
     };
     let report = apply_plan(
         eks.as_ref(),
@@ -336,7 +337,11 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
         &[],
         &RetryPolicy::fast(),
         4,
-        Some("evt-1"),
+        &RunOrigin {
+            event_id: Some("evt-1".to_owned()),
+            trigger: Some("membership_added".to_owned()),
+            mapping_sha256: Some("abc123".to_owned()),
+        },
     )
     .await;
     assert!(
@@ -348,7 +353,13 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
         "{report:#?}"
     );
     assert_eq!(report.audit.len(), 2);
-    assert_eq!(report.audit[0].trigger_event_id.as_deref(), Some("evt-1"));
+    let audit = &report.audit[0];
+    assert_eq!(audit.trigger_event_id.as_deref(), Some("evt-1"));
+    assert_eq!(audit.trigger.as_deref(), Some("membership_added"));
+    assert_eq!(audit.mapping_sha256.as_deref(), Some("abc123"));
+    let removal = &report.audit[1];
+    assert_eq!(removal.rules, ["old-rule"]);
+    assert!(removal.reason.contains("(rules old-rule)"), "{removal:?}");
 }
 
 #[tokio::test]
@@ -391,6 +402,7 @@ async fn a_failed_grant_defers_removal_of_admin_access() {
         conflicts: vec![],
         withheld: vec![],
         refused: None,
+        provenance: Default::default(),
     };
     let report = apply_plan(
         eks.as_ref(),
@@ -398,7 +410,7 @@ async fn a_failed_grant_defers_removal_of_admin_access() {
         &[old_entry],
         &RetryPolicy::fast(),
         4,
-        None,
+        &RunOrigin::default(),
     )
     .await;
     assert!(

@@ -54,6 +54,7 @@ fn plan_of(cluster: &ClusterRef, operations: Vec<Operation>) -> ClusterPlan {
         conflicts: vec![],
         withheld: vec![],
         refused: None,
+        provenance: Default::default(),
     }
 }
 
@@ -78,7 +79,8 @@ async fn apply(
     plan: &ClusterPlan,
     snapshot: &[ActualEntry],
 ) -> ApplyReport {
-    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4, None).await
+    let origin = crate::engine::RunOrigin::default();
+    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4, &origin).await
 }
 
 fn assert_refused_as_lockout(result: &OperationResult, cluster: &ClusterRef) {

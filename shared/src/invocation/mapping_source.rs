@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use sha2::{Digest, Sha256};
 
 use crate::aws::setup::{self, BUNDLED_MAPPING, SetupError};
 use crate::aws::{SdkJobQueue, load_sdk_config, read_parameter};
@@ -129,13 +128,7 @@ pub struct LoadedMapping {
     pub sha256: String,
 }
 
-/// The SHA-256 of `text`, lowercase hex.
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::config::sha256_hex;
 
 /// Reads and validates the mapping from `source`. Nothing falls back: a missing file or
 /// parameter is an error naming it.
@@ -165,8 +158,8 @@ pub async fn load_mapping(
     };
     let mapping = Mapping::from_str(&text, &label).map_err(SetupError::InvalidMapping)?;
     Ok(LoadedMapping {
+        sha256: mapping.sha256.clone(),
         mapping,
-        sha256: sha256_hex(&text),
         source: label,
     })
 }

@@ -38,6 +38,7 @@ pub fn plan_cluster(
         conflicts: desired.held.values().cloned().collect(),
         withheld: Vec::new(),
         refused: None,
+        provenance: Default::default(),
     };
     if let Some((operations, skipped)) = cluster_gate(desired, options) {
         plan.operations = operations;
@@ -68,6 +69,7 @@ pub fn plan_cluster(
         options,
     );
     plan.operations = operations;
+    super::provenance::record(&mut plan, &desired.entries, &actual);
     plan
 }
 

@@ -68,12 +68,15 @@ fn release(cluster: &ClusterInfo, actual: &[ActualEntry]) -> ClusterPlan {
             })
         })
         .collect();
-    ClusterPlan {
+    let mut plan = ClusterPlan {
         cluster: cluster.cluster.clone(),
         operations,
         skipped: Vec::new(),
         conflicts: Vec::new(),
         withheld: Vec::new(),
         refused: None,
-    }
+        provenance: Default::default(),
+    };
+    super::provenance::record(&mut plan, &BTreeMap::new(), actual);
+    plan
 }

@@ -10,7 +10,7 @@ use crate::domain::{KubernetesGroup, PrincipalArn, Username};
 use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason, WithholdReason};
 
 /// The version of the JSON document [`to_json`] writes; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The JSON document: the schema version, then the per-cluster plans.
 #[derive(Serialize)]
@@ -21,18 +21,23 @@ struct PlanDocument<'a> {
 
 /// The plan as pretty-printed JSON, for CI gates and audit logs. Same plan, same bytes.
 ///
-/// Schema (version 2):
+/// Schema (version 3):
 ///
 /// ```text
-/// { "schema_version": 2,
+/// { "schema_version": 3,
 ///   "clusters": [ {
 ///     "cluster":   { "account": "111122223333", "region": "eu-west-1", "name": "prod-1" },
 ///     "operations": [ { "op": <kind>, ...fields } ],   // in apply order: what is safe to apply
 ///     "skipped":   [ { "principal": <arn> | null, "reason": { "kind": <reason> }, "detail": <text> } ],
 ///     "conflicts": [ { "principal": <arn>, "rules": [<rule>...], "detail": <text> } ],
 ///     "withheld":  [ { "operation": { "op": <kind>, ... }, "reason": { "kind": <why> }, "detail": <text> } ],
-///     "refused":   null | <what the lockout guard withheld, and why> } ] }
+///     "refused":   null | <what the lockout guard withheld, and why>,
+///     "provenance": { <principal>: [<rule>...] } } ] }       // absent when empty
 /// ```
+///
+/// Version 3 adds `provenance`: per principal of `operations` and `withheld`, the mapping rules
+/// behind it (those producing its desired entry, or for a removal those its rules tag recorded).
+/// Readers of version 2 only need to ignore the new key.
 ///
 /// Withhold reasons: `problem` (with `rule`), `deletion_limit` (with `planned`, `allowed`),
 /// `empty_account`, `lockout`. Version 1 emptied `operations` when `refused` was set; since
@@ -95,7 +100,13 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
         let _ = writeln!(out, "  ! REFUSED: {reason}");
     }
     for op in &plan.operations {
-        let _ = writeln!(out, "  {} {}", marker(op), describe(op));
+        let _ = writeln!(
+            out,
+            "  {} {}{}",
+            marker(op),
+            describe(op),
+            rules_note(plan, op)
+        );
     }
     for skip in &plan.skipped {
         let who = skip
@@ -132,6 +143,17 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
     if plan.operations.is_empty() && plan.refused.is_none() && plan.withheld.is_empty() {
         let _ = writeln!(out, "  (no changes)");
     }
+}
+
+/// ` (rules a, b)` for an operation whose principal has provenance, else nothing.
+fn rules_note(plan: &ClusterPlan, op: &Operation) -> String {
+    op.principal()
+        .and_then(|p| plan.provenance.get(p))
+        .map(|rules| {
+            let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+            format!(" (rules {})", rules.join(", "))
+        })
+        .unwrap_or_default()
 }
 
 fn withhold_label(reason: &WithholdReason) -> &'static str {

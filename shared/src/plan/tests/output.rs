@@ -48,17 +48,22 @@ fn rendered_table_shows_each_change_with_its_marker() {
     let expected = [
         "cluster 111122223333/eu-west-1/prod-1: 2 to add, 2 to change, 2 to remove".to_owned(),
         format!(
-            "  + create {} groups [] username (EKS default)",
+            "  + create {} groups [] username (EKS default) (rules rule-a)",
             arn("Admin")
         ),
-        format!("  ~ update {dev} groups [devs] -> [devs,oncall]"),
+        format!("  ~ update {dev} groups [devs] -> [devs,oncall] (rules rule-a)"),
         format!(
-            "  + associate {} AmazonEKSClusterAdminPolicy (cluster)",
+            "  + associate {} AmazonEKSClusterAdminPolicy (cluster) (rules rule-a)",
             arn("Admin")
         ),
-        format!("  ~ re-scope {dev} AmazonEKSEditPolicy (namespaces a -> namespaces a,b)"),
-        format!("  - disassociate {dev} AmazonEKSViewPolicy (cluster)"),
-        format!("  - delete {} (no longer desired)", arn("Gone")),
+        format!(
+            "  ~ re-scope {dev} AmazonEKSEditPolicy (namespaces a -> namespaces a,b) (rules rule-a)"
+        ),
+        format!("  - disassociate {dev} AmazonEKSViewPolicy (cluster) (rules rule-a)"),
+        format!(
+            "  - delete {} (no longer desired) (rules rule-a)",
+            arn("Gone")
+        ),
         "cluster 111122223333/eu-west-1/prod-2: 0 to add, 0 to change, 0 to remove".to_owned(),
         "  ! skipped (cluster): cluster not ACTIVE - the cluster is CREATING; its access entries \
          are planned once it is ACTIVE"
@@ -74,7 +79,7 @@ fn json_has_a_versioned_stable_shape() {
     let json = to_json(&plan);
     assert_eq!(json, to_json(&sample_plan()), "same plan, same bytes");
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema_version"], 2);
+    assert_eq!(value["schema_version"], 3);
     let first = &value["clusters"][0];
     assert_eq!(first["cluster"]["name"], "prod-1");
     assert_eq!(first["operations"][0]["op"], "create_entry");
@@ -147,17 +152,17 @@ fn rendered_table_marks_recreate_tag_username_skips_conflicts_and_refusal() {
     let named_arn = arn("Named");
     for line in [
         format!(
-            "  ~ recreate {} (role recreated: id {} -> {})",
+            "  ~ recreate {} (role recreated: id {} -> {}) (rules rule-a)",
             arn("Dev"),
             role_id(1),
             role_id(3)
         ),
         format!(
-            "  ~ tag {named_arn} eks-sso-sync:managed=true eks-sso-sync:role-id={} eks-sso-sync:rules=rule-a,rule-b",
+            "  ~ tag {named_arn} eks-sso-sync:managed=true eks-sso-sync:role-id={} eks-sso-sync:rules=rule-a,rule-b (rules rule-a, rule-b)",
             role_id(2)
         ),
         format!(
-            "  ~ update {named_arn} groups [] -> [] username {} -> alice",
+            "  ~ update {named_arn} groups [] -> [] username {} -> alice (rules rule-a, rule-b)",
             default_username(&named_arn)
         ),
         format!(
@@ -197,4 +202,43 @@ fn rendered_table_marks_recreate_tag_username_skips_conflicts_and_refusal() {
         "{table}"
     );
     assert_eq!(lines.len(), 3, "{table}");
+}
+
+#[test]
+fn every_planned_principal_carries_the_rules_behind_it() {
+    // A desired entry names the rules producing it; an entry no rule produces any more names
+    // the rules its tag recorded; an unmanaged admin nobody named has none.
+    let mut dev = want("Dev", 2, &[], &[("Edit", ns(&["a"]))]);
+    dev.rules = BTreeSet::from(["payments".to_owned(), "oncall".to_owned()]);
+    let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
+    let mut gone = want("Gone", 3, &[], &[]);
+    gone.rules = BTreeSet::from(["retired-rule".to_owned()]);
+    let options = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_cluster(
+        &cluster(vec![admin.clone(), dev]),
+        &[managed(&admin), managed(&gone)],
+        &options,
+    );
+    let rules = |name: &str| {
+        plan.provenance
+            .get(&arn(name))
+            .map(|r| r.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    assert_eq!(rules("Dev"), Some(vec!["oncall", "payments"]));
+    assert_eq!(rules("Gone"), Some(vec!["retired-rule"]));
+    assert_eq!(rules("Admin"), None, "not in the plan: nothing to change");
+    let table = render_table(&AccessPlan {
+        clusters: vec![plan.clone()],
+    });
+    assert!(table.contains("(rules oncall, payments)"), "{table}");
+    assert!(table.contains("(rules retired-rule)"), "{table}");
+    assert!(
+        to_json(&AccessPlan {
+            clusters: vec![plan]
+        })
+        .contains("\"provenance\"")
+    );
 }
