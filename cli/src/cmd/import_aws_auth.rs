@@ -21,8 +21,8 @@ use crate::output;
 pub struct ImportDocument {
     /// Bumped on any incompatible change.
     pub schema_version: u32,
-    /// The generated mapping file (it validates).
-    pub mapping_yaml: String,
+    /// The generated mapping file (it validates); `null` when no entry gave a rule.
+    pub mapping_yaml: Option<String>,
     /// Where it was written (`--write`), if anywhere.
     pub written_to: Option<String>,
     /// What became of each entry.
@@ -46,21 +46,26 @@ pub async fn run(global: &GlobalArgs, args: &ImportAwsAuthArgs) -> anyhow::Resul
     let import = migrate::import_aws_auth(&configmap, &settings, ports.connector.as_ref())
         .await
         .with_context(|| format!("cannot import {}", args.file.display()))?;
-    if let Some(path) = &args.write {
-        std::fs::write(path, &import.mapping_yaml)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    let written = match (&args.write, &import.mapping_yaml) {
+        (Some(path), Some(yaml)) => {
+            std::fs::write(path, yaml)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some(path)
+        }
+        _ => None,
+    };
     match output::format(global) {
         OutputFormat::Json => output::print_json(&ImportDocument {
             schema_version: 1,
             mapping_yaml: import.mapping_yaml,
-            written_to: args.write.as_ref().map(|p| p.display().to_string()),
+            written_to: written.map(|p| p.display().to_string()),
             report: import.report,
         })?,
         OutputFormat::Table => {
-            match &args.write {
-                Some(path) => println!("mapping written to {}", path.display()),
-                None => print!("{}", import.mapping_yaml),
+            match (written, &import.mapping_yaml) {
+                (Some(path), _) => println!("mapping written to {}", path.display()),
+                (None, Some(yaml)) => print!("{yaml}"),
+                (None, None) => eprintln!("no entry gave a rule: no mapping to write"),
             }
             // The report goes to stderr when the mapping is on stdout, so `> mapping.yaml` works.
             let report = migrate::render_report(&import.report);

@@ -348,6 +348,17 @@ impl IamApi for MemoryIam {
             .filter(|r| &r.arn == role)
             .cloned())
     }
+
+    async fn role_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
+        let mut w = self.aws.world();
+        w.call("GetRole")?;
+        Ok(w.roles.get(&self.account).and_then(|roles| {
+            roles
+                .values()
+                .find(|r| r.arn.name().eq_ignore_ascii_case(name))
+                .cloned()
+        }))
+    }
 }
 
 #[async_trait]
