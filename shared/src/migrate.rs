@@ -25,6 +25,8 @@ mod translate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -92,7 +94,11 @@ impl ImportReport {
         let is_entry = |label: &str| label.contains("mapRoles[") || label.contains("mapUsers[");
         self.translated.len()
             + self.node_roles.len()
-            + self.untranslated.iter().filter(|u| is_entry(&u.entry)).count()
+            + self
+                .untranslated
+                .iter()
+                .filter(|u| is_entry(&u.entry))
+                .count()
     }
 }
 

@@ -24,6 +24,15 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// The access entry type EKS gives such a node role.
+    pub fn entry_type(self) -> &'static str {
+        match self {
+            Self::Ec2Linux => "EC2_LINUX",
+            Self::Ec2Windows => "EC2_WINDOWS",
+            Self::FargateLinux => "FARGATE_LINUX",
+        }
+    }
+
     /// What to do about it, for the report.
     pub(super) fn action(self) -> &'static str {
         match self {
@@ -259,7 +268,10 @@ mod tests {
         assert_eq!(node_kind(&strings(&["system:bootstrappers"]), None), None);
         assert_eq!(node_kind(&strings(&["system:masters"]), None), None);
         let fargate_by_name = Some("system:node:{{SessionName}}");
-        assert_eq!(node_kind(&ec2, fargate_by_name), Some(NodeKind::FargateLinux));
+        assert_eq!(
+            node_kind(&ec2, fargate_by_name),
+            Some(NodeKind::FargateLinux)
+        );
     }
 
     #[test]
@@ -295,7 +307,10 @@ mod tests {
         let dash = translate_username(Some("cluster-admin-{{SessionName}}"), &arn);
         assert!(dash.username.is_none());
         let note = dash.note.unwrap();
-        assert!(note.contains("suggested: \"cluster-admin:{{SessionName}}\""), "{note}");
+        assert!(
+            note.contains("suggested: \"cluster-admin:{{SessionName}}\""),
+            "{note}"
+        );
         assert!(note.contains("RoleBindings"), "{note}");
 
         let node = translate_username(Some("system:node:{{EC2PrivateDNSName}}"), &arn);

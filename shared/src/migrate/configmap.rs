@@ -133,12 +133,7 @@ fn read_key(auth: &mut AwsAuth, data: &YamlMap, key: &'static str, text: &str, o
 }
 
 /// The list embedded in a ConfigMap string, or why not (with the position in the file).
-fn embedded_list(
-    inner: &str,
-    key: &str,
-    text: &str,
-    origin: &str,
-) -> Result<Vec<Value>, String> {
+fn embedded_list(inner: &str, key: &str, text: &str, origin: &str) -> Result<Vec<Value>, String> {
     let value = serde_yaml_ng::from_str::<Value>(inner).map_err(|e| {
         let (message, position) = split_yaml_error(&e);
         let at = match (block_start(text, key), position) {

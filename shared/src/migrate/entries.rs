@@ -80,9 +80,10 @@ pub(super) fn slot(section: Section, index: usize) -> String {
 
 /// The list an entry of a bare list belongs to: `userarn` makes it a `mapUsers` entry.
 pub(super) fn section_of(item: &Value) -> Section {
-    let has_user_arn = item
-        .as_mapping()
-        .is_some_and(|m| m.keys().any(|k| scalar_text(k).eq_ignore_ascii_case("userarn")));
+    let has_user_arn = item.as_mapping().is_some_and(|m| {
+        m.keys()
+            .any(|k| scalar_text(k).eq_ignore_ascii_case("userarn"))
+    });
     if has_user_arn {
         Section::MapUsers
     } else {
@@ -233,8 +234,8 @@ mod tests {
 
     #[test]
     fn camel_case_keys_are_the_same_keys() {
-        let e = entry("roleARN: arn:aws:iam::111122223333:role/a\nUsername: x\nGroups: [g]\n")
-            .unwrap();
+        let e =
+            entry("roleARN: arn:aws:iam::111122223333:role/a\nUsername: x\nGroups: [g]\n").unwrap();
         assert_eq!(e.arn, "arn:aws:iam::111122223333:role/a");
         assert_eq!(e.username.as_deref(), Some("x"));
         assert_eq!(e.groups, ["g"]);
@@ -247,12 +248,24 @@ mod tests {
     fn a_bad_field_names_the_entry_and_the_field() {
         let groups = entry("rolearn: arn:aws:iam::1:role/a\ngroups: ...\n").unwrap_err();
         assert_eq!(groups.entry, "mapRoles[0] arn:aws:iam::1:role/a");
-        assert!(groups.reason.starts_with("groups: expected a list"), "{}", groups.reason);
+        assert!(
+            groups.reason.starts_with("groups: expected a list"),
+            "{}",
+            groups.reason
+        );
         let missing = entry("username: x\n").unwrap_err();
         assert_eq!(missing.entry, "mapRoles[0]");
-        assert!(missing.reason.starts_with("rolearn: missing"), "{}", missing.reason);
+        assert!(
+            missing.reason.starts_with("rolearn: missing"),
+            "{}",
+            missing.reason
+        );
         let value: Value = serde_yaml_ng::from_str("rolearn: arn:aws:iam::1:user/a").unwrap();
         let wrong_list = read_entry(Section::MapUsers, 1, &value).unwrap_err();
-        assert!(wrong_list.reason.contains("move it to mapRoles"), "{}", wrong_list.reason);
+        assert!(
+            wrong_list.reason.contains("move it to mapRoles"),
+            "{}",
+            wrong_list.reason
+        );
     }
 }

@@ -80,7 +80,10 @@ pub(super) fn block_start(text: &str, key: &str) -> Option<BlockStart> {
         }
         if !rest_trim.is_empty() {
             let column = key_col + (rest.len() - rest_trim.len()) + 1;
-            return Some(BlockStart::String(Position { line: i + 1, column }));
+            return Some(BlockStart::String(Position {
+                line: i + 1,
+                column,
+            }));
         }
     }
     None
@@ -142,9 +145,19 @@ mod tests {
     fn quoted_and_json_strings_point_at_the_string() {
         let text = "{\n  \"data\": {\n    \"mapRoles\": \"- groups: x\"\n  }\n}\n";
         let start = block_start(text, "mapRoles").unwrap();
-        assert_eq!(start, BlockStart::String(Position { line: 3, column: 17 }));
+        assert_eq!(
+            start,
+            BlockStart::String(Position {
+                line: 3,
+                column: 17
+            })
+        );
         let inner = Position { line: 1, column: 3 };
-        assert!(start.describe("f", inner).starts_with("f:3:17 (line 1 column 3"));
+        assert!(
+            start
+                .describe("f", inner)
+                .starts_with("f:3:17 (line 1 column 3")
+        );
         assert_eq!(block_start("f:mapRoles: {}\n", "mapRoles"), None);
     }
 }

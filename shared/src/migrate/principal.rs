@@ -119,7 +119,10 @@ mod tests {
         );
         assert!(fargate.contains("Fargate profile ARN"), "{fargate}");
         assert!(fargate.contains("`arn:aws:eks:<region>:"), "{fargate}");
-        let fargate = reason("arn:aws:eks:eu-west-1:111122223333:fargateprofile/c/p/1", &[]);
+        let fargate = reason(
+            "arn:aws:eks:eu-west-1:111122223333:fargateprofile/c/p/1",
+            &[],
+        );
         assert!(fargate.contains("Fargate profile ARN"), "{fargate}");
         assert!(reason("arn:aws:iam::111222333444:root", &[]).contains("root user"));
         let role = entry(

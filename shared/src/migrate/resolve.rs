@@ -101,7 +101,10 @@ impl<'a> IamDirectory<'a> {
     }
 
     /// The SSO roles of `account`, listed once.
-    async fn sso_roles(&mut self, account: &AccountId) -> Result<Reached<Vec<RoleInfo>>, ImportError> {
+    async fn sso_roles(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Reached<Vec<RoleInfo>>, ImportError> {
         if let Some(roles) = self.sso_roles.get(account) {
             return Ok(Ok(roles.clone()));
         }
@@ -155,7 +158,10 @@ impl<'a> IamDirectory<'a> {
 
     /// Looks a role up by the name in `arn`: IAM answers with its real path, which is the
     /// re-resolution aws-auth made necessary.
-    pub(super) async fn plain_role(&mut self, arn: &PrincipalArn) -> Result<PlainRole, ImportError> {
+    pub(super) async fn plain_role(
+        &mut self,
+        arn: &PrincipalArn,
+    ) -> Result<PlainRole, ImportError> {
         Ok(match self.role_named(arn.account(), arn.name()).await? {
             Err(reason) => PlainRole::Unreachable(reason),
             Ok(Some(role)) => PlainRole::Found(role),

@@ -23,7 +23,9 @@ pub(super) fn permission_set_of(role_name: &str) -> Option<PermissionSetName> {
 /// Whether the suffix is the 16 lowercase hex characters Identity Center uses today.
 pub(super) fn has_canonical_suffix(role_name: &str) -> bool {
     role_name.rsplit_once('_').is_some_and(|(_, s)| {
-        s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == 16
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -42,7 +44,9 @@ mod tests {
             ps("AWSReservedSSO_MyPermissionSet_1234567890abcde").as_deref(),
             Some("MyPermissionSet")
         );
-        assert!(!has_canonical_suffix("AWSReservedSSO_MyPermissionSet_1234567890abcde"));
+        assert!(!has_canonical_suffix(
+            "AWSReservedSSO_MyPermissionSet_1234567890abcde"
+        ));
         assert!(has_canonical_suffix("AWSReservedSSO_X_0123456789abcdef"));
         assert_eq!(ps("AWSReservedSSO_NoSuffix_"), None);
         assert_eq!(ps("deployer"), None);

@@ -139,11 +139,24 @@ async fn other_roles_and_users_become_principal_rules_with_full_arns() {
     let names: Vec<&str> = mapping.principals.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         names,
-        ["principal-deployer", "principal-github-actions", "user-alice"]
+        [
+            "principal-deployer",
+            "principal-github-actions",
+            "user-alice"
+        ]
     );
     let deployer = &mapping.principals[0];
-    assert_eq!(deployer.principal, arn("/ci/", "deployer"), "looked up by name");
-    assert!(deployer.grant.policies.contains_key(&PolicyArn::cluster_admin()));
+    assert_eq!(
+        deployer.principal,
+        arn("/ci/", "deployer"),
+        "looked up by name"
+    );
+    assert!(
+        deployer
+            .grant
+            .policies
+            .contains_key(&PolicyArn::cluster_admin())
+    );
 
     let ci = &mapping.principals[1];
     assert_eq!(ci.principal, arn("/", "github-actions"));
@@ -198,10 +211,16 @@ async fn report_lists_translations_with_full_arns_and_notes() {
         admin.permission_set.as_ref().unwrap().as_str(),
         "EKSPlatformAdmin"
     );
-    assert_eq!(admin.username.as_deref(), Some("platform-admin:{{SessionName}}"));
+    assert_eq!(
+        admin.username.as_deref(),
+        Some("platform-admin:{{SessionName}}")
+    );
     assert!(admin.cluster_admin);
     assert!(
-        admin.notes.iter().any(|n| n.contains("real path /aws-reserved/sso.amazonaws.com/eu-west-1/")),
+        admin
+            .notes
+            .iter()
+            .any(|n| n.contains("real path /aws-reserved/sso.amazonaws.com/eu-west-1/")),
         "{:?}",
         admin.notes
     );
@@ -210,12 +229,20 @@ async fn report_lists_translations_with_full_arns_and_notes() {
     let deployer = &report.translated[2];
     assert_eq!(deployer.principal, arn("/ci/", "deployer"));
     assert!(
-        deployer.notes.iter().any(|n| n.starts_with("re-resolved to its full ARN")),
+        deployer
+            .notes
+            .iter()
+            .any(|n| n.starts_with("re-resolved to its full ARN")),
         "{:?}",
         deployer.notes
     );
     let github = &report.translated[3];
-    assert!(github.notes.iter().any(|n| n.contains("system:authenticated")));
+    assert!(
+        github
+            .notes
+            .iter()
+            .any(|n| n.contains("system:authenticated"))
+    );
 
     let dev = &report.translated[1];
     assert_eq!(dev.principal, arn(SSO_PATH, DEV_ROLE));
@@ -272,7 +299,11 @@ async fn untranslatable_entries_are_reported_with_reasons() {
         .iter()
         .map(|u| u.entry.split(' ').next().unwrap())
         .collect();
-    assert_eq!(entries, ["mapRoles[6]", "mapRoles[7]"], "one line per entry");
+    assert_eq!(
+        entries,
+        ["mapRoles[6]", "mapRoles[7]"],
+        "one line per entry"
+    );
     let odd = untranslated_for(report, "legacy-bootstrap");
     assert!(odd[0].contains("system:bootstrappers"), "{odd:?}");
     let gone = untranslated_for(report, "LegacyReadOnly");
@@ -442,7 +473,10 @@ async fn an_account_that_cannot_be_reached_refuses_its_entries_by_name() {
     let refused: Vec<&Untranslated> = report
         .untranslated
         .iter()
-        .filter(|u| u.reason.starts_with("account 111122223333 cannot be reached"))
+        .filter(|u| {
+            u.reason
+                .starts_with("account 111122223333 cannot be reached")
+        })
         .collect();
     // The first lookup is refused, and the account is not asked again: every role of it is
     // refused with the same reason, never resolved elsewhere.
@@ -482,25 +516,45 @@ async fn malformed_configmaps_are_clear_errors() {
     let no_data = error_of(&fixture("no-data.yaml")).await;
     assert!(no_data.contains("no data.mapRoles"), "{no_data}");
     let cases = [
-        ("data: [", "aws-auth:2:1: did not find expected node content"),
+        (
+            "data: [",
+            "aws-auth:2:1: did not find expected node content",
+        ),
         ("kind: Secret\ndata: {}\n", "found kind Secret"),
         ("42\n", "found a number"),
     ];
     for (text, expected) in cases {
         let message = error_of(text).await;
-        assert!(message.contains(expected), "{expected:?} not in {message:?}");
+        assert!(
+            message.contains(expected),
+            "{expected:?} not in {message:?}"
+        );
     }
     let not_yaml = problems_of(&fixture("map-roles-not-yaml.yaml")).await;
-    assert!(not_yaml[0].starts_with("mapRoles: mapRoles is not valid YAML at aws-auth:"), "{not_yaml:?}");
+    assert!(
+        not_yaml[0].starts_with("mapRoles: mapRoles is not valid YAML at aws-auth:"),
+        "{not_yaml:?}"
+    );
     let no_arn = problems_of(&fixture("entry-without-rolearn.yaml")).await;
-    assert!(no_arn.iter().any(|p| p.starts_with("mapRoles[1]: rolearn: missing")), "{no_arn:?}");
+    assert!(
+        no_arn
+            .iter()
+            .any(|p| p.starts_with("mapRoles[1]: rolearn: missing")),
+        "{no_arn:?}"
+    );
 }
 
 #[tokio::test]
 async fn bad_entries_are_reported_one_by_one_and_never_abort_the_rest() {
     let cases = [
-        ("kind: ConfigMap\ndata:\n  mapRoles: \"rolearn: x\"\n", "mapRoles: mapRoles must hold a YAML list"),
-        ("kind: ConfigMap\ndata:\n  mapUsers: \"- just-a-string\"\n", "mapUsers[0]: expected a mapping"),
+        (
+            "kind: ConfigMap\ndata:\n  mapRoles: \"rolearn: x\"\n",
+            "mapRoles: mapRoles must hold a YAML list",
+        ),
+        (
+            "kind: ConfigMap\ndata:\n  mapUsers: \"- just-a-string\"\n",
+            "mapUsers[0]: expected a mapping",
+        ),
         (
             "kind: ConfigMap\ndata:\n  mapRoles: \"- rolearn: arn:aws:iam::111122223333:role/a\\n  groups: admins\"\n",
             "mapRoles[0] arn:aws:iam::111122223333:role/a: groups: expected a list",
@@ -509,23 +563,41 @@ async fn bad_entries_are_reported_one_by_one_and_never_abort_the_rest() {
             "kind: ConfigMap\ndata:\n  mapUsers: \"- rolearn: arn:aws:iam::111122223333:user/a\"\n",
             "mapUsers[0]: userarn: missing; the entry has rolearn instead",
         ),
-        ("kind: ConfigMap\ndata:\n  mapRoles: 7\n", "mapRoles: expected a string"),
+        (
+            "kind: ConfigMap\ndata:\n  mapRoles: 7\n",
+            "mapRoles: expected a string",
+        ),
     ];
     for (text, expected) in cases {
         let problems = problems_of(text).await;
-        assert!(problems.iter().any(|p| p.starts_with(expected)), "{expected:?} not in {problems:?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected:?} not in {problems:?}"
+        );
     }
     let both = "data:\n  mapRoles: |\n    - rolearn: [\n  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/bob\n      groups: [system:masters]\n";
-    let import = import_aws_auth(both, &settings(None), &world()).await.unwrap();
+    let import = import_aws_auth(both, &settings(None), &world())
+        .await
+        .unwrap();
     assert_eq!(import.report.translated.len(), 1, "mapUsers still imported");
-    assert!(import.report.untranslated[0].reason.contains("aws-auth:4:5"), "{:?}", import.report.untranslated);
+    assert!(
+        import.report.untranslated[0]
+            .reason
+            .contains("aws-auth:4:5"),
+        "{:?}",
+        import.report.untranslated
+    );
 }
 
 #[tokio::test]
 async fn an_empty_configmap_imports_to_no_mapping() {
-    let import = import_aws_auth("kind: ConfigMap\ndata:\n  mapRoles: \"\"\n", &settings(None), &world())
-        .await
-        .unwrap();
+    let import = import_aws_auth(
+        "kind: ConfigMap\ndata:\n  mapRoles: \"\"\n",
+        &settings(None),
+        &world(),
+    )
+    .await
+    .unwrap();
     assert_eq!(import.mapping_yaml, None);
     assert_eq!(import.report.entries, 0);
 }

@@ -10,7 +10,9 @@ use super::entries::{AuthEntry, Section, slot};
 use super::principal::{bracketed, principal_of};
 use super::resolve::IamDirectory;
 use super::{ImportSettings, NodeRole, Translated, Untranslated};
-use crate::domain::{AccountId, KubernetesGroup, PermissionSetName, PrincipalArn, PrincipalKind, Username};
+use crate::domain::{
+    AccountId, KubernetesGroup, PermissionSetName, PrincipalArn, PrincipalKind, Username,
+};
 use crate::ports::AccountConnector;
 
 /// What a rule is about: the mapping has permission-set rules and principal rules.
@@ -123,7 +125,9 @@ impl<'a> Translator<'a> {
         mut remarks: Vec<String>,
     ) -> Result<(), super::ImportError> {
         remarks.extend(entry.unknown_keys.iter().map(|key| {
-            format!("key {key:?} is not an aws-auth field: aws-auth ignored it, and so does the import")
+            format!(
+                "key {key:?} is not an aws-auth field: aws-auth ignored it, and so does the import"
+            )
         }));
         let arn = match principal_of(entry, all) {
             Ok(arn) => arn,
@@ -213,7 +217,11 @@ impl<'a> Translator<'a> {
                 RuleKey::Principal(_) => None,
             },
             cluster_admin: access.cluster_admin,
-            kubernetes_groups: access.kubernetes_groups.iter().map(|g| g.as_str().to_owned()).collect(),
+            kubernetes_groups: access
+                .kubernetes_groups
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
             username: access.username.as_ref().map(|u| u.as_str().to_owned()),
             notes,
         };
@@ -282,7 +290,8 @@ fn principal_word(section: Section) -> &'static str {
 fn with_node_hint(reason: String, entry: &AuthEntry) -> String {
     match node_kind(&entry.groups, entry.username.as_deref()) {
         Some(kind) => format!(
-            "{reason}; with a real role ARN this node mapping ({kind:?}) would be left to EKS"
+            "{reason}; with a real role ARN this node mapping would be left to EKS ({})",
+            kind.entry_type()
         ),
         None => reason,
     }
