@@ -14,6 +14,7 @@ pub mod connector;
 pub mod eks;
 pub mod errors;
 pub mod iam;
+pub mod kubernetes;
 pub mod identity_center;
 pub mod setup;
 pub mod sqs;
