@@ -15,6 +15,7 @@
 mod classify;
 mod configmap;
 mod entries;
+pub mod equivalence;
 mod position;
 mod principal;
 mod render;
@@ -55,9 +56,9 @@ pub struct ImportSettings {
     pub identity_center_region: Region,
     /// The regions listed for every account of the mapping (at least one).
     pub regions: Vec<Region>,
-    /// The cluster the ConfigMap comes from. Given, the mapping manages only clusters of that
-    /// name; absent, its rules apply to every cluster of the listed accounts and regions.
-    pub cluster: Option<ClusterName>,
+    /// The clusters the ConfigMaps come from. Given, the mapping manages only clusters of those
+    /// names; empty, its rules apply to every cluster of the listed accounts and regions.
+    pub clusters: Vec<ClusterName>,
 }
 
 /// The result of an import.
@@ -335,7 +336,7 @@ fn build_report(
 /// Remarks on where the mapping's rules will apply.
 fn scope_notes(settings: &ImportSettings, accounts: &BTreeSet<AccountId>) -> Vec<String> {
     let mut notes = Vec::new();
-    if settings.cluster.is_none() {
+    if settings.clusters.is_empty() {
         notes.push(
             "no cluster name given: the rules apply to every cluster of the listed accounts and \
              regions, not only to the cluster this aws-auth came from"

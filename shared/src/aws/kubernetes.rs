@@ -82,9 +82,9 @@ pub async fn eks_token(
     region: &Region,
 ) -> Result<String, PortError> {
     const OP: &str = "GetToken";
-    let provider = config.credentials_provider().ok_or_else(|| {
-        PortError::new(ErrorKind::AccessDenied, OP, "no credentials configured")
-    })?;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| PortError::new(ErrorKind::AccessDenied, OP, "no credentials configured"))?;
     let credentials = provider.provide_credentials().await.map_err(|e| {
         PortError::new(
             ErrorKind::AccessDenied,
@@ -130,9 +130,8 @@ pub fn presigned_token(
         .map_err(|e| failed(format!("signing parameters: {e}")))?
         .into();
     let headers = [(CLUSTER_ID_HEADER, cluster)];
-    let signable =
-        SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(&[]))
-            .map_err(|e| failed(format!("signable request: {e}")))?;
+    let signable = SignableRequest::new("GET", &url, headers.into_iter(), SignableBody::Bytes(&[]))
+        .map_err(|e| failed(format!("signable request: {e}")))?;
     let (instructions, _signature) = sign(signable, &params)
         .map_err(|e| failed(format!("signing: {e}")))?
         .into_parts();
@@ -144,7 +143,10 @@ pub fn presigned_token(
         .map_err(|e| failed(format!("request: {e}")))?;
     instructions.apply_to_request_http1x(&mut request);
     let presigned = request.uri().to_string();
-    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(presigned)))
+    Ok(format!(
+        "{TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(presigned)
+    ))
 }
 
 /// `GET kube-system/aws-auth` with `token`: the ConfigMap as the API returns it (JSON), or
@@ -224,8 +226,10 @@ fn http_client(api: &ClusterApi) -> Result<HttpsClient, PortError> {
         .https_or_http()
         .enable_http1()
         .build();
-    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(connector))
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(connector),
+    )
 }
 
 #[cfg(test)]
@@ -236,11 +240,19 @@ mod tests {
     fn the_token_is_a_presigned_get_caller_identity_naming_the_cluster() {
         let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
         let region = Region::new("eu-west-1").unwrap();
-        let token = presigned_token(&credentials, "payments-prod", &region, SystemTime::UNIX_EPOCH)
-            .unwrap();
+        let token = presigned_token(
+            &credentials,
+            "payments-prod",
+            &region,
+            SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
         let encoded = token.strip_prefix(TOKEN_PREFIX).expect("prefix");
         let url = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).unwrap()).unwrap();
-        assert!(url.starts_with("https://sts.eu-west-1.amazonaws.com/?"), "{url}");
+        assert!(
+            url.starts_with("https://sts.eu-west-1.amazonaws.com/?"),
+            "{url}"
+        );
         for needle in [
             "Action=GetCallerIdentity",
             "X-Amz-Algorithm=AWS4-HMAC-SHA256",

@@ -36,7 +36,10 @@ fn settings(cluster: Option<&str>) -> ImportSettings {
     ImportSettings {
         identity_center_region: Region::new("eu-west-1").unwrap(),
         regions: vec![Region::new("eu-west-1").unwrap()],
-        cluster: cluster.map(|c| ClusterName::new(c).unwrap()),
+        clusters: cluster
+            .map(|c| ClusterName::new(c).unwrap())
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -69,7 +69,7 @@ fn settings() -> ImportSettings {
     ImportSettings {
         identity_center_region: Region::new("eu-west-1").unwrap(),
         regions: vec![Region::new("eu-west-1").unwrap()],
-        cluster: None,
+        clusters: vec![],
     }
 }
 
