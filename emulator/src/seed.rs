@@ -157,6 +157,9 @@ pub struct SeedCluster {
     pub created_by: Option<String>,
     /// Pre-existing access entries.
     pub entries: Vec<SeedEntry>,
+    /// `data` of the cluster's `kube-system/aws-auth` ConfigMap (`mapRoles`, `mapUsers`, …),
+    /// served by its Kubernetes API.
+    pub aws_auth: Option<BTreeMap<String, String>>,
 }
 
 /// A pre-existing access entry; exactly one of `principal_arn`, `role`, `permission_set`.
@@ -442,6 +445,10 @@ fn apply_cluster(world: &mut World, seed: &SeedCluster) -> Result<(), EmulatorEr
         role_arn: format!("arn:aws:iam::{account}:role/eks-cluster-role"),
     };
     let cluster = clusters::insert(world, new).map_err(seed_error(&seed.name))?;
+    if let Some(data) = &seed.aws_auth {
+        let at = (key.account.clone(), key.region.clone(), key.name.clone());
+        world.kubernetes.aws_auth.insert(at, data.clone());
+    }
     for entry in &seed.entries {
         let principal = entry_principal(world, &account, entry)?;
         let made = seed_entry(world, &cluster, &principal, entry)?;

@@ -138,6 +138,8 @@ pub struct World {
     pub ids: IdGenerator,
     /// Identity policies of roles (enforced for the sessions of roles that have any).
     pub iam_policies: crate::services::iam_policies::IamPolicies,
+    /// The clusters' Kubernetes side (their aws-auth ConfigMaps).
+    pub kubernetes: crate::services::kubernetes::KubernetesState,
 }
 
 impl World {
@@ -168,6 +170,7 @@ impl World {
             consistency_window_seconds: 0,
             ids,
             iam_policies: Default::default(),
+            kubernetes: Default::default(),
         };
         world.ensure_account(default_account, "default");
         world

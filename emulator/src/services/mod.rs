@@ -5,6 +5,7 @@ pub mod eks;
 pub mod iam;
 pub mod iam_policies;
 pub mod identitystore;
+pub mod kubernetes;
 pub mod sqs;
 pub mod ssoadmin;
 pub mod sts;
