@@ -38,6 +38,8 @@ pub struct Seed {
     pub assignments: Vec<SeedAssignment>,
     /// Extra IAM roles.
     pub roles: Vec<SeedRole>,
+    /// IAM users (the principals of `mapUsers`).
+    pub iam_users: Vec<SeedIamUser>,
     /// EKS clusters.
     pub clusters: Vec<SeedCluster>,
 }
@@ -135,6 +137,18 @@ pub struct SeedRole {
     /// Inline identity policies by name: a policy document as a mapping or as JSON text. A role
     /// with policies is enforced: its sessions may do only what the policies allow.
     pub policies: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedIamUser {
+    /// Account.
+    pub account: String,
+    /// Path (default `/`).
+    pub path: Option<String>,
+    /// Name.
+    pub name: String,
 }
 
 /// An EKS cluster.
@@ -286,6 +300,11 @@ fn apply(world: &mut World, seed: &Seed) -> Result<(), EmulatorError> {
                 .or_default()
                 .insert(name.clone(), policy);
         }
+    }
+    for user in &seed.iam_users {
+        world.ensure_account(&user.account, &user.account);
+        let path = user.path.as_deref().unwrap_or("/");
+        crate::services::iam_users::insert_user(world, &user.account, &user.name, path);
     }
     apply_identity_center(world, seed)?;
     for cluster in &seed.clusters {

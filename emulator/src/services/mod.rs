@@ -4,6 +4,7 @@
 pub mod eks;
 pub mod iam;
 pub mod iam_policies;
+pub mod iam_users;
 pub mod identitystore;
 pub mod kubernetes;
 pub mod sqs;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::ImportError;
-use crate::domain::{AccountId, PermissionSetName, PrincipalArn, RoleInfo};
+use crate::domain::{AccountId, PermissionSetName, PrincipalArn, PrincipalKind, RoleInfo};
 use crate::ports::{AccountConnector, ErrorKind, IamApi, PortError};
 
 /// IAM of the accounts an import touches, with per-account caches.
@@ -35,7 +35,7 @@ pub(super) enum SsoRole {
     Unreachable(String),
 }
 
-/// What became of a non-SSO role named in aws-auth.
+/// What became of a non-SSO role, or a user, named in aws-auth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum PlainRole {
     /// IAM knows a role of that name; its ARN (with path) may differ from the aws-auth one.
@@ -79,17 +79,23 @@ impl<'a> IamDirectory<'a> {
         Ok(reason)
     }
 
-    /// `GetRole` by name in `account`; `Ok(Err(reason))` if the account cannot be reached.
-    async fn role_named(
+    /// `GetRole` (or `GetUser`) by name in `account`; `Ok(Err(reason))` if the account cannot
+    /// be reached.
+    async fn named(
         &mut self,
         account: &AccountId,
+        kind: PrincipalKind,
         name: &str,
     ) -> Result<Reached<Option<RoleInfo>>, ImportError> {
         let api = match self.api(account).await? {
             Ok(api) => api,
             Err(reason) => return Ok(Err(reason)),
         };
-        match api.role_by_name(name).await {
+        let answer = match kind {
+            PrincipalKind::Role => api.role_by_name(name).await,
+            PrincipalKind::User => api.user_by_name(name).await,
+        };
+        match answer {
             Ok(Some(role)) if role.arn.account() != account => {
                 let reason = wrong_account(account, role.arn.account());
                 self.apis.insert(account.clone(), Err(reason.clone()));
@@ -134,7 +140,7 @@ impl<'a> IamDirectory<'a> {
         permission_set: &PermissionSetName,
     ) -> Result<SsoRole, ImportError> {
         let account = arn.account();
-        match self.role_named(account, arn.name()).await? {
+        match self.named(account, PrincipalKind::Role, arn.name()).await? {
             Err(reason) => return Ok(SsoRole::Unreachable(reason)),
             Ok(Some(role)) => return Ok(SsoRole::Current(role)),
             Ok(None) => {}
@@ -156,17 +162,19 @@ impl<'a> IamDirectory<'a> {
         })
     }
 
-    /// Looks a role up by the name in `arn`: IAM answers with its real path, which is the
-    /// re-resolution aws-auth made necessary.
+    /// Looks a role (or user) up by the name in `arn`: IAM answers with its real path, which is
+    /// the re-resolution aws-auth made necessary.
     pub(super) async fn plain_role(
         &mut self,
         arn: &PrincipalArn,
     ) -> Result<PlainRole, ImportError> {
-        Ok(match self.role_named(arn.account(), arn.name()).await? {
-            Err(reason) => PlainRole::Unreachable(reason),
-            Ok(Some(role)) => PlainRole::Found(role),
-            Ok(None) => PlainRole::NotFound,
-        })
+        Ok(
+            match self.named(arn.account(), arn.kind(), arn.name()).await? {
+                Err(reason) => PlainRole::Unreachable(reason),
+                Ok(Some(role)) => PlainRole::Found(role),
+                Ok(None) => PlainRole::NotFound,
+            },
+        )
     }
 }
 

@@ -19,10 +19,9 @@ impl Translator<'_> {
         arn: &PrincipalArn,
     ) -> Result<Resolved, ImportError> {
         if arn.kind() == PrincipalKind::User {
-            return Ok(Ok(Target {
-                key: RuleKey::Principal(arn.clone()),
-                principal: arn.clone(),
-                notes: vec![user_note(arn)],
+            return Ok(self.role_target(arn).await?.map(|mut target| {
+                target.notes.push(USER_NOTE.to_owned());
+                target
             }));
         }
         match sso_permission_set(arn) {
@@ -87,7 +86,7 @@ impl Translator<'_> {
         }))
     }
 
-    /// Any other role becomes a principal rule with the full ARN IAM has for its name.
+    /// Any other role (or a user) becomes a principal rule with the full ARN IAM has for its name.
     async fn role_target(&mut self, arn: &PrincipalArn) -> Result<Resolved, ImportError> {
         Ok(match self.iam.plain_role(arn).await? {
             PlainRole::Found(role) => {
@@ -105,8 +104,12 @@ impl Translator<'_> {
                 })
             }
             PlainRole::NotFound => Err(format!(
-                "IAM has no role named {} in account {} (looked up by name, whatever its path): \
-                 the role was deleted, so this entry grants nothing today",
+                "IAM has no {} named {} in account {} (looked up by name, whatever its path): it \
+                 was deleted, so this entry grants nothing today",
+                match arn.kind() {
+                    PrincipalKind::Role => "role",
+                    PrincipalKind::User => "user",
+                },
                 arn.name(),
                 arn.account()
             )),
@@ -156,18 +159,8 @@ fn sso_permission_set(arn: &PrincipalArn) -> Option<crate::domain::PermissionSet
 }
 
 /// The report's remark on an IAM user.
-fn user_note(arn: &PrincipalArn) -> String {
-    let mut note = "IAM user: consider moving this person to Identity Center (short-lived \
-                    credentials, and access managed by permission set); the user was not \
-                    looked up in IAM"
-        .to_owned();
-    if arn.path() == "/" {
-        note.push_str(
-            "; aws-auth needed paths stripped: if the user has an IAM path, put it in the ARN",
-        );
-    }
-    note
-}
+const USER_NOTE: &str = "IAM user: consider moving this person to Identity Center (short-lived \
+    credentials, and access managed by permission set)";
 
 /// The report's remark on an entry whose rule ends up with Kubernetes groups only.
 pub(super) fn rbac_only_note() -> String {

@@ -29,6 +29,7 @@ fn world() -> MemoryAws {
     aws.add_role(ACCOUNT, SSO_PATH, DEV_ROLE);
     aws.add_role(ACCOUNT, "/ci/", "deployer");
     aws.add_role(ACCOUNT, "/", "github-actions");
+    aws.add_user(ACCOUNT, "/", "alice");
     aws
 }
 
@@ -483,7 +484,7 @@ async fn an_account_that_cannot_be_reached_refuses_its_entries_by_name() {
         .collect();
     // The first lookup is refused, and the account is not asked again: every role of it is
     // refused with the same reason, never resolved elsewhere.
-    assert_eq!(refused.len(), 5, "{:#?}", report.untranslated);
+    assert_eq!(refused.len(), 6, "{:#?}", report.untranslated);
     assert!(refused[0].reason.contains("member-account.yaml"));
     assert_eq!(report.entries_accounted(), report.entries);
 }
@@ -578,7 +579,7 @@ async fn bad_entries_are_reported_one_by_one_and_never_abort_the_rest() {
             "{expected:?} not in {problems:?}"
         );
     }
-    let both = "data:\n  mapRoles: |\n    - rolearn: [\n  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/bob\n      groups: [system:masters]\n";
+    let both = "data:\n  mapRoles: |\n    - rolearn: [\n  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/alice\n      groups: [system:masters]\n";
     let import = import_aws_auth(both, &settings(None), &world())
         .await
         .unwrap();

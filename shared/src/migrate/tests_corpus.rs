@@ -62,6 +62,16 @@ pub(super) fn corpus_world() -> MemoryAws {
     for (account, path, name) in roles {
         aws.add_role(account, path, name);
     }
+    let users: &[(&str, &str)] = &[
+        ("111122223333", "Admin"),
+        ("111122223333", "admin"),
+        ("444455556666", "ops-user"),
+        ("111222333444", "jane.doe"),
+        ("111222333444", "test.user"),
+    ];
+    for (account, name) in users {
+        aws.add_user(account, "/", name);
+    }
     aws
 }
 
