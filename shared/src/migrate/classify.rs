@@ -203,6 +203,9 @@ fn session_colon_fix(name: &str) -> Option<String> {
         return None;
     }
     let stem = before.trim_end_matches(['-', '_', '.']);
+    if stem.is_empty() {
+        return None;
+    }
     let fixed = format!("{stem}:{after}");
     Username::new(fixed.as_str()).ok().map(|_| fixed)
 }
