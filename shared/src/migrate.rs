@@ -59,6 +59,9 @@ pub struct ImportSettings {
     /// The clusters the ConfigMaps come from. Given, the mapping manages only clusters of those
     /// names; empty, its rules apply to every cluster of the listed accounts and regions.
     pub clusters: Vec<ClusterName>,
+    /// The accounts of those clusters, when known (read live): the mapping lists exactly these,
+    /// and principals of other accounts keep their full ARNs. Empty: every principal's account.
+    pub cluster_accounts: Vec<AccountId>,
 }
 
 /// The result of an import.
@@ -226,7 +229,10 @@ pub async fn import_configmaps(
         let prefix = (sources.len() > 1).then_some(source.origin.as_str());
         entries += import_one(&mut translator, source, prefix).await?;
     }
-    let translation = translator.finish();
+    let mut translation = translator.finish();
+    if !settings.cluster_accounts.is_empty() {
+        translation.accounts = settings.cluster_accounts.iter().cloned().collect();
+    }
     let names = render::name_rules(&translation.drafts);
     let mapping_yaml = if translation.drafts.is_empty() {
         None
@@ -311,7 +317,11 @@ fn build_report(
     settings: &ImportSettings,
 ) -> ImportReport {
     let mut notes: Vec<String> = translation.notes.into_iter().collect();
-    notes.extend(scope_notes(settings, &translation.accounts));
+    if settings.cluster_accounts.is_empty() {
+        notes.extend(scope_notes(settings, &translation.accounts));
+    } else if settings.clusters.is_empty() {
+        notes.extend(scope_notes(settings, &BTreeSet::new()));
+    }
     let drafts = &translation.drafts;
     let translated = translation
         .translated
@@ -346,8 +356,10 @@ fn scope_notes(settings: &ImportSettings, accounts: &BTreeSet<AccountId>) -> Vec
     if accounts.len() > 1 {
         let list: Vec<&str> = accounts.iter().map(AccountId::as_str).collect();
         notes.push(format!(
-            "the ConfigMap names principals of {} accounts ({}): eks-sso-sync manages clusters \
-             in every account listed, so keep only the cluster's own account(s)",
+            "the ConfigMap names principals of {} accounts ({}), and the mapping lists them all: \
+             eks-sso-sync manages clusters in every account listed, so keep only the accounts \
+             of the cluster(s) (principals of other accounts keep working: their rules name full \
+             ARNs), or import with --cluster, which lists the clusters' accounts",
             accounts.len(),
             list.join(", ")
         ));

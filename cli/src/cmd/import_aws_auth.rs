@@ -63,6 +63,10 @@ pub async fn run(global: &GlobalArgs, args: &ImportAwsAuthArgs) -> anyhow::Resul
     } else {
         Vec::new()
     };
+    let mut settings = settings;
+    if args.file.is_none() {
+        settings.cluster_accounts = live::accounts_of(&clusters);
+    }
     let sources = match &args.file {
         Some(path) => vec![ConfigMapSource {
             origin: path.display().to_string(),
@@ -166,5 +170,6 @@ fn settings(args: &ImportAwsAuthArgs) -> anyhow::Result<ImportSettings> {
             .with_context(|| format!("--identity-center-region {}", args.identity_center_region))?,
         regions,
         clusters,
+        cluster_accounts: Vec::new(),
     })
 }

@@ -204,7 +204,12 @@ fn http_client(api: &ClusterApi) -> Result<HttpsClient, PortError> {
     use rustls_pki_types::pem::PemObject as _;
     let failed = |what: String| PortError::new(ErrorKind::Other, "GetConfigMap", what);
     let mut roots = rustls::RootCertStore::empty();
-    if let Some(pem) = &api.ca_pem {
+    // Plain HTTP (the emulator) uses no CA; only an https endpoint is checked against it.
+    let pem = api
+        .ca_pem
+        .as_ref()
+        .filter(|_| api.endpoint.starts_with("https://"));
+    if let Some(pem) = pem {
         for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
             // An unreadable CA leaves the store empty: the TLS handshake then fails, clearly.
             match cert {

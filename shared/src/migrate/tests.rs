@@ -41,6 +41,7 @@ fn settings(cluster: Option<&str>) -> ImportSettings {
             .map(|c| ClusterName::new(c).unwrap())
             .into_iter()
             .collect(),
+        cluster_accounts: vec![],
     }
 }
 

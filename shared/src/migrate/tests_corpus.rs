@@ -80,6 +80,7 @@ fn settings() -> ImportSettings {
         identity_center_region: Region::new("eu-west-1").unwrap(),
         regions: vec![Region::new("eu-west-1").unwrap()],
         clusters: vec![],
+        cluster_accounts: vec![],
     }
 }
 
@@ -383,4 +384,83 @@ async fn variants_stripped_paths_non_hex_suffixes_and_sessions() {
             .iter()
             .any(|n| n.starts_with("re-resolved to its full ARN"))
     );
+}
+
+#[tokio::test]
+async fn identical_entries_of_several_clusters_merge_into_one_rule() {
+    let sources: Vec<ConfigMapSource> = ["a", "b"]
+        .iter()
+        .map(|cluster| ConfigMapSource {
+            origin: format!("111122223333/eu-west-1/{cluster}"),
+            text: corpus("06-ci-role-under-path.yaml"),
+        })
+        .collect();
+    let import = import_configmaps(&sources, &settings(), &corpus_world())
+        .await
+        .unwrap();
+    let report = &import.report;
+    assert_eq!(report.entries, 6);
+    assert_eq!(report.entries_accounted(), 6);
+    assert!(
+        report.translated[2]
+            .entry
+            .starts_with("111122223333/eu-west-1/b mapRoles[1]")
+    );
+    let mapping = Mapping::from_str(import.mapping_yaml.as_deref().unwrap(), "merged").unwrap();
+    assert_eq!(
+        mapping.principals.len(),
+        2,
+        "one rule per principal, not per cluster"
+    );
+}
+
+#[tokio::test]
+async fn the_equivalence_check_names_every_principal_that_would_lose_access() {
+    use crate::domain::{AccessScope, ActualEntry, ClusterName, EntryType};
+    let import = import_file("06-ci-role-under-path.yaml").await.unwrap();
+    let cluster = ClusterName::new("c").unwrap();
+    let entry = |arn: &str, kind: EntryType, admin: bool, username: Option<&str>| ActualEntry {
+        principal: crate::domain::PrincipalArn::new(arn).unwrap(),
+        arn: None,
+        entry_type: kind,
+        kubernetes_groups: Default::default(),
+        username: username.map(str::to_owned),
+        tags: Default::default(),
+        policies: if admin {
+            [(PolicyArn::cluster_admin(), AccessScope::Cluster)]
+                .into_iter()
+                .collect()
+        } else {
+            Default::default()
+        },
+        created_at: None,
+        principal_status: Default::default(),
+    };
+    let node = "arn:aws:iam::111122223333:role/EKSWorkerNode";
+    let worker = "arn:aws:iam::111122223333:role/EKSServiceWorker";
+    let runner = "arn:aws:iam::111122223333:role/gitlab-ci/gitlab-runner";
+    let full = [
+        entry(node, EntryType::parse("EC2_LINUX"), false, None),
+        entry(worker, EntryType::Standard, true, Some("kubernetes-admin")),
+        entry(runner, EntryType::Standard, true, Some("gitlab-admin")),
+    ];
+    assert!(equivalence::check(&import.report, &cluster, &full).holds());
+    let partial = [
+        entry(node, EntryType::parse("EC2_LINUX"), false, None),
+        entry(worker, EntryType::Standard, false, Some("kubernetes-admin")),
+    ];
+    let result = equivalence::check(&import.report, &cluster, &partial);
+    assert!(!result.holds());
+    let missing: Vec<(&str, &str)> = result
+        .checks
+        .iter()
+        .filter_map(|c| c.missing.as_deref().map(|m| (c.principal.as_str(), m)))
+        .collect();
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    assert!(
+        missing[0].1.contains("no AmazonEKSClusterAdminPolicy"),
+        "{missing:?}"
+    );
+    assert_eq!(missing[1].0, runner);
+    assert!(missing[1].1.starts_with("no access entry"), "{missing:?}");
 }

@@ -163,9 +163,10 @@ impl<'a> Translator<'a> {
             return Ok(());
         }
         if let Some(kind) = node_kind(&entry.groups, entry.username.as_deref()) {
+            let principal = self.node_principal(&arn).await?;
             self.out.node_roles.push(NodeRole {
                 entry: entry.label(),
-                principal: arn.as_str().to_owned(),
+                principal,
                 node_kind: kind,
                 action: kind.action().to_owned(),
             });
@@ -181,6 +182,15 @@ impl<'a> Translator<'a> {
             Err(reason) => self.skip_with(entry, reason, &remarks),
         }
         Ok(())
+    }
+
+    /// A node role's ARN as IAM has it (EKS's node entry names the role with its path), or as
+    /// written when IAM cannot say: the node role is listed either way.
+    async fn node_principal(&mut self, arn: &PrincipalArn) -> Result<String, super::ImportError> {
+        Ok(match self.iam.plain_role(arn).await? {
+            super::resolve::PlainRole::Found(role) => role.arn.as_str().to_owned(),
+            _ => arn.as_str().to_owned(),
+        })
     }
 
     /// Adds a resolved entry to its draft rule and to the report.

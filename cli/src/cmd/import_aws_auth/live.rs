@@ -92,6 +92,14 @@ pub async fn find_clusters(
     Ok(found)
 }
 
+/// The distinct accounts of `clusters`, in order.
+pub fn accounts_of(clusters: &[Found]) -> Vec<AccountId> {
+    let mut accounts: Vec<AccountId> = clusters.iter().map(|c| c.account.clone()).collect();
+    accounts.sort();
+    accounts.dedup();
+    accounts
+}
+
 /// Each cluster's `kube-system/aws-auth`, read from its Kubernetes API with an EKS token signed
 /// by the credentials of its account (the member role's, where one is assumed).
 pub async fn read_configmaps(
