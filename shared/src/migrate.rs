@@ -385,7 +385,7 @@ pub fn render_report(report: &ImportReport) -> String {
     }
     let _ = writeln!(out, "Left to EKS ({}):", report.node_roles.len());
     for n in &report.node_roles {
-        let _ = writeln!(out, "  {}\n    {}", n.entry, n.action);
+        let _ = writeln!(out, "  {}\n    -> {}: {}", n.entry, n.principal, n.action);
     }
     let _ = writeln!(out, "Not translated ({}):", report.untranslated.len());
     for u in &report.untranslated {
