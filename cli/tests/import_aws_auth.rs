@@ -268,3 +268,42 @@ fn another_accounts_roles_are_resolved_there_or_refused_clearly() {
             .contains("444455556666:role")
     );
 }
+
+/// The README's migration runbook, step by step, on the demo organization.
+#[test]
+fn the_readme_runbook_works_on_the_demo() {
+    let env = Env::start("../../src/cmd/demo/seed.yaml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = dir.path().join("migrated.yaml");
+    let mapping_arg = mapping.to_str().expect("utf-8 path");
+    let live = ["--cluster", "payments-legacy", "--account", "222222222222"];
+    let (code, doc) = run_json(
+        &env,
+        &[&["import-aws-auth"], &live[..], &["--write", mapping_arg]].concat(),
+        None,
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["report"]["entries"], 4);
+    let (code, _) = run_json(&env, &["validate"], Some(&mapping));
+    assert_eq!(code, 0);
+    let (code, plan) = run_json(&env, &["plan"], Some(&mapping));
+    assert_eq!(code, 0, "a CONFIG_MAP cluster takes no entries yet: {plan:#}");
+    let text = std::fs::read_to_string(&mapping).expect("mapping");
+    std::fs::write(
+        &mapping,
+        text.replace("switch_auth_mode: false", "switch_auth_mode: true"),
+    )
+    .expect("write");
+    run_json(&env, &["apply", "--yes"], Some(&mapping));
+    assert!(env.emulator.settle_clusters() >= 1, "the switch left it UPDATING");
+    let (code, plan) = run_json(&env, &["plan"], Some(&mapping));
+    assert_eq!(code, 2, "the entries that replace the ConfigMap: {plan:#}");
+    let (code, applied) = run_json(&env, &["apply", "--yes"], Some(&mapping));
+    assert_eq!(code, 0, "{applied:#}");
+    let (code, verified) = run_json(
+        &env,
+        &[&["import-aws-auth"], &live[..], &["--verify"]].concat(),
+        None,
+    );
+    assert_eq!(code, 0, "{:#}", verified["equivalence"]);
+}
