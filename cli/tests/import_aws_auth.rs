@@ -287,7 +287,10 @@ fn the_readme_runbook_works_on_the_demo() {
     let (code, _) = run_json(&env, &["validate"], Some(&mapping));
     assert_eq!(code, 0);
     let (code, plan) = run_json(&env, &["plan"], Some(&mapping));
-    assert_eq!(code, 0, "a CONFIG_MAP cluster takes no entries yet: {plan:#}");
+    assert_eq!(
+        code, 0,
+        "a CONFIG_MAP cluster takes no entries yet: {plan:#}"
+    );
     let text = std::fs::read_to_string(&mapping).expect("mapping");
     std::fs::write(
         &mapping,
@@ -295,7 +298,10 @@ fn the_readme_runbook_works_on_the_demo() {
     )
     .expect("write");
     run_json(&env, &["apply", "--yes"], Some(&mapping));
-    assert!(env.emulator.settle_clusters() >= 1, "the switch left it UPDATING");
+    assert!(
+        env.emulator.settle_clusters() >= 1,
+        "the switch left it UPDATING"
+    );
     let (code, plan) = run_json(&env, &["plan"], Some(&mapping));
     assert_eq!(code, 2, "the entries that replace the ConfigMap: {plan:#}");
     let (code, applied) = run_json(&env, &["apply", "--yes"], Some(&mapping));
