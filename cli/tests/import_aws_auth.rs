@@ -22,11 +22,26 @@ default_account: "111122223333"
 accounts:
   - { id: "111122223333", name: main }
   - { id: "012345678901", name: other }
-  - { id: "444455556666", name: no-member-role }
+  - { id: "444455556666", name: docs-other }
+  - { id: "222222222222", name: sso }
+  - { id: "111222333444", name: users }
+  - { id: "999988887777", name: no-member-role }
 identity_center: { home_region: eu-west-1 }
+users:
+  - { user_name: ana }
+groups:
+  - { display_name: admins, members: [ana] }
+permission_sets:
+  - { name: Permission_AdminFullAccess }
+assignments:
+  - { permission_set: Permission_AdminFullAccess, account: "222222222222", group: admins }
 roles:
   - { account: "111122223333", name: eks-sso-sync-target }
   - { account: "012345678901", name: eks-sso-sync-target }
+  - { account: "444455556666", name: eks-sso-sync-target }
+  - { account: "222222222222", name: eks-sso-sync-target }
+  - { account: "111222333444", name: eks-sso-sync-target }
+  - { account: "111122223333", name: eksctl-my-cluster-nodegroup }
   - { account: "111122223333", name: SomeTeam, path: /teams/ }
   - { account: "111122223333", name: AnotherTeam, path: /teams/ }
   - { account: "111122223333", name: BasicPrivilegesRole }
@@ -42,14 +57,28 @@ roles:
   - { account: "012345678901", name: account-admin }
   - { account: "012345678901", name: stratus-red-team-eks-backdoor-aws-auth-role }
   - { account: "012345678901", name: eksctl-cluser-NodeInstanceRole }
-  - { account: "444455556666", name: ops }
+  - { account: "999988887777", name: ops }
 iam_users:
   - { account: "111122223333", name: Admin }
+  - { account: "444455556666", name: ops-user }
+  - { account: "111222333444", name: jane.doe }
+  - { account: "111222333444", name: test.user }
 "#;
 
 /// The corpus files whose ConfigMap the clusters serve, with the cluster's account and the node
 /// roles EKS gave access entries of their own (as it does for managed node groups).
 const LIVE: &[(&str, &str, &[&str])] = &[
+    ("02-sso-one-role-two-usernames.yaml", "222222222222", &[]),
+    (
+        "08-aws-docs-cross-account-user.yaml",
+        ACCOUNT,
+        &["eksctl-my-cluster-nodegroup"],
+    ),
+    (
+        "09-root-user-and-lost-node-template.yaml",
+        "111222333444",
+        &[],
+    ),
     ("04-roles-under-team-path.yaml", ACCOUNT, &[]),
     (
         "05-get-o-yaml-managedfields-quoted-keys.yaml",
@@ -232,7 +261,7 @@ fn another_accounts_roles_are_resolved_there_or_refused_clearly() {
     let file = dir.path().join("aws-auth.yaml");
     std::fs::write(
         &file,
-        "mapRoles: |\n  - rolearn: arn:aws:iam::012345678901:role/account-admin\n    groups: [system:masters]\n  - rolearn: arn:aws:iam::444455556666:role/ops\n    groups: [system:masters]\n",
+        "mapRoles: |\n  - rolearn: arn:aws:iam::012345678901:role/account-admin\n    groups: [system:masters]\n  - rolearn: arn:aws:iam::999988887777:role/ops\n    groups: [system:masters]\n",
     )
     .expect("write");
     let (_, doc) = run_json(
@@ -251,10 +280,10 @@ fn another_accounts_roles_are_resolved_there_or_refused_clearly() {
     assert!(
         refused["entry"]
             .as_str()
-            .is_some_and(|e| e.contains("444455556666:role/ops"))
+            .is_some_and(|e| e.contains("999988887777:role/ops"))
     );
     assert!(
-        reason.starts_with("account 444455556666 cannot be reached"),
+        reason.starts_with("account 999988887777 cannot be reached"),
         "{reason}"
     );
     assert!(

@@ -59,8 +59,8 @@ pub struct ImportSettings {
     /// The clusters the ConfigMaps come from. Given, the mapping manages only clusters of those
     /// names; empty, its rules apply to every cluster of the listed accounts and regions.
     pub clusters: Vec<ClusterName>,
-    /// The accounts of those clusters, when known (read live): the mapping lists exactly these,
-    /// and principals of other accounts keep their full ARNs. Empty: every principal's account.
+    /// The accounts of those clusters, when known (read live): listed in the mapping besides the
+    /// accounts of the principals (which the engine needs to look them up).
     pub cluster_accounts: Vec<AccountId>,
 }
 
@@ -230,9 +230,11 @@ pub async fn import_configmaps(
         entries += import_one(&mut translator, source, prefix).await?;
     }
     let mut translation = translator.finish();
-    if !settings.cluster_accounts.is_empty() {
-        translation.accounts = settings.cluster_accounts.iter().cloned().collect();
-    }
+    // The engine looks each principal up in its own account, reached through the role the
+    // mapping lists for it, so principals' accounts stay listed next to the clusters' accounts.
+    translation
+        .accounts
+        .extend(settings.cluster_accounts.iter().cloned());
     let names = render::name_rules(&translation.drafts);
     let mapping_yaml = if translation.drafts.is_empty() {
         None
@@ -317,11 +319,7 @@ fn build_report(
     settings: &ImportSettings,
 ) -> ImportReport {
     let mut notes: Vec<String> = translation.notes.into_iter().collect();
-    if settings.cluster_accounts.is_empty() {
-        notes.extend(scope_notes(settings, &translation.accounts));
-    } else if settings.clusters.is_empty() {
-        notes.extend(scope_notes(settings, &BTreeSet::new()));
-    }
+    notes.extend(scope_notes(settings, &translation.accounts));
     let drafts = &translation.drafts;
     let translated = translation
         .translated
@@ -353,13 +351,12 @@ fn scope_notes(settings: &ImportSettings, accounts: &BTreeSet<AccountId>) -> Vec
                 .to_owned(),
         );
     }
-    if accounts.len() > 1 {
+    if accounts.len() > 1 && settings.clusters.is_empty() {
         let list: Vec<&str> = accounts.iter().map(AccountId::as_str).collect();
         notes.push(format!(
-            "the ConfigMap names principals of {} accounts ({}), and the mapping lists them all: \
-             eks-sso-sync manages clusters in every account listed, so keep only the accounts \
-             of the cluster(s) (principals of other accounts keep working: their rules name full \
-             ARNs), or import with --cluster, which lists the clusters' accounts",
+            "the mapping lists the accounts of every principal ({0} accounts: {1}), which the \
+             engine needs to look them up, and without a cluster name it manages the clusters of \
+             all of them: import with --cluster NAME to limit it to the ConfigMap's cluster(s)",
             accounts.len(),
             list.join(", ")
         ));

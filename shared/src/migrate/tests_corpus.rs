@@ -64,7 +64,6 @@ pub(super) fn corpus_world() -> MemoryAws {
     }
     let users: &[(&str, &str)] = &[
         ("111122223333", "Admin"),
-        ("111122223333", "admin"),
         ("444455556666", "ops-user"),
         ("111222333444", "jane.doe"),
         ("111222333444", "test.user"),
