@@ -28,6 +28,8 @@ mod translate;
 mod tests;
 #[cfg(test)]
 mod tests_corpus;
+#[cfg(test)]
+mod tests_reading;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -138,27 +138,7 @@ impl<'a> Translator<'a> {
             }
         };
         self.out.accounts.insert(arn.account().clone());
-        let expected = match entry.section {
-            Section::MapRoles => PrincipalKind::Role,
-            Section::MapUsers => PrincipalKind::User,
-        };
-        if arn.kind() != expected {
-            let reason = format!(
-                "a {} entry must name an IAM {}: aws-auth never matched it",
-                entry.section.key(),
-                principal_word(entry.section)
-            );
-            self.skip_with(entry, reason, &remarks);
-            return Ok(());
-        }
-        let brackets = bracketed(entry);
-        if !brackets.is_empty() {
-            let reason = format!(
-                "template angle brackets left in ({}): as written it matched no node group and \
-                 no real user, so it granted nothing; if this is a node role, remove the brackets \
-                 or let EKS's node access entry cover it",
-                brackets.join(", ")
-            );
+        if let Some(reason) = granted_nothing(entry, &arn) {
             self.skip_with(entry, reason, &remarks);
             return Ok(());
         }
@@ -287,6 +267,31 @@ impl<'a> Translator<'a> {
     pub(super) fn skip_label(&mut self, entry: String, reason: String) {
         self.out.untranslated.push(Untranslated { entry, reason });
     }
+}
+
+/// Why an entry with a valid principal never granted anything as written: a role in
+/// `mapUsers` (or a user in `mapRoles`), or template angle brackets left in.
+fn granted_nothing(entry: &AuthEntry, arn: &PrincipalArn) -> Option<String> {
+    let expected = match entry.section {
+        Section::MapRoles => PrincipalKind::Role,
+        Section::MapUsers => PrincipalKind::User,
+    };
+    if arn.kind() != expected {
+        return Some(format!(
+            "a {} entry must name an IAM {}: aws-auth never matched it",
+            entry.section.key(),
+            principal_word(entry.section)
+        ));
+    }
+    let brackets = bracketed(entry);
+    (!brackets.is_empty()).then(|| {
+        format!(
+            "template angle brackets left in ({}): as written it matched no node group and no \
+             real user, so it granted nothing; if this is a node role, remove the brackets or let \
+             EKS's node access entry cover it",
+            brackets.join(", ")
+        )
+    })
 }
 
 fn principal_word(section: Section) -> &'static str {
