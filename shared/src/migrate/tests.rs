@@ -493,3 +493,23 @@ async fn settings_without_regions_are_rejected() {
     let err = import_aws_auth(REALISTIC, &s, &world()).await.unwrap_err();
     assert!(matches!(err, ImportError::NoRegions));
 }
+
+#[tokio::test]
+async fn home_region_notes_never_contradict_themselves() {
+    let aws = world();
+    aws.add_role(
+        ACCOUNT,
+        "/aws-reserved/sso.amazonaws.com/us-east-1/",
+        "AWSReservedSSO_Ops_0123456789abcdef",
+    );
+    let text = "mapRoles: |\n  - rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Ops_0123456789abcdef\n    groups: [system:masters]\n";
+    let mut s = settings(None);
+    s.identity_center_region = Region::new("us-east-1").unwrap();
+    let report = import_aws_auth(text, &s, &aws).await.unwrap().report;
+    assert_eq!(report.translated.len(), 1);
+    assert!(
+        !report.notes.iter().any(|n| n.contains("home region")),
+        "the path names the region given: nothing to say ({:?})",
+        report.notes
+    );
+}
