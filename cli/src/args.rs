@@ -217,6 +217,10 @@ pub struct ImportAwsAuthArgs {
     /// entries merge.
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+    /// Without FILE and `--cluster`: read only the clusters carrying this tag (`KEY=VALUE`,
+    /// repeatable, all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Accounts whose clusters are read without FILE (repeatable; default: the credentials'
     /// account).
     #[arg(long = "account", value_name = "ID")]

@@ -342,3 +342,50 @@ fn the_readme_runbook_works_on_the_demo() {
     );
     assert_eq!(code, 0, "{:#}", verified["equivalence"]);
 }
+
+#[test]
+fn clusters_matching_a_tag_are_read_and_their_identical_entries_merge() {
+    let mut seed = seed();
+    let data = configmap_data("06-ci-role-under-path.yaml");
+    for name in ["twin-a", "twin-b"] {
+        seed.clusters
+            .push(eks_sso_sync_emulator::seed::SeedCluster {
+                account: Some(ACCOUNT.to_owned()),
+                region: Some("eu-west-1".to_owned()),
+                name: name.to_owned(),
+                tags: BTreeMap::from([("migrate".to_owned(), "yes".to_owned())]),
+                aws_auth: Some(data.clone()),
+                ..Default::default()
+            });
+    }
+    let env = Env::start_with(seed);
+    let (code, doc) = run_json(&env, &["import-aws-auth", "--tag", "migrate=yes"], None);
+    assert_eq!(code, 0, "{doc:#}");
+    let report = &doc["report"];
+    assert_eq!(
+        report["entries"], 6,
+        "both tagged clusters read, no other: {report:#}"
+    );
+    let entries: Vec<&str> = report["translated"]
+        .as_array()
+        .expect("translated")
+        .iter()
+        .filter_map(|t| t["entry"].as_str())
+        .collect();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.starts_with("111122223333/eu-west-1/twin-b ")),
+        "{entries:?}"
+    );
+    let yaml = doc["mapping_yaml"].as_str().expect("mapping");
+    assert_eq!(
+        yaml.matches("- name: principal-").count(),
+        2,
+        "one rule per principal:\n{yaml}"
+    );
+    assert!(
+        yaml.contains("name: twin-a") && yaml.contains("name: twin-b"),
+        "{yaml}"
+    );
+}

@@ -9,6 +9,7 @@
 
 mod live;
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -59,13 +60,23 @@ pub async fn run(global: &GlobalArgs, args: &ImportAwsAuthArgs) -> anyhow::Resul
         bail!("--verify with a FILE needs --cluster NAME: the cluster whose entries to check");
     }
     let clusters = if needs_clusters {
-        live::find_clusters(&conn, &accounts, &settings.regions, &settings.clusters).await?
+        let tags = tags(args)?;
+        live::find_clusters(
+            &conn,
+            &accounts,
+            &settings.regions,
+            &settings.clusters,
+            &tags,
+        )
+        .await?
     } else {
         Vec::new()
     };
     let mut settings = settings;
     if args.file.is_none() {
+        // The mapping manages exactly the clusters whose ConfigMaps it replaces.
         settings.cluster_accounts = live::accounts_of(&clusters);
+        settings.clusters = live::names_of(&clusters);
     }
     let sources = match &args.file {
         Some(path) => vec![ConfigMapSource {
@@ -140,6 +151,17 @@ fn print(
         eprint!("{report}");
     }
     Ok(())
+}
+
+/// The `--tag KEY=VALUE` selectors.
+fn tags(args: &ImportAwsAuthArgs) -> anyhow::Result<BTreeMap<String, String>> {
+    args.tags
+        .iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => bail!("--tag {t}: expected KEY=VALUE"),
+        })
+        .collect()
 }
 
 /// The accounts whose clusters are read: `--account`, else the credentials' own.

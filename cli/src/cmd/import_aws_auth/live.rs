@@ -3,6 +3,7 @@
 //! through their Kubernetes API with an EKS token, and their access entries for the
 //! equivalence check.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -54,12 +55,14 @@ pub async fn connect(
     })
 }
 
-/// The clusters to read: `names` in whichever account and region has them, or every cluster.
+/// The clusters to read: `names` in whichever account and region has them, or every cluster
+/// carrying all of `tags`.
 pub async fn find_clusters(
     conn: &Connection,
     accounts: &[AccountId],
     regions: &[Region],
     names: &[ClusterName],
+    tags: &BTreeMap<String, String>,
 ) -> anyhow::Result<Vec<Found>> {
     let mut found = Vec::new();
     for account in accounts {
@@ -70,7 +73,8 @@ pub async fn find_clusters(
                 .await
                 .with_context(|| format!("cannot list the clusters of {account} in {region}"))?;
             for name in listed {
-                if names.is_empty() || names.contains(&name) {
+                let wanted = names.is_empty() || names.contains(&name);
+                if wanted && has_tags(eks.as_ref(), &name, tags).await? {
                     found.push(Found {
                         account: account.clone(),
                         region: region.clone(),
@@ -90,6 +94,30 @@ pub async fn find_clusters(
         }
     }
     Ok(found)
+}
+
+/// Whether `cluster` carries every tag of `tags` (no call when there are none).
+async fn has_tags(
+    eks: &dyn EksApi,
+    cluster: &ClusterName,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<bool> {
+    if tags.is_empty() {
+        return Ok(true);
+    }
+    let info = eks
+        .describe_cluster(cluster)
+        .await
+        .with_context(|| format!("cannot describe cluster {cluster}"))?;
+    Ok(tags.iter().all(|(k, v)| info.tags.get(k) == Some(v)))
+}
+
+/// The distinct names of `clusters`, in order.
+pub fn names_of(clusters: &[Found]) -> Vec<ClusterName> {
+    let mut names: Vec<ClusterName> = clusters.iter().map(|c| c.name.clone()).collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The distinct accounts of `clusters`, in order.
