@@ -202,17 +202,38 @@ pub struct EmulatorArgs {
 /// `import-aws-auth`.
 #[derive(Debug, Args)]
 pub struct ImportAwsAuthArgs {
-    /// The ConfigMap as `kubectl get cm aws-auth -n kube-system -o yaml` prints it.
-    pub file: PathBuf,
+    /// The ConfigMap as `kubectl get cm aws-auth -n kube-system -o yaml` (or `-o json`) prints
+    /// it, or a `data:` block, a `mapRoles:` fragment or a bare list. Without it, the ConfigMap
+    /// is read from each cluster's Kubernetes API (`--cluster`, or every cluster found).
+    pub file: Option<PathBuf>,
     /// The Identity Center home region.
     #[arg(long, default_value = "eu-west-1")]
     pub identity_center_region: String,
-    /// The regions the generated accounts cover (repeatable).
+    /// The regions the generated accounts cover, and where clusters are looked for (repeatable).
     #[arg(long = "region", default_value = "eu-west-1")]
     pub regions: Vec<String>,
-    /// Limit the generated mapping to this cluster name.
+    /// The cluster the ConfigMap belongs to (repeatable): the mapping manages only these
+    /// clusters. Without FILE, each one's aws-auth is read from its Kubernetes API and identical
+    /// entries merge.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Without FILE and `--cluster`: read only the clusters carrying this tag (`KEY=VALUE`,
+    /// repeatable, all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Accounts whose clusters are read without FILE (repeatable; default: the credentials'
+    /// account).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// The member role assumed in every account other than the credentials' own, as the other
+    /// commands do (member-account.yaml creates it).
+    #[arg(long, default_value = "eks-sso-sync-target")]
+    pub member_role_name: String,
+    /// After the import, check against each cluster's live access entries that every principal
+    /// keeps at least its aws-auth access (exit 3 if not): run it after `apply`, before removing
+    /// the ConfigMap entries.
     #[arg(long)]
-    pub cluster: Option<String>,
+    pub verify: bool,
     /// Write the mapping here instead of stdout.
     #[arg(long)]
     pub write: Option<PathBuf>,

@@ -112,6 +112,7 @@ impl Emulator {
         let local = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { addr, source })?;
+        state.with_world(|w| w.kubernetes.base_url = Some(format!("http://{local}")));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = server::router(state.clone());
         let task = tokio::spawn(async move {
@@ -159,6 +160,7 @@ impl Emulator {
             .local_addr()
             .map_err(|source| EmulatorError::Bind { addr, source })?;
         tracing::info!(addr = %local, "emulator listening");
+        state.with_world(|w| w.kubernetes.base_url = Some(format!("http://{local}")));
         on_ready(local);
         axum::serve(listener, server::router(state))
             .with_graceful_shutdown(shutdown)

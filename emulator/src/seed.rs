@@ -38,6 +38,8 @@ pub struct Seed {
     pub assignments: Vec<SeedAssignment>,
     /// Extra IAM roles.
     pub roles: Vec<SeedRole>,
+    /// IAM users (the principals of `mapUsers`).
+    pub iam_users: Vec<SeedIamUser>,
     /// EKS clusters.
     pub clusters: Vec<SeedCluster>,
 }
@@ -137,6 +139,18 @@ pub struct SeedRole {
     pub policies: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedIamUser {
+    /// Account.
+    pub account: String,
+    /// Path (default `/`).
+    pub path: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
 /// An EKS cluster.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -157,6 +171,9 @@ pub struct SeedCluster {
     pub created_by: Option<String>,
     /// Pre-existing access entries.
     pub entries: Vec<SeedEntry>,
+    /// `data` of the cluster's `kube-system/aws-auth` ConfigMap (`mapRoles`, `mapUsers`, …),
+    /// served by its Kubernetes API.
+    pub aws_auth: Option<BTreeMap<String, String>>,
 }
 
 /// A pre-existing access entry; exactly one of `principal_arn`, `role`, `permission_set`.
@@ -283,6 +300,11 @@ fn apply(world: &mut World, seed: &Seed) -> Result<(), EmulatorError> {
                 .or_default()
                 .insert(name.clone(), policy);
         }
+    }
+    for user in &seed.iam_users {
+        world.ensure_account(&user.account, &user.account);
+        let path = user.path.as_deref().unwrap_or("/");
+        crate::services::iam_users::insert_user(world, &user.account, &user.name, path);
     }
     apply_identity_center(world, seed)?;
     for cluster in &seed.clusters {
@@ -442,6 +464,10 @@ fn apply_cluster(world: &mut World, seed: &SeedCluster) -> Result<(), EmulatorEr
         role_arn: format!("arn:aws:iam::{account}:role/eks-cluster-role"),
     };
     let cluster = clusters::insert(world, new).map_err(seed_error(&seed.name))?;
+    if let Some(data) = &seed.aws_auth {
+        let at = (key.account.clone(), key.region.clone(), key.name.clone());
+        world.kubernetes.aws_auth.insert(at, data.clone());
+    }
     for entry in &seed.entries {
         let principal = entry_principal(world, &account, entry)?;
         let made = seed_entry(world, &cluster, &principal, entry)?;

@@ -111,6 +111,7 @@ pub fn parse_scope(authorization: &str) -> Option<(String, String, String)> {
 pub fn router(state: Arc<EmulatorState>) -> Router {
     Router::new()
         .nest("/_emulator", crate::admin::router())
+        .nest("/_k8s", crate::services::kubernetes::router())
         .fallback(service_call)
         .with_state(state)
 }

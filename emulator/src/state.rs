@@ -94,6 +94,8 @@ impl EmulatorState {
         let mut world = lock(&self.world);
         let mut fresh = seed::build_world(&self.config, world.clock.clone(), seed)?;
         fresh.consistency_window_seconds = world.consistency_window_seconds;
+        // The listening address outlives a reseed: cluster endpoints keep pointing here.
+        fresh.kubernetes.base_url = world.kubernetes.base_url.take();
         *world = fresh;
         Ok(())
     }

@@ -138,6 +138,10 @@ pub struct World {
     pub ids: IdGenerator,
     /// Identity policies of roles (enforced for the sessions of roles that have any).
     pub iam_policies: crate::services::iam_policies::IamPolicies,
+    /// IAM users by account and name.
+    pub iam_users: crate::services::iam_users::IamUsers,
+    /// The clusters' Kubernetes side (their aws-auth ConfigMaps).
+    pub kubernetes: crate::services::kubernetes::KubernetesState,
 }
 
 impl World {
@@ -168,6 +172,8 @@ impl World {
             consistency_window_seconds: 0,
             ids,
             iam_policies: Default::default(),
+            iam_users: Default::default(),
+            kubernetes: Default::default(),
         };
         world.ensure_account(default_account, "default");
         world

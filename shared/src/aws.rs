@@ -15,6 +15,7 @@ pub mod eks;
 pub mod errors;
 pub mod iam;
 pub mod identity_center;
+pub mod kubernetes;
 pub mod setup;
 pub mod sqs;
 pub mod ssm;

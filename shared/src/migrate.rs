@@ -14,12 +14,22 @@
 
 mod classify;
 mod configmap;
+mod entries;
+pub mod equivalence;
+mod position;
+mod principal;
 mod render;
 mod resolve;
+mod sso;
+mod targets;
 mod translate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corpus;
+#[cfg(test)]
+mod tests_reading;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -27,11 +37,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 pub use classify::NodeKind;
+pub use position::Position;
 
 use crate::config::Mapping;
 use crate::domain::{AccountId, ClusterName, PermissionSetName, PrincipalArn, Region};
 use crate::ports::{AccountConnector, PortError};
-use translate::{RuleKey, Translation, Translator, rbac_only_note};
+use targets::rbac_only_note;
+use translate::{RuleKey, Translation, Translator};
 
 /// The namespace the placeholder access policy of an RBAC-only rule is scoped to. The mapping
 /// requires every rule to grant an access policy, while aws-auth entries with custom groups only
@@ -46,16 +58,20 @@ pub struct ImportSettings {
     pub identity_center_region: Region,
     /// The regions listed for every account of the mapping (at least one).
     pub regions: Vec<Region>,
-    /// The cluster the ConfigMap comes from. Given, the mapping manages only clusters of that
-    /// name; absent, its rules apply to every cluster of the listed accounts and regions.
-    pub cluster: Option<ClusterName>,
+    /// The clusters the ConfigMaps come from. Given, the mapping manages only clusters of those
+    /// names; empty, its rules apply to every cluster of the listed accounts and regions.
+    pub clusters: Vec<ClusterName>,
+    /// The accounts of those clusters, when known (read live): listed in the mapping besides the
+    /// accounts of the principals (which the engine needs to look them up).
+    pub cluster_accounts: Vec<AccountId>,
 }
 
 /// The result of an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Import {
-    /// A complete mapping file (YAML with comments) that loads with [`Mapping::from_str`].
-    pub mapping_yaml: String,
+    /// A complete mapping file (YAML with comments) that loads with [`Mapping::from_str`];
+    /// `None` when no entry gave a rule (nothing to write, and the report says why).
+    pub mapping_yaml: Option<String>,
     /// What was translated, left to EKS, or not translated.
     pub report: ImportReport,
 }
@@ -71,6 +87,25 @@ pub struct ImportReport {
     pub untranslated: Vec<Untranslated>,
     /// Remarks about the mapping as a whole (scope, accounts, Identity Center region).
     pub notes: Vec<String>,
+    /// How many `mapRoles`/`mapUsers` entries the ConfigMap(s) hold, readable or not: each is
+    /// in exactly one of `translated`, `node_roles` and `untranslated`.
+    pub entries: usize,
+}
+
+impl ImportReport {
+    /// How many ConfigMap entries the report accounts for: each translated entry, node role
+    /// and untranslated entry (list-level problems and `mapAccounts` items are not entries).
+    /// Equal to [`ImportReport::entries`] when every entry is accounted for exactly once.
+    pub fn entries_accounted(&self) -> usize {
+        let is_entry = |label: &str| label.contains("mapRoles[") || label.contains("mapUsers[");
+        self.translated.len()
+            + self.node_roles.len()
+            + self
+                .untranslated
+                .iter()
+                .filter(|u| is_entry(&u.entry))
+                .count()
+    }
 }
 
 /// One entry carried into a mapping rule.
@@ -84,6 +119,12 @@ pub struct Translated {
     pub principal: PrincipalArn,
     /// For SSO roles, the permission set the rule is for.
     pub permission_set: Option<PermissionSetName>,
+    /// The entry had `system:masters`: its access entry must be a cluster admin.
+    pub cluster_admin: bool,
+    /// The entry's groups kept as Kubernetes groups.
+    pub kubernetes_groups: Vec<String>,
+    /// The entry's username as the access entry will carry it (`None`: EKS's default).
+    pub username: Option<String>,
     /// What changed on the way (dropped username, merged entries, RBAC-only, ...).
     pub notes: Vec<String>,
 }
@@ -114,7 +155,7 @@ pub struct Untranslated {
 /// this error.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The text is not YAML (or JSON).
+    /// The file is not YAML (or JSON); the message starts with `origin:line:column`.
     #[error("the aws-auth ConfigMap is not valid YAML: {0}")]
     NotYaml(String),
     /// The document is not a ConfigMap.
@@ -128,44 +169,9 @@ pub enum ImportError {
          aws-auth ConfigMap of kube-system?"
     )]
     NoData,
-    /// `data.<key>` does not hold a YAML list.
-    #[error("data.{key} is not a YAML list of entries: {message}")]
-    EmbeddedList {
-        /// `mapRoles`, `mapUsers` or `mapAccounts`.
-        key: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-    /// An entry is not a mapping.
-    #[error(
-        "data.{key}[{index}]: expected a mapping with rolearn/userarn, username, groups; found {found}"
-    )]
-    EntryShape {
-        /// `mapRoles` or `mapUsers`.
-        key: &'static str,
-        /// 0-based entry index.
-        index: usize,
-        /// What was found instead.
-        found: &'static str,
-    },
-    /// A field of an entry is missing or malformed.
-    #[error("data.{key}[{index}].{field}: {message}")]
-    Entry {
-        /// `mapRoles` or `mapUsers`.
-        key: &'static str,
-        /// 0-based entry index.
-        index: usize,
-        /// The field (`rolearn`, `groups[1]`, ...).
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
     /// The settings list no region.
     #[error("no regions given: every account of the mapping needs at least one")]
     NoRegions,
-    /// Not one principal ARN in the ConfigMap could be read, so no account is known.
-    #[error("the ConfigMap names no valid IAM principal: nothing to import")]
-    NothingToImport,
     /// An IAM lookup failed; a mapping built without it would look complete and be wrong.
     #[error("IAM lookup in account {account} failed: {source}")]
     Iam {
@@ -183,36 +189,69 @@ pub enum ImportError {
     InvalidOutput(String),
 }
 
-/// Reads an `aws-auth` ConfigMap (YAML or JSON, as kubectl prints it) and translates it into a
-/// mapping, looking every role up in IAM through `aws`.
+/// One ConfigMap to import: its text and where it came from (a file name, or
+/// `<cluster>:kube-system/aws-auth`), which prefixes positions and, with several, entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigMapSource {
+    /// Where the text came from.
+    pub origin: String,
+    /// The ConfigMap (YAML or JSON, any shape [`import_aws_auth`] accepts).
+    pub text: String,
+}
+
+/// Reads an `aws-auth` ConfigMap (a whole ConfigMap as YAML or JSON, a `data:` block, a
+/// `mapRoles:` fragment or a bare list) and translates it into a mapping, looking every role up
+/// in IAM through `aws`.
 pub async fn import_aws_auth(
     configmap_yaml: &str,
+    settings: &ImportSettings,
+    aws: &dyn AccountConnector,
+) -> Result<Import, ImportError> {
+    let source = ConfigMapSource {
+        origin: "aws-auth".to_owned(),
+        text: configmap_yaml.to_owned(),
+    };
+    import_configmaps(&[source], settings, aws).await
+}
+
+/// Imports several ConfigMaps (one per cluster) into one mapping: entries for the same
+/// principal or permission set merge into one rule, so identical entries of several clusters
+/// give one rule, and each entry is listed with its origin.
+pub async fn import_configmaps(
+    sources: &[ConfigMapSource],
     settings: &ImportSettings,
     aws: &dyn AccountConnector,
 ) -> Result<Import, ImportError> {
     if settings.regions.is_empty() {
         return Err(ImportError::NoRegions);
     }
-    let auth = configmap::parse(configmap_yaml)?;
     let mut translator = Translator::new(settings, aws);
-    for entry in &auth.entries {
-        translator.entry(entry).await?;
+    let mut entries = 0;
+    for source in sources {
+        let prefix = (sources.len() > 1).then_some(source.origin.as_str());
+        entries += import_one(&mut translator, source, prefix).await?;
     }
-    for account in &auth.map_accounts {
-        translator.map_account(account);
-    }
-    let translation = translator.finish();
-    if translation.accounts.is_empty() {
-        return Err(ImportError::NothingToImport);
-    }
+    let mut translation = translator.finish();
+    // The engine looks each principal up in its own account, reached through the role the
+    // mapping lists for it, so principals' accounts stay listed next to the clusters' accounts.
+    translation
+        .accounts
+        .extend(settings.cluster_accounts.iter().cloned());
     let names = render::name_rules(&translation.drafts);
-    let mapping_yaml =
-        render::mapping_yaml(settings, &translation.accounts, &translation.drafts, &names)?;
-    if let Err(report) = Mapping::from_str(&mapping_yaml, "generated mapping") {
-        return Err(ImportError::InvalidOutput(report.to_string()));
-    }
-    let report = build_report(translation, &names, settings);
+    let mapping_yaml = if translation.drafts.is_empty() {
+        None
+    } else {
+        let yaml =
+            render::mapping_yaml(settings, &translation.accounts, &translation.drafts, &names)?;
+        if let Err(report) = Mapping::from_str(&yaml, "generated mapping") {
+            return Err(ImportError::InvalidOutput(report.to_string()));
+        }
+        Some(yaml)
+    };
+    let mut report = build_report(translation, &names, settings);
+    report.entries = entries;
     tracing::info!(
+        entries,
         translated = report.translated.len(),
         node_roles = report.node_roles.len(),
         untranslated = report.untranslated.len(),
@@ -222,6 +261,56 @@ pub async fn import_aws_auth(
         mapping_yaml,
         report,
     })
+}
+
+/// Translates one ConfigMap's entries; returns how many entries it holds.
+async fn import_one(
+    translator: &mut Translator<'_>,
+    source: &ConfigMapSource,
+    prefix: Option<&str>,
+) -> Result<usize, ImportError> {
+    let label = |entry: String| match prefix {
+        Some(origin) => format!("{origin} {entry}"),
+        None => entry,
+    };
+    let mut auth = configmap::parse(&source.text, &source.origin)?;
+    for entry in &mut auth.entries {
+        entry.origin = prefix.map(str::to_owned);
+    }
+    for problem in auth.unreadable {
+        translator.skip_label(label(problem.entry), problem.reason);
+    }
+    let entries = &auth.entries;
+    for (i, entry) in entries.iter().enumerate() {
+        let last = entries
+            .iter()
+            .rposition(|e| e.section == entry.section && e.arn.eq_ignore_ascii_case(&entry.arn))
+            .unwrap_or(i);
+        if last != i {
+            translator.shadowed(entry, &entries[last]);
+            continue;
+        }
+        let twins = entries[..i]
+            .iter()
+            .filter(|e| e.section == entry.section && e.arn.eq_ignore_ascii_case(&entry.arn))
+            .count();
+        let remarks = (twins > 0)
+            .then(|| {
+                format!(
+                    "{} maps this ARN {} times; the authenticator uses this last mapping, and \
+                     so does the import",
+                    entry.section.key(),
+                    twins + 1
+                )
+            })
+            .into_iter()
+            .collect();
+        translator.entry(entry, entries, remarks).await?;
+    }
+    for account in &auth.map_accounts {
+        translator.map_account(account);
+    }
+    Ok(auth.entry_count)
 }
 
 /// The report: translated entries get their rule's name, and the RBAC-only remark when their
@@ -250,24 +339,26 @@ fn build_report(
         node_roles: translation.node_roles,
         untranslated: translation.untranslated,
         notes,
+        entries: 0,
     }
 }
 
 /// Remarks on where the mapping's rules will apply.
 fn scope_notes(settings: &ImportSettings, accounts: &BTreeSet<AccountId>) -> Vec<String> {
     let mut notes = Vec::new();
-    if settings.cluster.is_none() {
+    if settings.clusters.is_empty() {
         notes.push(
             "no cluster name given: the rules apply to every cluster of the listed accounts and \
              regions, not only to the cluster this aws-auth came from"
                 .to_owned(),
         );
     }
-    if accounts.len() > 1 {
+    if accounts.len() > 1 && settings.clusters.is_empty() {
         let list: Vec<&str> = accounts.iter().map(AccountId::as_str).collect();
         notes.push(format!(
-            "the ConfigMap names principals of {} accounts ({}): eks-sso-sync manages clusters \
-             in every account listed, so keep only the cluster's own account(s)",
+            "the mapping lists the accounts of every principal ({0} accounts: {1}), which the \
+             engine needs to look them up, and without a cluster name it manages the clusters of \
+             all of them: import with --cluster NAME to limit it to the ConfigMap's cluster(s)",
             accounts.len(),
             list.join(", ")
         ));
@@ -293,7 +384,7 @@ pub fn render_report(report: &ImportReport) -> String {
     }
     let _ = writeln!(out, "Left to EKS ({}):", report.node_roles.len());
     for n in &report.node_roles {
-        let _ = writeln!(out, "  {}\n    {}", n.entry, n.action);
+        let _ = writeln!(out, "  {}\n    -> {}: {}", n.entry, n.principal, n.action);
     }
     let _ = writeln!(out, "Not translated ({}):", report.untranslated.len());
     for u in &report.untranslated {

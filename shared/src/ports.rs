@@ -163,6 +163,13 @@ pub trait IamApi: Send + Sync {
     async fn list_sso_roles(&self) -> Result<Vec<RoleInfo>, PortError>;
     /// `GetRole` for an explicit principal; `Ok(None)` when it does not exist.
     async fn get_role(&self, role: &PrincipalArn) -> Result<Option<RoleInfo>, PortError>;
+    /// `GetRole` by name alone: the role of that name whatever its path (IAM names are unique
+    /// in an account regardless of path and case); `Ok(None)` when there is none. The import of
+    /// `aws-auth` needs it because aws-auth ARNs had their paths stripped.
+    async fn role_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError>;
+    /// `GetUser` by name alone, like [`IamApi::role_by_name`] (the [`RoleInfo`] carries the
+    /// user's ARN with its path, its `AIDA…` id and creation time).
+    async fn user_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError>;
 }
 
 /// The Identity Center instance eks-sso-sync works against.

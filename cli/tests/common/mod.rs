@@ -39,13 +39,17 @@ pub struct Env {
 impl Env {
     /// An emulator seeded with `cli/tests/fixtures/<seed>`.
     pub fn start(seed: &str) -> Env {
+        let text = std::fs::read_to_string(fixture(seed)).expect("seed fixture");
+        Env::start_with(Seed::from_yaml(&text).expect("valid seed"))
+    }
+
+    /// An emulator seeded with `seed`.
+    pub fn start_with(seed: Seed) -> Env {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
-        let text = std::fs::read_to_string(fixture(seed)).expect("seed fixture");
-        let seed = Seed::from_yaml(&text).expect("valid seed");
         let emulator = runtime
             .block_on(Emulator::start(EmulatorConfig {
                 seed: Some(seed),

@@ -53,6 +53,7 @@ pub fn dispatch(
             find_role(world, &account, name).map(|role| vec![role_xml(role)])
         }
         "ListRoles" => list_roles(world, &account, params),
+        "GetUser" => super::iam_users::get_user(world, &account, params),
         _ => super::iam_policies::dispatch(world, caller, action, params),
     }
 }

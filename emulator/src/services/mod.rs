@@ -4,7 +4,9 @@
 pub mod eks;
 pub mod iam;
 pub mod iam_policies;
+pub mod iam_users;
 pub mod identitystore;
+pub mod kubernetes;
 pub mod sqs;
 pub mod ssoadmin;
 pub mod sts;

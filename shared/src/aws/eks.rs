@@ -54,6 +54,11 @@ impl SdkEks {
     pub fn region(&self) -> &Region {
         &self.region
     }
+
+    /// The SDK client, for the calls no port needs (the cluster's Kubernetes endpoint).
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
 }
 
 /// The principals of `ListAccessEntries`, skipping (with a warning) any our [`PrincipalArn`]

@@ -156,6 +156,56 @@ impl IamApi for SdkIam {
             created_at,
         }))
     }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
+        const OP: &str = "GetUser";
+        let out = match self.client.get_user().user_name(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let error = port_error(OP, e);
+                return if error.kind == ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(error)
+                };
+            }
+        };
+        let Some(user) = out.user() else {
+            return Ok(None);
+        };
+        let arn = PrincipalArn::new(user.arn()).map_err(|e| unexpected_response(OP, e))?;
+        let user_id = RoleId::new(user.user_id()).map_err(|e| unexpected_response(OP, e))?;
+        Ok(Some(RoleInfo {
+            arn,
+            role_id: user_id,
+            created_at: epoch_seconds(user.create_date()),
+        }))
+    }
+
+    async fn role_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
+        const OP: &str = "GetRole";
+        let out = match self.client.get_role().role_name(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let error = port_error(OP, e);
+                return if error.kind == ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(error)
+                };
+            }
+        };
+        let Some(role) = out.role() else {
+            return Ok(None);
+        };
+        let arn = PrincipalArn::new(role.arn()).map_err(|e| unexpected_response(OP, e))?;
+        let role_id = RoleId::new(role.role_id()).map_err(|e| unexpected_response(OP, e))?;
+        Ok(Some(RoleInfo {
+            arn,
+            role_id,
+            created_at: epoch_seconds(role.create_date()),
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ pub(crate) struct World {
     pub groups: BTreeMap<String, GroupName>,
     pub memberships: BTreeSet<(String, String)>,
     pub roles: BTreeMap<AccountId, BTreeMap<String, RoleInfo>>,
+    pub users: BTreeMap<AccountId, BTreeMap<String, RoleInfo>>,
     pub clusters: BTreeMap<ClusterRef, StoredCluster>,
     pub faults: BTreeMap<String, VecDeque<ErrorKind>>,
     pub calls: Vec<String>,
@@ -178,6 +179,25 @@ impl MemoryAws {
             stored.created_at = info.created_at;
         }
         info
+    }
+
+    /// Creates an IAM user.
+    pub fn add_user(&self, account: &str, path: &str, name: &str) -> RoleInfo {
+        let account = AccountId::new(account).unwrap_or_else(|e| panic!("test account: {e}"));
+        let mut w = self.world();
+        let n = w.fresh_id();
+        let user = RoleInfo {
+            arn: PrincipalArn::new(format!("arn:aws:iam::{account}:user{path}{name}"))
+                .unwrap_or_else(|e| panic!("test user: {e}")),
+            role_id: RoleId::new(format!("AIDAMEMORY{n:010}"))
+                .unwrap_or_else(|e| panic!("test user id: {e}")),
+            created_at: Some(ROLES_CREATED_AT),
+        };
+        w.users
+            .entry(account)
+            .or_default()
+            .insert(name.to_owned(), user.clone());
+        user
     }
 
     /// Creates a plain IAM role (e.g. a CI role or a break-glass admin).
@@ -347,6 +367,28 @@ impl IamApi for MemoryIam {
             .and_then(|r| r.get(role.name()))
             .filter(|r| &r.arn == role)
             .cloned())
+    }
+
+    async fn role_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
+        let mut w = self.aws.world();
+        w.call("GetRole")?;
+        Ok(w.roles.get(&self.account).and_then(|roles| {
+            roles
+                .values()
+                .find(|r| r.arn.name().eq_ignore_ascii_case(name))
+                .cloned()
+        }))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
+        let mut w = self.aws.world();
+        w.call("GetUser")?;
+        Ok(w.users.get(&self.account).and_then(|users| {
+            users
+                .values()
+                .find(|u| u.arn.name().eq_ignore_ascii_case(name))
+                .cloned()
+        }))
     }
 }
 

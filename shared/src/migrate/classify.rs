@@ -24,6 +24,15 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// The access entry type EKS gives such a node role.
+    pub fn entry_type(self) -> &'static str {
+        match self {
+            Self::Ec2Linux => "EC2_LINUX",
+            Self::Ec2Windows => "EC2_WINDOWS",
+            Self::FargateLinux => "FARGATE_LINUX",
+        }
+    }
+
     /// What to do about it, for the report.
     pub(super) fn action(self) -> &'static str {
         match self {
@@ -40,20 +49,23 @@ impl NodeKind {
     }
 }
 
-/// Whether the groups are those aws-auth gives a node role, and of which kind. A node role has
-/// both `system:bootstrappers` and `system:nodes`; anything less is not one.
-pub(super) fn node_kind(groups: &[String]) -> Option<NodeKind> {
+/// Whether the entry is one aws-auth gives a node role, and of which kind. A node role has both
+/// `system:bootstrappers` and `system:nodes`; a Fargate pod execution role also has
+/// `system:node-proxier` or the username `system:node:{{SessionName}}`.
+pub(super) fn node_kind(groups: &[String], username: Option<&str>) -> Option<NodeKind> {
     let has = |g: &str| groups.iter().any(|x| x == g);
     if !(has("system:bootstrappers") && has("system:nodes")) {
         return None;
     }
-    Some(if has("system:node-proxier") {
-        NodeKind::FargateLinux
-    } else if has("eks:kube-proxy-windows") {
-        NodeKind::Ec2Windows
-    } else {
-        NodeKind::Ec2Linux
-    })
+    Some(
+        if has("system:node-proxier") || username == Some("system:node:{{SessionName}}") {
+            NodeKind::FargateLinux
+        } else if has("eks:kube-proxy-windows") {
+            NodeKind::Ec2Windows
+        } else {
+            NodeKind::Ec2Linux
+        },
+    )
 }
 
 /// The access an entry's groups translate to.
@@ -122,17 +134,18 @@ fn system_group_reason(group: &str) -> &'static str {
     }
 }
 
-/// The username an entry keeps, and a note when the aws-auth one is dropped.
+/// The username an entry keeps, and what the report says about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct UsernameTranslation {
-    /// Kept as is.
+    /// Kept verbatim (templates included).
     pub username: Option<Username>,
-    /// Why the aws-auth username was dropped, if it was.
+    /// Why the aws-auth username was dropped, or a warning about the kept one.
     pub note: Option<String>,
 }
 
-/// Keeps a custom username; drops a templated one (`{{SessionName}}`, `{{AccountID}}`, …),
-/// since EKS gives every entry a default username of its own, and one EKS would reject.
+/// Keeps a username verbatim when EKS accepts it (`ao:{{SessionName}}`, `{{AccountID}}`), leaves
+/// EKS's own default unset, and drops one EKS would reject, saying why (with a fix when the fix
+/// is only the `:` EKS wants before `{{SessionName}}`).
 pub(super) fn translate_username(
     username: Option<&str>,
     arn: &PrincipalArn,
@@ -141,43 +154,70 @@ pub(super) fn translate_username(
         return UsernameTranslation::default();
     };
     let default = eks_default_username(arn);
-    if name.contains("{{") {
-        let note = if templated_default(arn).as_deref() == Some(name) {
-            format!(
-                "username {name:?} is EKS's default for the access entry ({default}); left unset"
-            )
-        } else {
-            format!(
-                "templated username {name:?} dropped: EKS gives the access entry its default \
-                 username {default}; update RoleBindings whose subjects name the old username"
-            )
-        };
-        return UsernameTranslation {
-            username: None,
-            note: Some(note),
-        };
-    }
-    if has_braces(name) {
-        return UsernameTranslation {
-            username: None,
-            note: Some(format!(
-                "username {name:?} dropped: {BRACES_REASON}; EKS uses its default {default}"
-            )),
-        };
+    if name == default || templated_default(arn).as_deref() == Some(name) {
+        let note = format!("username {name:?} is EKS's default for the access entry; left unset");
+        return dropped(note);
     }
     match Username::new(name) {
-        Ok(u) => UsernameTranslation {
-            username: Some(u),
-            note: None,
-        },
-        Err(e) => UsernameTranslation {
-            username: None,
-            note: Some(format!(
-                "username {name:?} dropped ({}); EKS uses its default {default}",
+        Ok(_) if has_single_braces(name) => dropped(format!(
+            "username {name:?} dropped: {BRACES_REASON}; EKS uses its default {default}"
+        )),
+        Ok(u) => {
+            let note = (arn.kind() == PrincipalKind::Role && !u.names_the_session()).then(|| {
+                format!(
+                    "username {name:?} has no {{{{SessionName}}}}: everyone using the role is one \
+                     Kubernetes user and the audit log cannot tell them apart (kept, as aws-auth had it)"
+                )
+            });
+            UsernameTranslation {
+                username: Some(u),
+                note,
+            }
+        }
+        Err(e) => {
+            let fix = session_colon_fix(name)
+                .map(|f| format!("; suggested: {f:?}"))
+                .unwrap_or_default();
+            dropped(format!(
+                "username {name:?} is rejected by EKS access entries ({}), so it is not written \
+                 into the mapping; EKS uses its default {default}{fix}. The Kubernetes user name \
+                 changes: RoleBindings bound to the old name must follow",
                 e.reason
-            )),
-        },
+            ))
+        }
     }
+}
+
+fn dropped(note: String) -> UsernameTranslation {
+    UsernameTranslation {
+        username: None,
+        note: Some(note),
+    }
+}
+
+/// `cluster-admin-{{SessionName}}` → `cluster-admin:{{SessionName}}`, if that is all it takes.
+fn session_colon_fix(name: &str) -> Option<String> {
+    let at = name.find("{{SessionName")?;
+    let (before, after) = name.split_at(at);
+    if before.contains(':') {
+        return None;
+    }
+    let stem = before.trim_end_matches(['-', '_', '.']);
+    if stem.is_empty() {
+        return None;
+    }
+    let fixed = format!("{stem}:{after}");
+    Username::new(fixed.as_str()).ok().map(|_| fixed)
+}
+
+/// Whether the mapping would read `value` as a template with `{captures}`: single braces left
+/// once the EKS `{{...}}` templates are taken out.
+fn has_single_braces(value: &str) -> bool {
+    let mut rest = value.to_owned();
+    for template in crate::domain::USERNAME_TEMPLATES {
+        rest = rest.replace(template, "");
+    }
+    has_braces(&rest)
 }
 
 /// The username EKS gives an access entry created without one (AWS-FACTS §2).
@@ -215,21 +255,26 @@ mod tests {
     #[test]
     fn node_roles_need_both_node_groups() {
         let ec2 = strings(&["system:bootstrappers", "system:nodes"]);
-        assert_eq!(node_kind(&ec2), Some(NodeKind::Ec2Linux));
+        assert_eq!(node_kind(&ec2, None), Some(NodeKind::Ec2Linux));
         let fargate = strings(&[
             "system:bootstrappers",
             "system:nodes",
             "system:node-proxier",
         ]);
-        assert_eq!(node_kind(&fargate), Some(NodeKind::FargateLinux));
+        assert_eq!(node_kind(&fargate, None), Some(NodeKind::FargateLinux));
         let windows = strings(&[
             "system:bootstrappers",
             "system:nodes",
             "eks:kube-proxy-windows",
         ]);
-        assert_eq!(node_kind(&windows), Some(NodeKind::Ec2Windows));
-        assert_eq!(node_kind(&strings(&["system:bootstrappers"])), None);
-        assert_eq!(node_kind(&strings(&["system:masters"])), None);
+        assert_eq!(node_kind(&windows, None), Some(NodeKind::Ec2Windows));
+        assert_eq!(node_kind(&strings(&["system:bootstrappers"]), None), None);
+        assert_eq!(node_kind(&strings(&["system:masters"]), None), None);
+        let fargate_by_name = Some("system:node:{{SessionName}}");
+        assert_eq!(
+            node_kind(&ec2, fargate_by_name),
+            Some(NodeKind::FargateLinux)
+        );
     }
 
     #[test]
@@ -247,25 +292,32 @@ mod tests {
     }
 
     #[test]
-    fn templated_usernames_are_dropped_and_custom_ones_kept() {
+    fn usernames_eks_accepts_are_kept_verbatim_and_others_explained() {
         let arn = PrincipalArn::new("arn:aws:iam::111122223333:role/deployer").unwrap();
         let kept = translate_username(Some("ci-bot"), &arn);
         assert_eq!(kept.username.unwrap().as_str(), "ci-bot");
-        assert!(kept.note.is_none());
+        assert!(kept.note.unwrap().contains("one Kubernetes user"));
 
-        let session = translate_username(Some("{{SessionName}}"), &arn);
-        assert!(session.username.is_none());
-        let note = session.note.unwrap();
-        assert!(note.contains("RoleBindings"), "{note}");
-        assert!(
-            note.contains("arn:aws:sts::111122223333:assumed-role/deployer/{{SessionName}}"),
-            "{note}"
-        );
+        let session = translate_username(Some("ao:{{SessionName}}"), &arn);
+        assert_eq!(session.username.unwrap().as_str(), "ao:{{SessionName}}");
+        assert!(session.note.is_none());
 
         let default = "arn:aws:sts::{{AccountID}}:assumed-role/deployer/{{SessionName}}";
         let same = translate_username(Some(default), &arn);
         assert!(same.username.is_none());
         assert!(same.note.unwrap().contains("EKS's default"));
+
+        let dash = translate_username(Some("cluster-admin-{{SessionName}}"), &arn);
+        assert!(dash.username.is_none());
+        let note = dash.note.unwrap();
+        assert!(
+            note.contains("suggested: \"cluster-admin:{{SessionName}}\""),
+            "{note}"
+        );
+        assert!(note.contains("RoleBindings"), "{note}");
+
+        let node = translate_username(Some("system:node:{{EC2PrivateDNSName}}"), &arn);
+        assert!(node.username.is_none());
 
         let braces = translate_username(Some("team-{x}"), &arn);
         assert!(braces.username.is_none());

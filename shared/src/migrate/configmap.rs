@@ -1,79 +1,76 @@
-//! Reading an `aws-auth` ConfigMap as `kubectl get configmap aws-auth -n kube-system -o yaml`
-//! prints it: `data.mapRoles` and `data.mapUsers` are YAML lists embedded as *strings* in the
-//! ConfigMap, so the document is parsed twice. Structural problems are errors naming the list,
-//! the entry index and the field; what the entries *mean* is judged later.
+//! Reading an `aws-auth` ConfigMap in every shape people have one in: the whole ConfigMap (YAML
+//! or JSON, as `kubectl get -o yaml|json` prints it, metadata and `managedFields` ignored), a bare
+//! `data:` block, a bare `mapRoles:`/`mapUsers:` fragment at any indentation, or a bare list of
+//! entries. `mapRoles` and `mapUsers` are YAML documents embedded as strings, so they are parsed
+//! a second time; a list that does not parse is reported (at its position in the file) and the
+//! other lists are still read. Only a file that is not YAML at all fails the import.
 
 use serde_yaml_ng::{Mapping as YamlMap, Value};
 
-use super::ImportError;
+use super::entries::{AuthEntry, Section, read_entry, section_of};
+use super::position::{block_start, split_yaml_error};
+use super::{ImportError, Untranslated};
 
-/// The list of the ConfigMap an entry comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Section {
-    /// `data.mapRoles`: IAM roles (`rolearn`).
-    MapRoles,
-    /// `data.mapUsers`: IAM users (`userarn`).
-    MapUsers,
-}
-
-impl Section {
-    /// The key under `data`.
-    pub(super) fn key(self) -> &'static str {
-        match self {
-            Self::MapRoles => "mapRoles",
-            Self::MapUsers => "mapUsers",
-        }
-    }
-
-    /// The field holding the principal ARN.
-    fn arn_field(self) -> &'static str {
-        match self {
-            Self::MapRoles => "rolearn",
-            Self::MapUsers => "userarn",
-        }
-    }
-}
-
-/// One `mapRoles` / `mapUsers` entry, as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct AuthEntry {
-    /// Which list it is in.
-    pub section: Section,
-    /// Its 0-based position in that list.
-    pub index: usize,
-    /// `rolearn` / `userarn`, verbatim (usually path-stripped, as aws-auth required).
-    pub arn: String,
-    /// `username`, verbatim (may hold `{{SessionName}}`-style templates).
-    pub username: Option<String>,
-    /// `groups`, verbatim.
-    pub groups: Vec<String>,
-    /// Keys aws-auth does not know (it ignored them, and so does the import).
-    pub unknown_keys: Vec<String>,
-}
-
-impl AuthEntry {
-    /// How the report names the entry: `mapRoles[2] arn:aws:iam::…:role/…`.
-    pub(super) fn label(&self) -> String {
-        format!("{}[{}] {}", self.section.key(), self.index, self.arn)
-    }
-}
+/// The ConfigMap keys the import reads.
+const LIST_KEYS: [&str; 3] = ["mapRoles", "mapUsers", "mapAccounts"];
 
 /// The parts of an `aws-auth` ConfigMap the import reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct AwsAuth {
-    /// `mapRoles` then `mapUsers` entries, each list in file order.
+    /// `mapRoles` then `mapUsers` entries that could be read, each list in file order.
     pub entries: Vec<AuthEntry>,
     /// `mapAccounts` items (every IAM principal of an account), which access entries cannot express.
     pub map_accounts: Vec<String>,
+    /// Lists and entries that could not be read, each with the reason.
+    pub unreadable: Vec<Untranslated>,
+    /// How many entries the lists hold (read or not), so the report can account for each.
+    pub entry_count: usize,
 }
 
-/// Parses the ConfigMap text (YAML or JSON).
-pub(super) fn parse(text: &str) -> Result<AwsAuth, ImportError> {
-    let root: Value =
-        serde_yaml_ng::from_str(text).map_err(|e| ImportError::NotYaml(e.to_string()))?;
-    let root = root
-        .as_mapping()
-        .ok_or_else(|| ImportError::NotAConfigMap("a document that is not a mapping".into()))?;
+/// Parses the ConfigMap text; `origin` (a file name, or `cluster/kube-system/aws-auth`) prefixes
+/// every position.
+pub(super) fn parse(text: &str, origin: &str) -> Result<AwsAuth, ImportError> {
+    let root = first_document(text, origin)?;
+    let mut auth = AwsAuth::default();
+    match &root {
+        Value::Sequence(items) => read_list(&mut auth, None, items),
+        Value::Mapping(map) => {
+            let data = lists_of(map)?;
+            for key in LIST_KEYS {
+                read_key(&mut auth, data, key, text, origin);
+            }
+        }
+        other => {
+            return Err(ImportError::NotAConfigMap(format!(
+                "{}, not a ConfigMap, a data: block or a list of entries",
+                value_kind(other)
+            )));
+        }
+    }
+    Ok(auth)
+}
+
+/// The first YAML document of `text` that is not empty (a file may hold several, `---`-separated).
+fn first_document(text: &str, origin: &str) -> Result<Value, ImportError> {
+    use serde::Deserialize as _;
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let value = Value::deserialize(document).map_err(|e| not_yaml(&e, origin))?;
+        if !value.is_null() {
+            return Ok(value);
+        }
+    }
+    Err(ImportError::NoData)
+}
+
+fn not_yaml(error: &serde_yaml_ng::Error, origin: &str) -> ImportError {
+    let (message, position) = split_yaml_error(error);
+    let at = position.map_or_else(|| origin.to_owned(), |p| format!("{origin}:{p}"));
+    ImportError::NotYaml(format!("{at}: {message}"))
+}
+
+/// The mapping holding `mapRoles`/`mapUsers`/`mapAccounts`: `data` of a ConfigMap, or the root
+/// itself for a bare `data:` content or fragment.
+fn lists_of(root: &YamlMap) -> Result<&YamlMap, ImportError> {
     if let Some(kind) = root.get("kind") {
         if kind.as_str() != Some("ConfigMap") {
             return Err(ImportError::NotAConfigMap(format!(
@@ -82,145 +79,103 @@ pub(super) fn parse(text: &str) -> Result<AwsAuth, ImportError> {
             )));
         }
     }
-    let data = root
-        .get("data")
-        .and_then(Value::as_mapping)
-        .ok_or(ImportError::NoData)?;
-    let known = ["mapRoles", "mapUsers", "mapAccounts"];
-    if !known.iter().any(|k| data.contains_key(*k)) {
-        return Err(ImportError::NoData);
+    let holder = match root.get("data") {
+        Some(Value::Mapping(data)) => data,
+        _ => root,
+    };
+    if LIST_KEYS.iter().any(|k| holder.contains_key(*k)) {
+        Ok(holder)
+    } else {
+        Err(ImportError::NoData)
     }
-    let mut auth = AwsAuth::default();
-    for section in [Section::MapRoles, Section::MapUsers] {
-        for (index, item) in embedded_list(data, section.key())?.iter().enumerate() {
-            auth.entries.push(read_entry(section, index, item)?);
-        }
-    }
-    auth.map_accounts = embedded_list(data, "mapAccounts")?
-        .iter()
-        .map(scalar_text)
-        .collect();
-    Ok(auth)
 }
 
-/// The YAML list held as a string in `data.<key>`; empty when the key is absent or blank.
-fn embedded_list(data: &YamlMap, key: &'static str) -> Result<Vec<Value>, ImportError> {
-    let err = |message: String| ImportError::EmbeddedList { key, message };
-    let text = match data.get(key) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::String(text)) => text,
-        Some(_) => {
-            return Err(err(
-                "must be a string holding a YAML list (ConfigMap data values are strings; \
-                 write it as a `|` block)"
-                    .into(),
-            ));
+/// Reads `data.<key>` into `auth`; a value that cannot be read is reported, never fatal.
+fn read_key(auth: &mut AwsAuth, data: &YamlMap, key: &'static str, text: &str, origin: &str) {
+    let items = match data.get(key) {
+        None | Some(Value::Null) => return,
+        Some(Value::String(inner)) => match embedded_list(inner, key, text, origin) {
+            Ok(items) => items,
+            Err(reason) => {
+                auth.unreadable.push(Untranslated {
+                    entry: key.to_owned(),
+                    reason,
+                });
+                return;
+            }
+        },
+        // Kubernetes stores ConfigMap values as strings, so the API would refuse this; the
+        // intent is still clear, and reading it costs nothing.
+        Some(Value::Sequence(items)) => items.clone(),
+        Some(other) => {
+            let reason = format!(
+                "expected a string holding a YAML list (write it as a `|` block), found {}; no \
+                 entry could be read from {key}",
+                value_kind(other)
+            );
+            auth.unreadable.push(Untranslated {
+                entry: key.to_owned(),
+                reason,
+            });
+            return;
         }
     };
-    match serde_yaml_ng::from_str::<Value>(text).map_err(|e| err(e.to_string()))? {
+    if key == "mapAccounts" {
+        auth.map_accounts.extend(items.iter().map(scalar_text));
+    } else {
+        let section = if key == "mapRoles" {
+            Section::MapRoles
+        } else {
+            Section::MapUsers
+        };
+        read_list(auth, Some(section), &items);
+    }
+}
+
+/// The list embedded in a ConfigMap string, or why not (with the position in the file).
+fn embedded_list(inner: &str, key: &str, text: &str, origin: &str) -> Result<Vec<Value>, String> {
+    let value = serde_yaml_ng::from_str::<Value>(inner).map_err(|e| {
+        let (message, position) = split_yaml_error(&e);
+        let at = match (block_start(text, key), position) {
+            (Some(start), Some(p)) => start.describe(origin, p),
+            (None, Some(p)) => format!("{origin} (line {} of {key})", p.line),
+            (_, None) => origin.to_owned(),
+        };
+        format!(
+            "{key} is not valid YAML at {at}: {message}; no entry could be read from {key} \
+             (the other lists are still imported)"
+        )
+    })?;
+    match value {
         Value::Null => Ok(Vec::new()),
         Value::Sequence(items) => Ok(items),
-        other => Err(err(format!(
-            "expected a list of entries, found {}",
+        other => Err(format!(
+            "{key} must hold a YAML list of entries (each starting with `- `), found {}; no \
+             entry could be read from {key}",
             value_kind(&other)
-        ))),
+        )),
     }
 }
 
-/// Where an entry is, to name it in errors.
-#[derive(Clone, Copy)]
-struct At {
-    key: &'static str,
-    index: usize,
-}
-
-impl At {
-    fn error(self, field: &str, message: String) -> ImportError {
-        ImportError::Entry {
-            key: self.key,
-            index: self.index,
-            field: field.to_owned(),
-            message,
-        }
-    }
-}
-
-/// Reads one entry, rejecting a missing ARN and fields of the wrong shape.
-fn read_entry(section: Section, index: usize, item: &Value) -> Result<AuthEntry, ImportError> {
-    let at = At {
-        key: section.key(),
-        index,
-    };
-    let map = item.as_mapping().ok_or_else(|| ImportError::EntryShape {
-        key: at.key,
-        index,
-        found: value_kind(item),
-    })?;
-    let arn_field = section.arn_field();
-    let unknown_keys = map
-        .keys()
-        .map(scalar_text)
-        .filter(|k| ![arn_field, "username", "groups"].contains(&k.as_str()))
-        .collect();
-    Ok(AuthEntry {
-        section,
-        index,
-        arn: read_arn(map, arn_field, at)?,
-        username: read_username(map, at)?,
-        groups: read_groups(map, at)?,
-        unknown_keys,
-    })
-}
-
-fn read_arn(map: &YamlMap, field: &str, at: At) -> Result<String, ImportError> {
-    match map.get(field) {
-        Some(Value::String(arn)) if !arn.trim().is_empty() => Ok(arn.trim().to_owned()),
-        Some(Value::String(_)) => Err(at.error(field, "is empty".into())),
-        Some(other) => {
-            let found = value_kind(other);
-            Err(at.error(field, format!("expected an ARN, found {found}")))
-        }
-        None => {
-            let message = format!("missing: every {} entry names its principal", at.key);
-            Err(at.error(field, message))
-        }
-    }
-}
-
-fn read_username(map: &YamlMap, at: At) -> Result<Option<String>, ImportError> {
-    match map.get("username") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(name)) => Ok(Some(name.clone())),
-        Some(other) => {
-            let found = value_kind(other);
-            Err(at.error("username", format!("expected a string, found {found}")))
-        }
-    }
-}
-
-fn read_groups(map: &YamlMap, at: At) -> Result<Vec<String>, ImportError> {
-    match map.get("groups") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, group)| match group {
-                Value::String(group) => Ok(group.clone()),
-                other => Err(at.error(
-                    &format!("groups[{i}]"),
-                    format!("expected a group name, found {}", value_kind(other)),
-                )),
-            })
-            .collect(),
-        Some(other) => {
-            let found = value_kind(other);
-            Err(at.error("groups", format!("expected a list, found {found}")))
+/// Reads the entries of one list; `section` is `None` for a bare list, where each entry's key
+/// (`rolearn` or `userarn`) says which list it belongs to.
+fn read_list(auth: &mut AwsAuth, section: Option<Section>, items: &[Value]) {
+    let mut next = [0usize; 2];
+    for item in items {
+        let section = section.unwrap_or_else(|| section_of(item));
+        let slot = &mut next[section as usize];
+        let index = *slot;
+        *slot += 1;
+        auth.entry_count += 1;
+        match read_entry(section, index, item) {
+            Ok(entry) => auth.entries.push(entry),
+            Err(problem) => auth.unreadable.push(problem),
         }
     }
 }
 
 /// A scalar as text (for kinds, account ids and keys); other values by their kind.
-fn scalar_text(value: &Value) -> String {
+pub(super) fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -230,7 +185,7 @@ fn scalar_text(value: &Value) -> String {
 }
 
 /// A YAML value's kind, for messages.
-fn value_kind(value: &Value) -> &'static str {
+pub(super) fn value_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing",
         Value::Bool(_) => "a boolean",

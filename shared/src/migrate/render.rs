@@ -151,8 +151,12 @@ pub(super) fn mapping_yaml(
                 regions: regions.clone(),
             })
             .collect(),
-        clusters: settings.cluster.as_ref().map(|c| Clusters {
-            include: vec![NameSelector { name: c.as_str() }],
+        clusters: (!settings.clusters.is_empty()).then(|| Clusters {
+            include: settings
+                .clusters
+                .iter()
+                .map(|c| NameSelector { name: c.as_str() })
+                .collect(),
         }),
     };
     let mut out = HEADER.to_owned();

@@ -1,16 +1,17 @@
 //! Turning each `aws-auth` entry into a draft mapping rule, with the principal re-resolved
-//! against IAM, or into a report line saying why not. Entries for the same permission set (or
+//! against IAM, or into one report line saying why not: every entry ends up exactly once in the
+//! report (translated, left to EKS, or untranslated). Entries for the same permission set (or
 //! the same principal) merge into one rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::classify::{GroupTranslation, node_kind, translate_groups, translate_username};
-use super::configmap::{AuthEntry, Section};
-use super::resolve::{IamDirectory, PlainRole, SsoRole};
-use super::{ImportError, ImportSettings, NodeRole, RBAC_ONLY_NAMESPACE, Translated, Untranslated};
+use super::entries::{AuthEntry, Section, slot};
+use super::principal::{bracketed, principal_of};
+use super::resolve::IamDirectory;
+use super::{ImportSettings, NodeRole, Translated, Untranslated};
 use crate::domain::{
-    AccountId, KubernetesGroup, PermissionSetName, PrincipalArn, PrincipalKind,
-    SSO_ROLE_PATH_PREFIX, Username, sso_role_path, sso_role_permission_set,
+    AccountId, KubernetesGroup, PermissionSetName, PrincipalArn, PrincipalKind, Username,
 };
 use crate::ports::AccountConnector;
 
@@ -61,17 +62,20 @@ pub(super) struct Translation {
 }
 
 /// Where a translated entry goes.
-struct Target {
-    key: RuleKey,
-    principal: PrincipalArn,
-    notes: Vec<String>,
+pub(super) struct Target {
+    /// The rule.
+    pub key: RuleKey,
+    /// The principal's ARN as IAM has it today.
+    pub principal: PrincipalArn,
+    /// Remarks on the resolution.
+    pub notes: Vec<String>,
 }
 
 /// Translates entries one by one, looking principals up in IAM.
 pub(super) struct Translator<'a> {
-    settings: &'a ImportSettings,
-    iam: IamDirectory<'a>,
-    out: Translation,
+    pub(super) settings: &'a ImportSettings,
+    pub(super) iam: IamDirectory<'a>,
+    pub(super) out: Translation,
 }
 
 impl<'a> Translator<'a> {
@@ -99,39 +103,50 @@ impl<'a> Translator<'a> {
         );
     }
 
-    /// Translates one entry (an IAM failure aborts the import: a partial mapping would look
-    /// complete).
-    pub(super) async fn entry(&mut self, entry: &AuthEntry) -> Result<(), ImportError> {
-        for key in &entry.unknown_keys {
-            let reason = format!(
+    /// Records entries the authenticator never used: an ARN mapped twice keeps its last mapping.
+    pub(super) fn shadowed(&mut self, entry: &AuthEntry, by: &AuthEntry) {
+        self.skip(
+            entry,
+            format!(
+                "shadowed by {}, same {}: the authenticator keeps the last mapping of an ARN, so \
+                 this one granted nothing and is not carried over",
+                slot(by.section, by.index),
+                principal_word(entry.section)
+            ),
+        );
+    }
+
+    /// Translates one entry. Only an IAM failure that says nothing about access (throttling, a
+    /// server error) aborts the import: a partial mapping built around it would look complete.
+    pub(super) async fn entry(
+        &mut self,
+        entry: &AuthEntry,
+        all: &[AuthEntry],
+        mut remarks: Vec<String>,
+    ) -> Result<(), super::ImportError> {
+        remarks.extend(entry.unknown_keys.iter().map(|key| {
+            format!(
                 "key {key:?} is not an aws-auth field: aws-auth ignored it, and so does the import"
-            );
-            self.skip(entry, reason);
-        }
-        let arn = match PrincipalArn::new(entry.arn.as_str()) {
+            )
+        }));
+        let arn = match principal_of(entry, all) {
             Ok(arn) => arn,
-            Err(e) => {
-                self.skip(entry, format!("not a principal EKS accepts: {}", e.reason));
+            Err(reason) => {
+                let reason = with_node_hint(reason, entry);
+                self.skip_with(entry, reason, &remarks);
                 return Ok(());
             }
         };
         self.out.accounts.insert(arn.account().clone());
-        let (expected, what) = match entry.section {
-            Section::MapRoles => (PrincipalKind::Role, "role"),
-            Section::MapUsers => (PrincipalKind::User, "user"),
-        };
-        if arn.kind() != expected {
-            let reason = format!(
-                "a {} entry must name an IAM {what}: aws-auth never matched it",
-                entry.section.key()
-            );
-            self.skip(entry, reason);
+        if let Some(reason) = granted_nothing(entry, &arn) {
+            self.skip_with(entry, reason, &remarks);
             return Ok(());
         }
-        if let Some(kind) = node_kind(&entry.groups) {
+        if let Some(kind) = node_kind(&entry.groups, entry.username.as_deref()) {
+            let principal = self.node_principal(&arn).await?;
             self.out.node_roles.push(NodeRole {
                 entry: entry.label(),
-                principal: arn.as_str().to_owned(),
+                principal,
                 node_kind: kind,
                 action: kind.action().to_owned(),
             });
@@ -139,14 +154,23 @@ impl<'a> Translator<'a> {
         }
         let groups = translate_groups(&entry.groups);
         if !groups.grants_anything() {
-            self.skip(entry, nothing_granted(&entry.groups, &groups));
+            self.skip_with(entry, nothing_granted(&entry.groups, &groups), &remarks);
             return Ok(());
         }
-        let Some(target) = self.target(entry, &arn).await? else {
-            return Ok(());
-        };
-        self.add(entry, &arn, groups, target);
+        match self.target(entry, &arn).await? {
+            Ok(target) => self.add(entry, &arn, groups, target, remarks),
+            Err(reason) => self.skip_with(entry, reason, &remarks),
+        }
         Ok(())
+    }
+
+    /// A node role's ARN as IAM has it (EKS's node entry names the role with its path), or as
+    /// written when IAM cannot say: the node role is listed either way.
+    async fn node_principal(&mut self, arn: &PrincipalArn) -> Result<String, super::ImportError> {
+        Ok(match self.iam.plain_role(arn).await? {
+            super::resolve::PlainRole::Found(role) => role.arn.as_str().to_owned(),
+            _ => arn.as_str().to_owned(),
+        })
     }
 
     /// Adds a resolved entry to its draft rule and to the report.
@@ -156,31 +180,44 @@ impl<'a> Translator<'a> {
         arn: &PrincipalArn,
         groups: GroupTranslation,
         target: Target,
+        remarks: Vec<String>,
     ) {
-        let username = translate_username(entry.username.as_deref(), arn);
+        let username = translate_username(entry.username.as_deref(), &target.principal);
         let mut notes = target.notes;
         notes.extend(username.note);
         notes.extend(path_note(arn));
-        for (group, reason) in &groups.dropped {
-            self.skip(entry, format!("group {group:?} not translated: {reason}"));
-        }
+        notes.extend(
+            groups
+                .dropped
+                .iter()
+                .map(|(group, reason)| format!("group {group:?} not translated: {reason}")),
+        );
+        notes.extend(remarks);
         let access = Access {
             cluster_admin: groups.cluster_admin,
             kubernetes_groups: groups.kubernetes_groups,
             username: username.username,
         };
-        notes.extend(self.merge(&target.key, access, entry.label()));
-        let permission_set = match &target.key {
-            RuleKey::PermissionSet(ps) => Some(ps.clone()),
-            RuleKey::Principal(_) => None,
-        };
         let translated = Translated {
             entry: entry.label(),
             rule: String::new(),
             principal: target.principal,
-            permission_set,
+            permission_set: match &target.key {
+                RuleKey::PermissionSet(ps) => Some(ps.clone()),
+                RuleKey::Principal(_) => None,
+            },
+            cluster_admin: access.cluster_admin,
+            kubernetes_groups: access
+                .kubernetes_groups
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            username: access.username.as_ref().map(|u| u.as_str().to_owned()),
             notes,
         };
+        let merged = self.merge(&target.key, access, entry.label());
+        let mut translated = translated;
+        translated.notes.extend(merged);
         self.out.translated.push((target.key, translated));
     }
 
@@ -213,139 +250,65 @@ impl<'a> Translator<'a> {
         note
     }
 
-    /// Where the entry goes: a permission-set rule, a principal rule, or nowhere (reported).
-    async fn target(
-        &mut self,
-        entry: &AuthEntry,
-        arn: &PrincipalArn,
-    ) -> Result<Option<Target>, ImportError> {
-        if arn.kind() == PrincipalKind::User {
-            return Ok(Some(Target {
-                key: RuleKey::Principal(arn.clone()),
-                principal: arn.clone(),
-                notes: vec![user_note(arn)],
-            }));
-        }
-        match sso_permission_set(arn) {
-            Some(ps) => self.sso_target(entry, arn, ps).await,
-            None => self.role_target(entry, arn).await,
-        }
-    }
-
-    /// An SSO role becomes a rule for its permission set, if the permission set still has a
-    /// role in that account.
-    async fn sso_target(
-        &mut self,
-        entry: &AuthEntry,
-        arn: &PrincipalArn,
-        ps: PermissionSetName,
-    ) -> Result<Option<Target>, ImportError> {
-        let (role, notes) = match self.iam.sso_role(arn, &ps).await? {
-            SsoRole::Current(role) => (role, Vec::new()),
-            SsoRole::Recreated(role) => {
-                let note = format!(
-                    "the role named in aws-auth no longer exists (aws-auth stopped matching it): \
-                     the permission set was unassigned and assigned again, creating {}; the \
-                     rule follows the permission set",
-                    role.arn
-                );
-                (role, vec![note])
-            }
-            SsoRole::Gone => {
-                self.skip(
-                    entry,
-                    "role no longer exists: the permission set is no longer assigned in that \
-                     account"
-                        .into(),
-                );
-                return Ok(None);
-            }
-            SsoRole::Ambiguous(roles) => {
-                let list: Vec<&str> = roles.iter().map(PrincipalArn::as_str).collect();
-                let reason = format!(
-                    "several roles of permission set {ps} in account {}: {}; add the rule by hand",
-                    arn.account(),
-                    list.join(", ")
-                );
-                self.skip(entry, reason);
-                return Ok(None);
-            }
-        };
-        self.check_home_region(&role.arn);
-        Ok(Some(Target {
-            key: RuleKey::PermissionSet(ps),
-            principal: role.arn,
-            notes,
-        }))
-    }
-
-    /// Any other role becomes a principal rule with its full ARN, if IAM knows it.
-    async fn role_target(
-        &mut self,
-        entry: &AuthEntry,
-        arn: &PrincipalArn,
-    ) -> Result<Option<Target>, ImportError> {
-        match self.iam.plain_role(arn).await? {
-            PlainRole::Found(role) => {
-                let mut notes = Vec::new();
-                if role.arn != *arn {
-                    notes.push(format!("re-resolved to its full ARN {}", role.arn));
-                }
-                Ok(Some(Target {
-                    key: RuleKey::Principal(role.arn.clone()),
-                    principal: role.arn,
-                    notes,
-                }))
-            }
-            PlainRole::NotFound => {
-                let reason = if arn.path() == "/" {
-                    format!(
-                        "role {0} not found at path /: aws-auth needed role paths stripped, so it \
-                         may live under a path; check its full ARN by hand (aws iam get-role \
-                         --role-name {0}) and add a principals rule for it",
-                        arn.name()
-                    )
-                } else {
-                    "role does not exist in IAM".to_owned()
-                };
-                self.skip(entry, reason);
-                Ok(None)
-            }
-        }
-    }
-
-    /// Notes when an SSO role's path disagrees with the Identity Center region given.
-    fn check_home_region(&mut self, role: &PrincipalArn) {
-        let given = &self.settings.identity_center_region;
-        if role.path() == sso_role_path(given) {
-            return;
-        }
-        let actual = role
-            .sso_region()
-            .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
-        self.out.notes.insert(format!(
-            "SSO role {role} lives under {}, so Identity Center's home region is {actual}, not \
-             {given}: fix identity_center.region",
-            role.path()
-        ));
-    }
-
     fn skip(&mut self, entry: &AuthEntry, reason: String) {
         self.skip_label(entry.label(), reason);
     }
 
-    fn skip_label(&mut self, entry: String, reason: String) {
+    /// One report line per entry: the reason, then any remarks.
+    fn skip_with(&mut self, entry: &AuthEntry, reason: String, remarks: &[String]) {
+        let reason = if remarks.is_empty() {
+            reason
+        } else {
+            format!("{reason} (also: {})", remarks.join("; "))
+        };
+        self.skip(entry, reason);
+    }
+
+    pub(super) fn skip_label(&mut self, entry: String, reason: String) {
         self.out.untranslated.push(Untranslated { entry, reason });
     }
 }
 
-/// The permission set of an SSO role as aws-auth names it: path stripped (or, rarely, kept).
-fn sso_permission_set(arn: &PrincipalArn) -> Option<PermissionSetName> {
-    let path_ok = arn.path() == "/" || arn.path().starts_with(SSO_ROLE_PATH_PREFIX);
-    if path_ok && arn.kind() == PrincipalKind::Role {
-        sso_role_permission_set(arn.name())
-    } else {
-        None
+/// Why an entry with a valid principal never granted anything as written: a role in
+/// `mapUsers` (or a user in `mapRoles`), or template angle brackets left in.
+fn granted_nothing(entry: &AuthEntry, arn: &PrincipalArn) -> Option<String> {
+    let expected = match entry.section {
+        Section::MapRoles => PrincipalKind::Role,
+        Section::MapUsers => PrincipalKind::User,
+    };
+    if arn.kind() != expected {
+        return Some(format!(
+            "a {} entry must name an IAM {}: aws-auth never matched it",
+            entry.section.key(),
+            principal_word(entry.section)
+        ));
+    }
+    let brackets = bracketed(entry);
+    (!brackets.is_empty()).then(|| {
+        format!(
+            "template angle brackets left in ({}): as written it matched no node group and no \
+             real user, so it granted nothing; if this is a node role, remove the brackets or let \
+             EKS's node access entry cover it",
+            brackets.join(", ")
+        )
+    })
+}
+
+fn principal_word(section: Section) -> &'static str {
+    match section {
+        Section::MapRoles => "role",
+        Section::MapUsers => "user",
+    }
+}
+
+/// A node mapping whose ARN is unusable says what it would have become.
+fn with_node_hint(reason: String, entry: &AuthEntry) -> String {
+    match node_kind(&entry.groups, entry.username.as_deref()) {
+        Some(kind) => format!(
+            "{reason}; with a real role ARN this node mapping would be left to EKS ({})",
+            kind.entry_type()
+        ),
+        None => reason,
     }
 }
 
@@ -364,35 +327,12 @@ fn nothing_granted(groups: &[String], translation: &GroupTranslation) -> String 
     format!("nothing an access entry can grant ({})", reasons.join("; "))
 }
 
-/// The report's remark on an IAM user.
-fn user_note(arn: &PrincipalArn) -> String {
-    let mut note = "IAM user: consider moving this person to Identity Center (short-lived \
-                    credentials, and access managed by permission set); the user was not \
-                    looked up in IAM"
-        .to_owned();
-    if arn.path() == "/" {
-        note.push_str(
-            "; aws-auth needed paths stripped: if the user has an IAM path, put it in the ARN",
-        );
-    }
-    note
-}
-
-/// The report's remark on an entry whose rule ends up with Kubernetes groups only.
-pub(super) fn rbac_only_note() -> String {
-    format!(
-        "RBAC-only: translated with kubernetes_groups only, which keep working through the \
-         cluster's RBAC bindings; the mapping requires an access policy, so the rule carries \
-         AmazonEKSViewPolicy scoped to namespace {RBAC_ONLY_NAMESPACE:?}, which does not exist \
-         and grants nothing: add a real access policy or keep the bindings"
-    )
-}
-
-/// aws-auth compared path-less ARNs, so an entry written with a path never matched anyone.
+/// aws-auth compared path-less ARNs, so an entry written with a path may never have matched.
 fn path_note(arn: &PrincipalArn) -> Option<String> {
     (arn.path() != "/").then(|| {
-        "the aws-auth ARN has a path, and aws-auth matched path-less ARNs only: this entry \
-         never granted anything, while the translation does; check that this access is wanted"
+        "the aws-auth ARN has a path, and EKS's aws-auth matched path-less ARNs only \
+         (aws-iam-authenticator#268): this entry may never have granted anything, while the \
+         access entry will; check that this access is wanted"
             .to_owned()
     })
 }

@@ -192,7 +192,8 @@ pub fn dispatch(
         | "CreateCluster"
         | "DeleteCluster"
         | "UpdateClusterConfig"
-        | "DescribeUpdate" => clusters::dispatch(world, caller, op, input),
+        | "DescribeUpdate" => clusters::dispatch(world, caller, op, input)
+            .map(|answer| super::kubernetes::with_endpoint(world, answer)),
         "CreateAccessEntry"
         | "DescribeAccessEntry"
         | "UpdateAccessEntry"
