@@ -10,6 +10,7 @@ use cluster_bootstrap::handler::ClusterBootstrap;
 use eks_sso_sync::aws::{SdkJobQueue, sdk_config_for_endpoint, static_credentials};
 use eks_sso_sync::config::Mapping;
 use eks_sso_sync::domain::Region;
+use eks_sso_sync_emulator::rendered::RenderedPolicies;
 use eks_sso_sync_emulator::{Emulator, EmulatorConfig, Faults, RunningEmulator, Seed};
 use group_sync::handler::GroupSync;
 use reconciler::handler::{Reconciler, WaitPolicy};
@@ -22,6 +23,9 @@ use crate::connect::{Session, connect_with};
 pub const SEED: &str = include_str!("seed.yaml");
 /// The mapping: the documented example at the repository root.
 pub const MAPPING: &str = include_str!("../../../../mapping.yaml");
+/// The role the mapping's `member_role_name` names in every account (member-account.yaml's
+/// `MemberRoleName`), enforced with its rendered policy.
+pub const MEMBER_ROLE: &str = "eks-sso-sync-target";
 /// The Identity Store of the seed.
 pub const IDENTITY_STORE: &str = "d-93670a1b2c";
 /// The Identity Center instance of the seed.
@@ -49,7 +53,12 @@ pub struct DemoWorld {
 impl DemoWorld {
     /// Starts the emulator with the seed and wires everything.
     pub async fn start(latency_ms: u64) -> anyhow::Result<Self> {
-        let seed = Seed::from_yaml(SEED).context("demo seed")?;
+        let mut seed = Seed::from_yaml(SEED).context("demo seed")?;
+        // The member role runs under IAM enforcement with the policy member-account.yaml
+        // renders, so every step of the demo proves the engine stays within it.
+        RenderedPolicies::member_roles()
+            .and_then(|rendered| rendered.enforce_role(&mut seed, MEMBER_ROLE))
+            .context("the demo member role's rendered policy")?;
         let faults = Faults {
             latency_ms,
             ..Faults::default()
