@@ -1,5 +1,6 @@
-//! The IAM boundary, shown: every call of the demo was made by member roles running under the
-//! policy `member-account.yaml` renders (the emulator enforces it), none was refused, and the
+//! The IAM boundary, shown: every call of the demo was made by member roles (the write role for
+//! the reconciler, the reader role for the trigger functions) running under the policy
+//! `member-account.yaml` renders (the emulator enforces it), none was refused, and the
 //! escalation the policy exists to stop (tag someone else's entry as managed, then take it
 //! over) is refused with AWS's `AccessDenied`.
 
@@ -8,7 +9,7 @@ use aws_sdk_eks::error::ProvideErrorMetadata;
 use eks_sso_sync::domain::AccountId;
 
 use super::narrator::Narrator;
-use super::world::{DemoWorld, MEMBER_ROLE};
+use super::world::{DemoWorld, MEMBER_ROLE, READER_ROLE};
 
 /// The account, region and cluster of the escalation attempt, and the entry it targets: the
 /// node role's, which eks-sso-sync must never touch.
@@ -32,7 +33,8 @@ pub async fn iam_boundary(world: &DemoWorld, n: &mut Narrator) -> anyhow::Result
         "the member policy refused calls the engine made: {refused:?}"
     );
     n.note(format!(
-        "{MEMBER_ROLE} in every account ran this demo under member-account.yaml's rendered policy \
+        "the reconciler assumed {MEMBER_ROLE}, group-sync and cluster-bootstrap the read-only \
+         {READER_ROLE}, each under the policy member-account.yaml renders \
          (emulator/policies/member-roles.json, checked against the templates by scripts/iam-simulate.sh)"
     ));
     n.note("AccessDenied answers to eks-sso-sync's own calls: 0");
