@@ -171,7 +171,7 @@ async fn a_write_through_the_reader_role_is_refused_naming_the_session() {
     let managed = emulator
         .entries("222222222222", "eu-west-1", "payments-prod")
         .into_iter()
-        .filter(|e| e.tags.get("eks-sso-sync:managed").is_some())
+        .filter(|e| e.tags.contains_key("eks-sso-sync:managed"))
         .count();
     assert_eq!(managed, 0, "nothing was written");
 }
