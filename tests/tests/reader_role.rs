@@ -103,7 +103,16 @@ async fn cluster_bootstrap_reads_the_new_cluster_within_the_reader_role() {
         "{:?}",
         outcome.action
     );
-    assert_eq!(queue.jobs().len(), 1);
+    let jobs = queue.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].creator.as_ref().map(ToString::to_string).as_deref(),
+        Some(
+            "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/eu-west-1/\
+             AWSReservedSSO_EKSPlatformAdmin_1a2b3c4d5e6f7a8b"
+        ),
+        "the job carries the CreateCluster record's session issuer"
+    );
     let (refused, member_calls) = refusals_and_member_calls(&emulator);
     assert!(refused.is_empty(), "{refused:?}");
     assert!(

@@ -117,6 +117,8 @@ fn options(dry_run: bool, allow_mass_deletion: bool) -> ReconcileOptions {
         dry_run,
         trigger_event_id: None,
         allow_mass_deletion,
+        // Not from a CreateCluster record: no entry is taken for the creator's.
+        creator: None,
     }
 }
 

@@ -200,6 +200,7 @@ impl Reconciler {
             trigger_event_id: job.event_id.clone(),
             // Only an operator overrides the deletion limit, never an event.
             allow_mass_deletion: false,
+            creator: job.creator.clone(),
         };
         let report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
             Ok(report) => report,
