@@ -600,6 +600,7 @@ fn triggers_serialize_with_a_stable_kind_tag_and_plain_fields() {
             "kind": "cluster_created",
             "cluster": { "account": "222222222222", "region": "eu-west-1", "name": "prod-eu" },
             "status": "CREATING",
+            "creator": "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSPlatformAdmin_1a2b3c4d5e6f7a8b",
         })
     );
     let back: Trigger = serde_json::from_value(json).unwrap();
