@@ -128,7 +128,7 @@ fn demo_narrates_every_scenario_step() {
         .iter()
         .map(|s| s["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles.len(), 10, "{titles:#?}");
+    assert_eq!(titles.len(), 11, "{titles:#?}");
     assert!(
         notes(&doc, 1)
             .contains(":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_EKSPlatformAdmin_"),
@@ -164,5 +164,10 @@ fn demo_narrates_every_scenario_step() {
         "the typo holds the payments entries"
     );
     assert!(notes(&doc, 9).contains("platform-us: REFUSED in part"));
+    assert!(
+        notes(&doc, 10).contains("AccessDenied answers to eks-sso-sync's own calls: 0")
+            && notes(&doc, 10).contains("as managed → AccessDeniedException"),
+        "the member role ran under its rendered policy, which refuses tag-and-take"
+    );
     assert!(doc["api_calls"]["eks:CreateAccessEntry"].as_u64().unwrap() > 0);
 }

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod ids;
 pub mod policy;
 pub mod protocol;
+pub mod rendered;
 pub mod seed;
 pub mod server;
 pub mod services;

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod iam;
 pub mod identity_center;
 pub mod kubernetes;
+pub mod member;
 pub mod setup;
 pub mod sqs;
 pub mod ssm;
@@ -26,6 +27,7 @@ pub use eks::SdkEks;
 pub use errors::port_error;
 pub use iam::SdkIam;
 pub use identity_center::{SdkIdentityStore, SdkSsoAdmin};
+pub use member::{MemberAccess, RoleSessionName};
 pub use sqs::SdkJobQueue;
 pub use ssm::read_parameter;
 
@@ -44,10 +46,26 @@ pub struct AwsPorts {
 
 impl AwsPorts {
     /// Builds the ports: Identity Center clients in `identity_center_region`, EKS/IAM through a
-    /// connector that assumes `role_for_account(account)` where it names a role.
+    /// connector that assumes `role_for_account(account)` where it names a role, as the CLI's
+    /// session (`eks-sso-sync`).
     pub async fn from_config(
         base: &SdkConfig,
         identity_center_region: &Region,
+        role_for_account: impl Fn(&AccountId) -> Option<PrincipalArn> + Send + Sync + 'static,
+    ) -> AwsPorts {
+        Self::with_session(
+            base,
+            identity_center_region,
+            RoleSessionName::default(),
+            role_for_account,
+        )
+    }
+
+    /// [`AwsPorts::from_config`] with member-account sessions named `session_name`.
+    pub fn with_session(
+        base: &SdkConfig,
+        identity_center_region: &Region,
+        session_name: RoleSessionName,
         role_for_account: impl Fn(&AccountId) -> Option<PrincipalArn> + Send + Sync + 'static,
     ) -> AwsPorts {
         let region = config::sdk_region(identity_center_region);
@@ -58,7 +76,11 @@ impl AwsPorts {
             .region(region)
             .build();
         AwsPorts {
-            connector: Arc::new(SdkConnector::new(base.clone(), role_for_account)),
+            connector: Arc::new(SdkConnector::new(
+                base.clone(),
+                session_name,
+                role_for_account,
+            )),
             sso_admin: Arc::new(SdkSsoAdmin::new(aws_sdk_ssoadmin::Client::from_conf(
                 sso_admin,
             ))),

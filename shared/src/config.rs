@@ -268,6 +268,16 @@ impl Mapping {
     /// The role to assume for `account`'s IAM and EKS calls; `None` means the caller's own
     /// credentials. The default role's partition follows the account's first region.
     pub fn role_to_assume(&self, account: &AccountSettings) -> Option<PrincipalArn> {
+        self.role_to_assume_as(account, &self.member_role_name)
+    }
+
+    /// [`Mapping::role_to_assume`], with `default_role_name` instead of `member_role_name` for
+    /// the accounts that name no `role` (a function's `MEMBER_ROLE_NAME`).
+    pub fn role_to_assume_as(
+        &self,
+        account: &AccountSettings,
+        default_role_name: &str,
+    ) -> Option<PrincipalArn> {
         match &account.role {
             AccountRole::CallerCredentials => None,
             AccountRole::Arn(arn) => Some(arn.clone()),
@@ -276,13 +286,7 @@ impl Mapping {
                     .regions
                     .first()
                     .unwrap_or(&self.identity_center.region);
-                PrincipalArn::role(
-                    partition_of(region),
-                    &account.id,
-                    "/",
-                    &self.member_role_name,
-                )
-                .ok()
+                PrincipalArn::role(partition_of(region), &account.id, "/", default_role_name).ok()
             }
         }
     }

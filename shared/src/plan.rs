@@ -22,7 +22,7 @@ mod proptests;
 mod tests;
 
 pub use cluster::{MAX_ENTRIES_PER_CLUSTER, plan_cluster};
-pub use creator::{CREATOR_ENTRY_WINDOW_SECS, is_creator_entry};
+pub use creator::is_creator_entry;
 pub use guard::{Deadness, deadness, removes_admin};
 pub use orphans::{orphaned_entries, plan_orphans};
 pub use render::{SCHEMA_VERSION, render_table, to_json};

@@ -313,6 +313,11 @@ pub struct ReconcileJob {
     pub first_enqueued_at: i64,
     /// How many times the job was put back waiting for the cluster.
     pub attempt: u32,
+    /// The cluster's creator, when the job comes from its `CreateCluster` record: the only
+    /// principal whose bootstrap entry `options.remove_creator_admin` may remove. Absent in
+    /// jobs from other triggers and in messages of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<PrincipalArn>,
 }
 
 impl ReconcileJob {
@@ -329,7 +334,14 @@ impl ReconcileJob {
             event_id,
             first_enqueued_at: now,
             attempt: 0,
+            creator: None,
         }
+    }
+
+    /// The job, carrying the cluster's creator from its `CreateCluster` record.
+    pub fn with_creator(mut self, creator: Option<PrincipalArn>) -> Self {
+        self.creator = creator;
+        self
     }
 }
 

@@ -4,6 +4,10 @@
 //   node simulate.mjs POLICIES_JSON --allowed CORPUS.jsonl... --denied ATTACKS.json
 //
 // allowed: every line of every corpus (deduplicated) must be Allowed for the role it was made with.
+//          Lines the emulator recorded for an enforced role carry its own decision
+//          (emulator_decision): a call the emulator refused (the demo's deliberate escalation)
+//          must be refused by the simulator too, and every such line counts towards the
+//          emulator's agreement with the simulator, which must be 100 %.
 // denied:  every attack must be denied (implicitly or explicitly).
 // Prints both tables and their counts; exits 1 on any mismatch.
 import { readFileSync } from 'node:fs'
@@ -111,7 +115,7 @@ const short = (s, n = 110) => (s.length > n ? s.slice(0, n - 1) + '…' : s)
 let failures = 0
 
 // ---------------------------------------------------------------- allowed
-const corpus = dedupe(
+const recorded = dedupe(
   allowedFiles.flatMap((f) =>
     readFileSync(f, 'utf8')
       .split('\n')
@@ -119,17 +123,40 @@ const corpus = dedupe(
       .map((l) => JSON.parse(l)),
   ),
 )
+const refusedByEmulator = (l) => l.emulator_decision && l.emulator_decision !== 'Allowed'
+const corpus = recorded.filter((l) => !refusedByEmulator(l))
+const refused = recorded.filter(refusedByEmulator)
+let judged = 0
+let agreed = 0
+const agreement = (req, decision) => {
+  if (!req.emulator_decision) return
+  judged++
+  const denied = (d) => d === 'ImplicitlyDenied' || d === 'ExplicitlyDenied'
+  if (denied(req.emulator_decision) === denied(decision)) agreed++
+  else failures++
+}
 let allowed = 0
 console.log(`allowed table: every call the engine and the functions make (${corpus.length} distinct)`)
 for (const req of corpus) {
   const { decision, ignored, detail } = await evaluate(req)
   const ok = decision === 'Allowed'
   if (ok) allowed++
-  else failures++
+  else if (!req.emulator_decision) failures++
+  agreement(req, decision)
   const who = roleName(req.principal)
   console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${decision.padEnd(17)} ${who.padEnd(42)} ${req.action.padEnd(32)} ${short(req.resource, 90)}`)
   if (!ok && detail) console.log(`       ${detail}`)
   if (ignored?.length) console.log(`       (context keys the simulator ignores for this action: ${ignored.join(', ')})`)
+}
+
+// ------------------------------------------------ refused by the emulator
+console.log(`\nrefused by the enforcing emulator (${refused.length}): the simulator must refuse them too`)
+for (const req of refused) {
+  const { decision, detail } = await evaluate(req)
+  agreement(req, decision)
+  const ok = decision === 'ImplicitlyDenied' || decision === 'ExplicitlyDenied'
+  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${decision.padEnd(17)} ${roleName(req.principal).padEnd(42)} ${req.action.padEnd(32)} ${short(req.resource, 90)}`)
+  if (!ok && detail) console.log(`       ${detail}`)
 }
 
 // ---------------------------------------------------------------- denied
@@ -148,4 +175,5 @@ for (const attack of attacks) {
 
 console.log(`\nallowed: ${allowed}/${corpus.length}`)
 console.log(`denied: ${denied}/${attacks.length}`)
+console.log(`emulator agreement: ${agreed}/${judged}`)
 process.exit(failures === 0 && corpus.length > 0 && attacks.length >= 20 ? 0 : 1)

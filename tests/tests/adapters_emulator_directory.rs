@@ -191,6 +191,7 @@ fn job(name: &str, event_id: &str) -> ReconcileJob {
         event_id: Some(event_id.to_owned()),
         first_enqueued_at: 1_700_000_000,
         attempt: 0,
+        creator: None,
     }
 }
 

@@ -13,9 +13,11 @@ use eks_sso_sync::ports::{AccountConnector, ErrorKind};
 async fn an_unassumable_member_role_names_the_role_and_the_fix() {
     let emulator = start().await;
     let missing = "arn:aws:iam::222222222222:role/does-not-exist";
-    let connector = SdkConnector::new(hub_config(&emulator), move |a| {
-        (a.as_str() == MEMBER).then(|| PrincipalArn::new(missing).expect("role"))
-    });
+    let connector = SdkConnector::new(
+        hub_config(&emulator),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        move |a| (a.as_str() == MEMBER).then(|| PrincipalArn::new(missing).expect("role")),
+    );
     let eks = connector
         .eks(&account(MEMBER), &region(HOME))
         .await

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use adapters_support::{HUB, create_cluster, group_name, hub_config};
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
-use eks_sso_sync::engine::ReconcileStatus;
+use eks_sso_sync::domain::PrincipalArn;
+use eks_sso_sync::engine::{ReconcileOptions, ReconcileStatus, reconcile_cluster};
 use eks_sso_sync::plan::Operation;
 use eks_sso_sync::ports::IdentityStoreApi;
 use eks_sso_sync_emulator::Faults;
@@ -280,11 +281,22 @@ async fn the_creator_entry_is_kept_unless_remove_creator_admin_with_a_managed_ad
         None,
     )
     .await;
-    emulator.clear_requests();
+    // Without the CreateCluster record (a sweep) no entry is the creator's.
     assert_eq!(
         reconcile(&ctx, "fresh").await.status,
-        ReconcileStatus::Applied
+        ReconcileStatus::InSync
     );
+    assert!(entries(&emulator, "fresh").contains_key(&creator));
+    // The record's creator, carried in the job, is removed.
+    emulator.clear_requests();
+    let options = ReconcileOptions {
+        creator: Some(PrincipalArn::new(&creator).expect("arn")),
+        ..ReconcileOptions::default()
+    };
+    let report = reconcile_cluster(&hub_cluster("fresh"), &ctx.fresh(), &options)
+        .await
+        .expect("reconcile reads state");
+    assert_eq!(report.status, ReconcileStatus::Applied);
     assert_eq!(eks_writes(&emulator), vec!["DeleteAccessEntry"]);
     let after = entries(&emulator, "fresh");
     assert!(!after.contains_key(&creator));

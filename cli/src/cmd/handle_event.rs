@@ -221,6 +221,7 @@ async fn reconcile_jobs(
             trigger: Some(job.reason.clone()),
             // Only an operator overrides the deletion limit, never an event.
             allow_mass_deletion: false,
+            creator: job.creator.clone(),
         };
         let report = engine::reconcile_cluster(&job.cluster, &ctx, &options).await?;
         outcomes.push(ClusterOutcome {

@@ -118,6 +118,8 @@ fn options(dry_run: bool, allow_mass_deletion: bool) -> ReconcileOptions {
         trigger_event_id: None,
         trigger: Some("operator".to_owned()),
         allow_mass_deletion,
+        // Not from a CreateCluster record: no entry is taken for the creator's.
+        creator: None,
     }
 }
 

@@ -38,17 +38,10 @@ pub fn denial_message(caller: &Caller, auth: &Authorization, decision: Decision)
     )
 }
 
-/// `Ok` if every authorization is allowed, or the caller's role is not enforced; otherwise the
-/// denial of the first refused authorization.
-pub fn check(
-    world: &World,
-    caller: &Caller,
-    service: &str,
-    auths: &[Authorization],
-) -> Result<(), ApiError> {
-    let Some(session) = &caller.session else {
-        return Ok(());
-    };
+/// The decision on each authorization when the caller's role is enforced (it has identity
+/// policies); `None` when it is not, or the caller has no assumed-role session.
+pub fn decisions(world: &World, caller: &Caller, auths: &[Authorization]) -> Option<Vec<Decision>> {
+    let session = caller.session.as_ref()?;
     let role = world
         .caller_role(caller)
         .map_or(session.role_name.as_str(), |r| r.name.as_str());
@@ -59,16 +52,34 @@ pub fn check(
         .cloned()
         .collect();
     if documents.is_empty() {
-        return Ok(());
+        return None;
     }
-    for auth in auths {
-        let decision = policy::evaluate(&documents, auth);
-        if decision != Decision::Allowed {
+    Some(
+        auths
+            .iter()
+            .map(|auth| policy::evaluate(&documents, auth))
+            .collect(),
+    )
+}
+
+/// `Ok` if every authorization was allowed (`decisions` from [`decisions`]; `None`: not
+/// enforced); otherwise the denial of the first refused authorization.
+pub fn check(
+    caller: &Caller,
+    service: &str,
+    auths: &[Authorization],
+    decisions: Option<&[Decision]>,
+) -> Result<(), ApiError> {
+    let Some(decisions) = decisions else {
+        return Ok(());
+    };
+    for (auth, decision) in auths.iter().zip(decisions) {
+        if *decision != Decision::Allowed {
             let (status, code) = denial_shape(service);
             return Err(ApiError::new(
                 status,
                 code,
-                denial_message(caller, auth, decision),
+                denial_message(caller, auth, *decision),
             ));
         }
     }

@@ -2,6 +2,8 @@
 //! `{"principal": ROLE_ARN, "action": …, "resource": …, "context": {key: "v" | ["v", …]}}`,
 //! appended to the file named by `EKS_SSO_SYNC_IAM_LOG` (or [`EmulatorConfig::iam_log`]) so a
 //! third-party IAM simulator can replay every call the engine made against the real policies.
+//! For an enforced role the line also carries `"emulator_decision"`, what the emulator's own
+//! evaluator answered: `scripts/iam-simulate.sh` fails when the simulator disagrees.
 //!
 //! [`EmulatorConfig::iam_log`]: crate::EmulatorConfig::iam_log
 
@@ -13,6 +15,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::{Authorization, Context};
+use crate::policy::Decision;
 use crate::state::lock;
 
 /// The environment variable naming the log file, read once when an emulator starts.
@@ -29,6 +32,10 @@ pub struct IamLogRecord {
     pub resource: String,
     /// Condition keys the request carries.
     pub context: Context,
+    /// The emulator's decision (`Allowed`, `ImplicitlyDenied`, `ExplicitlyDenied`), for
+    /// enforced roles only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emulator_decision: Option<String>,
 }
 
 /// Where records go: nowhere, or appended to one file.
@@ -63,18 +70,27 @@ impl IamLog {
         lock(&self.file).is_some()
     }
 
-    /// Appends one line per authorization. A write failure is logged, never fails the call: the
-    /// log is evidence for a test, not part of the emulated service.
-    pub fn append(&self, principal: &str, authorizations: &[Authorization]) {
+    /// Appends one line per authorization, with its decision when the role is enforced. A write
+    /// failure is logged, never fails the call: the log is evidence for a test, not part of the
+    /// emulated service.
+    pub fn append(
+        &self,
+        principal: &str,
+        authorizations: &[Authorization],
+        decisions: Option<&[Decision]>,
+    ) {
         let mut guard = lock(&self.file);
         let Some(file) = guard.as_mut() else { return };
         let mut lines = String::new();
-        for auth in authorizations {
+        for (i, auth) in authorizations.iter().enumerate() {
             let record = IamLogRecord {
                 principal: principal.to_owned(),
                 action: auth.action.clone(),
                 resource: auth.resource.clone(),
                 context: auth.context.clone(),
+                emulator_decision: decisions
+                    .and_then(|d| d.get(i))
+                    .map(|d| d.as_str().to_owned()),
             };
             match serde_json::to_string(&record) {
                 Ok(line) => {

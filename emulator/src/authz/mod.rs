@@ -163,7 +163,8 @@ pub fn authorizations(world: &World, caller: &Caller, request: Request<'_>) -> V
     out
 }
 
-/// Records and, for enforced roles, evaluates a call made with an assumed-role session; calls
+/// Records and, for enforced roles, evaluates a call made with an assumed-role session (the
+/// record carries the emulator's decision, so the simulator can be checked against it); calls
 /// with plain account keys act as the account's admin and are neither recorded nor evaluated.
 pub fn authorize(
     world: &World,
@@ -175,12 +176,13 @@ pub fn authorize(
         return Ok(());
     }
     let auths = authorizations(world, caller, request);
+    let decisions = enforce::decisions(world, caller, &auths);
     if iam_log.enabled() {
         if let Some(principal) = principal_role_arn(world, caller) {
-            iam_log.append(&principal, &auths);
+            iam_log.append(&principal, &auths, decisions.as_deref());
         }
     }
-    enforce::check(world, caller, request.service, &auths)
+    enforce::check(caller, request.service, &auths, decisions.as_deref())
 }
 
 #[cfg(test)]

@@ -330,3 +330,47 @@ fn enforced_roles_are_refused_with_the_aws_message_and_others_are_not_enforced()
     };
     assert!(authorize(&w, &log, &session(), cluster).is_ok());
 }
+
+#[test]
+fn the_log_carries_the_emulators_decision_for_enforced_roles_only() {
+    let mut w = world();
+    let path = std::env::temp_dir().join(format!("iam-log-dec-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let log = IamLog::open(Some(&path)).unwrap();
+    let params = Params::new();
+    let input = json!({"name": "prod", "principalArn": SSO_ROLE});
+    let request = |operation| Request {
+        service: "eks",
+        operation,
+        json: &input,
+        params: &params,
+    };
+    authorize(&w, &log, &session(), request("DescribeCluster")).unwrap();
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}]}"#;
+    let policy = crate::services::iam_policies::parse_policy(doc).unwrap();
+    w.iam_policies
+        .inline
+        .entry((ACCOUNT.to_owned(), "sync".to_owned()))
+        .or_default()
+        .insert("p".into(), policy);
+    authorize(&w, &log, &session(), request("DescribeCluster")).unwrap();
+    authorize(&w, &log, &session(), request("DeleteAccessEntry")).unwrap_err();
+    let decisions: Vec<Option<String>> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<IamLogRecord>(l)
+                .unwrap()
+                .emulator_decision
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            None,
+            Some("Allowed".into()),
+            Some("ImplicitlyDenied".into())
+        ]
+    );
+    let _ = std::fs::remove_file(&path);
+}

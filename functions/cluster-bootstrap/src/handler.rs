@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef};
+use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef, PrincipalArn};
 use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync::events::{Classified, Trigger};
 use eks_sso_sync::invocation::{self, InvocationError, TriggerFunction, TriggerInput};
@@ -77,10 +77,13 @@ impl TriggerFunction for ClusterBootstrap {
             event: classified,
             action: BootstrapAction::Nothing { reason },
         };
-        let cluster = match &classified.trigger {
-            Trigger::ClusterCreated { cluster, .. }
-            | Trigger::ClusterConfigUpdated { cluster, .. }
-            | Trigger::ClusterTagged { cluster, .. } => cluster.clone(),
+        // Only the CreateCluster record names the creator; other triggers carry none.
+        let (cluster, creator) = match &classified.trigger {
+            Trigger::ClusterCreated {
+                cluster, creator, ..
+            } => (cluster.clone(), creator.clone()),
+            Trigger::ClusterConfigUpdated { cluster, .. }
+            | Trigger::ClusterTagged { cluster, .. } => (cluster.clone(), None),
             Trigger::ClusterDeleted { cluster, .. } => {
                 let reason = format!(
                     "cluster {} deleted; its access entries went with it",
@@ -107,7 +110,7 @@ impl TriggerFunction for ClusterBootstrap {
         // The event's time, not the clock: a retried delivery gets the same deduplication id.
         let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
         let action = self
-            .decide(&info, &classified.event_id, enqueued_at, metrics)
+            .decide(&info, &classified.event_id, enqueued_at, creator, metrics)
             .await?;
         tracing::info!(cluster = %cluster.arn(), action = ?action, "cluster event handled");
         Ok(BootstrapOutcome {
@@ -161,12 +164,14 @@ impl ClusterBootstrap {
         }
     }
 
-    /// Enqueues a job when the mapping manages the cluster and it can be managed.
+    /// Enqueues a job when the mapping manages the cluster and it can be managed; the job carries
+    /// the creator the `CreateCluster` record named, if any.
     async fn decide(
         &self,
         info: &ClusterInfo,
         event_id: &str,
         enqueued_at: i64,
+        creator: Option<PrincipalArn>,
         metrics: &mut Metrics,
     ) -> Result<BootstrapAction, InvocationError> {
         let cluster = info.cluster.clone();
@@ -188,7 +193,8 @@ impl ClusterBootstrap {
             "cluster event",
             Some(event_id.to_owned()),
             enqueued_at,
-        );
+        )
+        .with_creator(creator);
         self.queue
             .enqueue(&[job])
             .await

@@ -201,6 +201,7 @@ impl Reconciler {
             trigger: Some(job.reason.clone()),
             // Only an operator overrides the deletion limit, never an event.
             allow_mass_deletion: false,
+            creator: job.creator.clone(),
         };
         let report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
             Ok(report) => report,

@@ -17,11 +17,9 @@ use crate::aws::config::sdk_region;
 use crate::aws::eks::SdkEks;
 use crate::aws::errors::{port_error, unexpected_response};
 use crate::aws::iam::SdkIam;
+use crate::aws::member::RoleSessionName;
 use crate::domain::{AccountId, PrincipalArn, Region};
 use crate::ports::{AccountConnector, EksApi, IamApi, PortError};
-
-/// The STS session name: what a member account's CloudTrail shows as the caller.
-pub const SESSION_NAME: &str = "eks-sso-sync";
 
 /// IAM is global; its endpoint is resolved from this region when the base config has none.
 const IAM_FALLBACK_REGION: &str = "us-east-1";
@@ -33,6 +31,8 @@ pub type RoleForAccount = dyn Fn(&AccountId) -> Option<PrincipalArn> + Send + Sy
 /// Reaches EKS and IAM in any configured account.
 pub struct SdkConnector {
     base: SdkConfig,
+    /// What a member account's CloudTrail shows as the caller's session (one per function).
+    session_name: RoleSessionName,
     role_for_account: Box<RoleForAccount>,
     /// Results per page of list calls; `None` leaves each service's default (its maximum).
     page_size: Option<i32>,
@@ -55,13 +55,15 @@ impl fmt::Debug for SdkConnector {
 
 impl SdkConnector {
     /// A connector building every client from `base`, assuming `role_for_account(account)` where
-    /// it names a role.
+    /// it names a role, as session `session_name`.
     pub fn new(
         base: SdkConfig,
+        session_name: RoleSessionName,
         role_for_account: impl Fn(&AccountId) -> Option<PrincipalArn> + Send + Sync + 'static,
     ) -> Self {
         Self {
             base,
+            session_name,
             role_for_account: Box::new(role_for_account),
             page_size: None,
             account_configs: Mutex::default(),
@@ -87,9 +89,9 @@ impl SdkConnector {
         let config = match (self.role_for_account)(account) {
             None => self.base.clone(),
             Some(role) => {
-                tracing::debug!(%account, %role, "assuming member-account role");
+                tracing::debug!(%account, %role, session = %self.session_name, "assuming member-account role");
                 let provider = AssumeRoleProvider::builder(role.as_str())
-                    .session_name(SESSION_NAME)
+                    .session_name(self.session_name.as_str())
                     .configure(&self.base)
                     .build()
                     .await;
@@ -194,7 +196,7 @@ mod tests {
             &region,
             static_credentials("AKIDEXAMPLE", "secret"),
         );
-        SdkConnector::new(base, |account| {
+        SdkConnector::new(base, RoleSessionName::default(), |account| {
             (account.as_str() == "222233334444").then(|| {
                 PrincipalArn::new("arn:aws:iam::222233334444:role/eks-sso-sync-target")
                     .expect("role")

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 
+use super::member::{self, MemberAccess, RoleSessionName};
 use super::{AwsPorts, SdkJobQueue, load_sdk_config, read_parameter, sdk_config_for_endpoint};
 use crate::config::{Mapping, ValidationReport};
 use crate::engine::ReconcileContext;
@@ -29,6 +30,9 @@ pub struct FunctionSettings {
     pub mapping: MappingSource,
     /// The reconcile queue URL (`RECONCILE_QUEUE_URL`).
     pub queue_url: String,
+    /// The member role and session name (`MEMBER_ROLE_NAME`, `MEMBER_ROLE_SESSION_NAME`; both
+    /// optional: the mapping's `member_role_name` and `eks-sso-sync`).
+    pub member: MemberAccess,
 }
 
 /// Why a function could not start. An invalid mapping fails the init with the full validation
@@ -72,8 +76,31 @@ impl FunctionSettings {
         let queue_url = lookup("RECONCILE_QUEUE_URL")
             .filter(|u| !u.is_empty())
             .ok_or_else(|| SetupError::Environment("RECONCILE_QUEUE_URL is not set".to_owned()))?;
-        Ok(Self { mapping, queue_url })
+        Ok(Self {
+            mapping,
+            queue_url,
+            member: member_access(&lookup)?,
+        })
     }
+}
+
+/// `MEMBER_ROLE_NAME` and `MEMBER_ROLE_SESSION_NAME`; unset or empty means the default (the
+/// template passes an empty `TriggerMemberRoleName` through as "no override").
+fn member_access(lookup: &impl Fn(&str) -> Option<String>) -> Result<MemberAccess, SetupError> {
+    let set = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let role_name = set("MEMBER_ROLE_NAME")
+        .map(|name| member::role_name("MEMBER_ROLE_NAME", &name))
+        .transpose()
+        .map_err(SetupError::Environment)?;
+    let session_name = match set("MEMBER_ROLE_SESSION_NAME") {
+        Some(name) => RoleSessionName::new(&name)
+            .map_err(|e| SetupError::Environment(format!("MEMBER_ROLE_SESSION_NAME: {e}")))?,
+        None => RoleSessionName::default(),
+    };
+    Ok(MemberAccess {
+        session_name,
+        role_name,
+    })
 }
 
 /// The repository's `mapping.yaml`, compiled into every function binary. `sam build`
@@ -112,15 +139,23 @@ pub async fn sdk_config(mapping: &Mapping, endpoint: Option<(&str, Credentials)>
 }
 
 /// Every port for `mapping`: member accounts are reached through the role the mapping names
-/// for them (or the caller's own credentials for `role: none` and unlisted accounts).
+/// for them (or the caller's own credentials for `role: none` and unlisted accounts), as the
+/// CLI reaches them (session `eks-sso-sync`).
 pub async fn ports(mapping: &Arc<Mapping>, sdk: &SdkConfig) -> AwsPorts {
+    ports_for(mapping, sdk, &MemberAccess::default())
+}
+
+/// [`ports`] for one function's member access: its role (instead of `member_role_name`) and
+/// its session name.
+pub fn ports_for(mapping: &Arc<Mapping>, sdk: &SdkConfig, access: &MemberAccess) -> AwsPorts {
     let roles = mapping.clone();
-    AwsPorts::from_config(sdk, &mapping.identity_center.region, move |account| {
-        roles
-            .account(account)
-            .and_then(|settings| roles.role_to_assume(settings))
-    })
-    .await
+    let chooser = access.clone();
+    AwsPorts::with_session(
+        sdk,
+        &mapping.identity_center.region,
+        access.session_name.clone(),
+        move |account| chooser.role_for(&roles, account),
+    )
 }
 
 /// The engine context over `ports`.
@@ -147,7 +182,12 @@ pub async fn function_runtime() -> Result<FunctionRuntime, SetupError> {
     let base = load_sdk_config(None).await;
     let mapping = Arc::new(load_mapping(&settings.mapping, &base).await?);
     let sdk = sdk_config(&mapping, None).await;
-    let ports = ports(&mapping, &sdk).await;
+    tracing::info!(
+        session = %settings.member.session_name,
+        role = settings.member.role_name.as_deref().unwrap_or(&mapping.member_role_name),
+        "member-account access"
+    );
+    let ports = ports_for(&mapping, &sdk, &settings.member);
     let queue = Arc::new(SdkJobQueue::new(
         aws_sdk_sqs::Client::new(&base),
         settings.queue_url,
@@ -176,6 +216,29 @@ mod tests {
     fn defaults_to_the_bundled_mapping_file() {
         let s = settings(&[("RECONCILE_QUEUE_URL", "https://sqs/q.fifo")]).unwrap();
         assert_eq!(s.mapping, MappingSource::File("mapping.yaml".into()));
+    }
+
+    #[test]
+    fn member_role_and_session_name_come_from_the_environment_once() {
+        let q = ("RECONCILE_QUEUE_URL", "q");
+        let defaults = settings(&[q, ("MEMBER_ROLE_NAME", "")]).unwrap().member;
+        assert_eq!(defaults, MemberAccess::default());
+        let reader = settings(&[
+            q,
+            ("MEMBER_ROLE_NAME", "eks-sso-sync-reader"),
+            ("MEMBER_ROLE_SESSION_NAME", "eks-sso-sync-group-sync"),
+        ])
+        .unwrap()
+        .member;
+        assert_eq!(reader.role_name.as_deref(), Some("eks-sso-sync-reader"));
+        assert_eq!(reader.session_name.as_str(), "eks-sso-sync-group-sync");
+        let err = settings(&[q, ("MEMBER_ROLE_SESSION_NAME", "a b")]).unwrap_err();
+        assert!(
+            err.to_string().contains("MEMBER_ROLE_SESSION_NAME"),
+            "{err}"
+        );
+        let err = settings(&[q, ("MEMBER_ROLE_NAME", "role/x")]).unwrap_err();
+        assert!(err.to_string().contains("MEMBER_ROLE_NAME"), "{err}");
     }
 
     #[test]

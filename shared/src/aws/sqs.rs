@@ -201,6 +201,7 @@ mod tests {
             event_id: event_id.map(str::to_owned),
             first_enqueued_at: 1_700_000_000,
             attempt,
+            creator: None,
         }
     }
 
@@ -251,5 +252,17 @@ mod tests {
         );
         let back: ReconcileJob = serde_json::from_str(entry.message_body()).expect("json");
         assert_eq!(back, j);
+    }
+
+    #[test]
+    fn a_job_carries_the_creator_and_older_messages_without_one_still_parse() {
+        let creator = crate::domain::PrincipalArn::new("arn:aws:iam::111122223333:role/ci/creator")
+            .expect("arn");
+        let j = job(None, 0).with_creator(Some(creator));
+        let entry = message_entry(0, &j).expect("entry");
+        let back: ReconcileJob = serde_json::from_str(entry.message_body()).expect("json");
+        assert_eq!(back, j);
+        let older = message_entry(0, &job(None, 0)).expect("entry");
+        assert!(!older.message_body().contains("creator"));
     }
 }

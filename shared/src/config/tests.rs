@@ -33,6 +33,7 @@ fn cluster(account: &str, region: &str, name: &str, tags: &[(&str, &str)]) -> Cl
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
         created_at: None,
+        creator: None,
     }
 }
 

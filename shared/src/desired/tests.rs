@@ -75,6 +75,7 @@ pub(super) fn cluster(
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect(),
         created_at: None,
+        creator: None,
     }
 }
 

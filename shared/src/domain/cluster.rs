@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountId, ClusterName, InvalidValue, Partition, Region};
+use super::{AccountId, ClusterName, InvalidValue, Partition, PrincipalArn, Region};
 
 /// Where a cluster lives: account, region and name. Orders by account, region, then name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -179,8 +179,14 @@ pub struct ClusterInfo {
     pub authentication_mode: AuthenticationMode,
     /// The cluster's tags (selectors match on them).
     pub tags: BTreeMap<String, String>,
-    /// Creation time, seconds since the Unix epoch; used to recognise the creator's bootstrap entry.
+    /// Creation time, seconds since the Unix epoch.
     pub created_at: Option<i64>,
+    /// The principal that created the cluster (whose bootstrap admin entry EKS added), as the
+    /// `CreateCluster` record names it and the reconcile job carries it. `DescribeCluster` does
+    /// not say, so it is `None` unless the run was triggered by that record: then no entry is
+    /// taken for the creator's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<PrincipalArn>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod admin_removal;
 mod affected;
 mod apply;
 mod audit;
+mod creator;
 mod instance;
 mod orphans;
 mod read;

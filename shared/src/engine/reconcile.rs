@@ -10,7 +10,7 @@ use super::read::{InventoryReader, read_actual};
 use super::retry::RetryPolicy;
 use crate::config::Mapping;
 use crate::desired::{self, ClusterDesired, Problem};
-use crate::domain::{ClusterRef, ClusterStatus};
+use crate::domain::{ClusterRef, ClusterStatus, PrincipalArn};
 use crate::plan::{self, ClusterPlan, Operation};
 use crate::ports::{AccountConnector, ErrorKind, IdentityStoreApi, PortError, SsoAdminApi};
 
@@ -103,6 +103,11 @@ pub struct ReconcileOptions {
     /// (`apply --allow-mass-deletion`); never set by the Lambda functions.
     #[serde(default)]
     pub allow_mass_deletion: bool,
+    /// The cluster's creator, from the `CreateCluster` record the job came from: the only
+    /// principal whose bootstrap entry `remove_creator_admin` removes. `None` (every other
+    /// trigger, the sweep, the CLI): no entry is taken for the creator's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<PrincipalArn>,
 }
 
 impl ReconcileOptions {
@@ -296,6 +301,8 @@ async fn reconcile_in_span(
         }
         DesiredFor::Managed(desired, problems) => (desired, problems),
     };
+    let mut cluster_desired = cluster_desired;
+    cluster_desired.cluster.creator = options.creator.clone();
     let info = &cluster_desired.cluster;
     let eks = ctx
         .connector
@@ -340,6 +347,7 @@ async fn reconcile_in_span(
     .await;
     let status = post_apply_status(&cluster_plan, &applied);
     tracing::info!(changes = applied.applied(), failures = applied.failures().count(), status = ?status, "reconciled");
+    problems.extend(super::creator::refused_removal_problems(cluster, &applied));
     let mut out = report(status, Some(cluster_plan), applied, problems);
     out.unmanaged_admins = unmanaged_admins;
     Ok(out)
@@ -466,7 +474,11 @@ fn held_status(plan: &ClusterPlan) -> Option<ReconcileStatus> {
 }
 
 fn post_apply_status(plan: &ClusterPlan, applied: &ApplyReport) -> ReconcileStatus {
-    if applied.failures().next().is_some() {
+    // A creator removal IAM refused is a reported problem, not a failure worth a retry.
+    if applied
+        .failures()
+        .any(|r| !super::creator::is_refused_creator_removal(r))
+    {
         return ReconcileStatus::PartiallyApplied;
     }
     if let Some(held) = held_status(plan) {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::cloudtrail::{CloudTrailDetail, record_account, record_region};
 use super::fields::first_of;
 use super::{EventError, Trigger};
-use crate::domain::{ClusterName, ClusterRef, ClusterStatus};
+use crate::domain::{ClusterName, ClusterRef, ClusterStatus, PrincipalArn};
 
 /// Classifies a cluster lifecycle record.
 pub(crate) fn classify_call(
@@ -22,6 +22,7 @@ pub(crate) fn classify_call(
         "CreateCluster" => Trigger::ClusterCreated {
             cluster: cluster_by_name(event, detail, context)?,
             status: status(detail, context)?,
+            creator: creator(detail),
         },
         "UpdateClusterConfig" => Trigger::ClusterConfigUpdated {
             cluster: cluster_by_name(event, detail, context)?,
@@ -81,6 +82,32 @@ fn cluster_by_name(
     ))
 }
 
+/// The principal whose bootstrap entry `CreateCluster` gave cluster-admin: the IAM role that
+/// issued the caller's session (`userIdentity.sessionContext.sessionIssuer.arn`, which keeps the
+/// role's path, unlike the STS session ARN) or the IAM user. Anything else (the root user, an
+/// AWS service, an empty `sessionIssuer: {}`) names no principal EKS would have an entry for.
+fn creator(detail: &CloudTrailDetail) -> Option<PrincipalArn> {
+    let identity = detail.user_identity.as_ref()?;
+    let arn = match identity.identity_type.as_deref()? {
+        "AssumedRole" => identity
+            .session_context
+            .as_ref()?
+            .session_issuer
+            .as_ref()?
+            .arn
+            .as_deref()?,
+        "IAMUser" => identity.arn.as_deref()?,
+        _ => return None,
+    };
+    match PrincipalArn::new(arn) {
+        Ok(principal) => Some(principal),
+        Err(error) => {
+            tracing::warn!(%arn, %error, "CreateCluster caller is not a principal an access entry can name");
+            None
+        }
+    }
+}
+
 /// `responseElements.cluster.status`, when present and known.
 fn status(detail: &CloudTrailDetail, context: &str) -> Result<Option<ClusterStatus>, EventError> {
     Ok(detail
@@ -103,4 +130,45 @@ fn is_other_eks_resource(arn: &str) -> bool {
         return false;
     };
     !resource.starts_with("cluster/")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn creator_of(identity: Value) -> Option<String> {
+        let detail = CloudTrailDetail::from_value(&json!({ "userIdentity": identity })).unwrap();
+        creator(&detail).map(|p| p.to_string())
+    }
+
+    #[test]
+    fn the_creator_is_the_session_issuer_with_its_path_or_the_user() {
+        let role = "arn:aws:iam::222222222222:role/platform/cluster-creator";
+        let assumed = json!({
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::222222222222:assumed-role/cluster-creator/ci",
+            "sessionContext": { "sessionIssuer": { "type": "Role", "arn": role } }
+        });
+        assert_eq!(creator_of(assumed).as_deref(), Some(role));
+        let user = "arn:aws:iam::222222222222:user/ops/alice";
+        let iam_user = json!({ "type": "IAMUser", "arn": user });
+        assert_eq!(creator_of(iam_user).as_deref(), Some(user));
+    }
+
+    #[test]
+    fn root_services_and_empty_issuers_name_no_creator() {
+        let root = json!({ "type": "Root", "arn": "arn:aws:iam::222222222222:root" });
+        let service = json!({ "type": "AWSService", "invokedBy": "cloudformation.amazonaws.com" });
+        let empty = json!({ "type": "AssumedRole", "sessionContext": { "sessionIssuer": {} } });
+        let session_only = json!({
+            "type": "AssumedRole",
+            "sessionContext": { "sessionIssuer": {
+                "arn": "arn:aws:sts::222222222222:assumed-role/x/y" } }
+        });
+        for identity in [root, service, empty, session_only] {
+            assert_eq!(creator_of(identity.clone()), None, "{identity}");
+        }
+    }
 }

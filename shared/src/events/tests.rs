@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::domain::{AccountId, ClusterName, ClusterRef, ClusterStatus, Region};
+use crate::domain::{AccountId, ClusterName, ClusterRef, ClusterStatus, PrincipalArn, Region};
 
 /// Every sample in `events/` and the trigger kind it must classify as. A new sample without an
 /// entry here fails [`every_sample_classifies_as_expected`].
@@ -265,6 +265,14 @@ fn cluster_events_name_the_cluster_by_account_region_and_name() {
         Trigger::ClusterCreated {
             cluster: prod.clone(),
             status: Some(ClusterStatus::Creating),
+            // The session issuer, path included: the role the bootstrap entry names.
+            creator: Some(
+                PrincipalArn::new(
+                    "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/eu-west-1/\
+                     AWSReservedSSO_EKSPlatformAdmin_1a2b3c4d5e6f7a8b"
+                )
+                .unwrap()
+            ),
         }
     );
     assert_eq!(
@@ -592,6 +600,7 @@ fn triggers_serialize_with_a_stable_kind_tag_and_plain_fields() {
             "kind": "cluster_created",
             "cluster": { "account": "222222222222", "region": "eu-west-1", "name": "prod-eu" },
             "status": "CREATING",
+            "creator": "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSPlatformAdmin_1a2b3c4d5e6f7a8b",
         })
     );
     let back: Trigger = serde_json::from_value(json).unwrap();

@@ -131,6 +131,11 @@ pub enum Trigger {
         cluster: ClusterRef,
         /// The status the response reported, when present.
         status: Option<ClusterStatus>,
+        /// Who created it, as its bootstrap admin entry names it: the session issuer's role
+        /// ARN (path included) or the IAM user's ARN; `None` for the root user, an AWS service
+        /// or a record without the field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        creator: Option<PrincipalArn>,
     },
     /// `UpdateClusterConfig` was called (e.g. an authentication mode change).
     ClusterConfigUpdated {

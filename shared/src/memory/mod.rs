@@ -223,6 +223,7 @@ impl MemoryAws {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             created_at: Some(1_700_000_000),
+            creator: None,
         };
         self.world().clusters.insert(
             cluster.clone(),

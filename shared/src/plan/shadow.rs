@@ -21,9 +21,10 @@ pub struct UnmanagedAdmin {
     pub policies: Vec<AdminPolicy>,
     /// When EKS created the entry (epoch seconds), if known.
     pub created_at: Option<i64>,
-    /// Whether it is the cluster creator's bootstrap entry (expected after `CreateCluster`
-    /// unless `bootstrapClusterCreatorAdminPermissions` was off; `remove_creator_admin` removes
-    /// it). The creator's entry is listed but not counted in `UnmanagedAdmins`.
+    /// Whether it is the cluster creator's bootstrap entry, as the `CreateCluster` record named
+    /// it (expected unless `bootstrapClusterCreatorAdminPermissions` was off;
+    /// `remove_creator_admin` removes it). Listed but not counted in `UnmanagedAdmins`; without
+    /// the record nothing tells it from a hand-made admin, so it is not marked.
     pub creator: bool,
 }
 

@@ -60,6 +60,7 @@ pub(super) fn cluster_info(status: ClusterStatus, mode: AuthenticationMode) -> C
         authentication_mode: mode,
         tags: BTreeMap::new(),
         created_at: Some(CLUSTER_CREATED_AT),
+        creator: None,
     }
 }
 

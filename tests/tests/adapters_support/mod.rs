@@ -107,7 +107,12 @@ pub async fn ports(config: &SdkConfig) -> AwsPorts {
 
 /// A connector whose EKS and IAM list calls fetch one item per page, to exercise pagination.
 pub fn paging_connector(config: &SdkConfig) -> SdkConnector {
-    SdkConnector::new(config.clone(), role_for_account).with_page_size(1)
+    SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        role_for_account,
+    )
+    .with_page_size(1)
 }
 
 /// Creates an `API_AND_CONFIG_MAP` cluster through the SDK (not the adapter) and lets it settle.

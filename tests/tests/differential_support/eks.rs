@@ -272,7 +272,12 @@ async fn known_differences(
         "eks: first page of one entry (4 exist)",
         first_page_has_more(config, "prod-1").await,
     );
-    let paged = SdkConnector::new(config.clone(), |_| None).with_page_size(1);
+    let paged = SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        |_| None,
+    )
+    .with_page_size(1);
     let paged = paged.sdk_eks(&account(), &region()).await;
     let listed = paged.list_access_entries(&prod).await.map(|e| e.len());
     t.insert(
@@ -325,7 +330,11 @@ pub async fn transcript(endpoint: &str, settle: &(dyn Fn() + Sync)) -> Transcrip
     for (name, path) in roles {
         create_role(&config, name, path).await;
     }
-    let connector = SdkConnector::new(config.clone(), |_| None);
+    let connector = SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        |_| None,
+    );
     let eks = connector.sdk_eks(&account(), &region()).await;
     let mode = Some(SdkMode::ApiAndConfigMap);
     create_cluster(&config, eks.as_ref(), "prod-1", mode, settle).await;

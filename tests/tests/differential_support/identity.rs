@@ -81,10 +81,14 @@ pub async fn iam_and_sts(config: &SdkConfig, t: &mut Transcript) {
     .await;
     create_role(config, "unrelated", "/").await;
     let deployer = format!("arn:aws:iam::{ACCOUNT}:role/ci/deployer");
-    let iam = SdkConnector::new(config.clone(), |_| None)
-        .with_page_size(1)
-        .sdk_iam(&account())
-        .await;
+    let iam = SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        |_| None,
+    )
+    .with_page_size(1)
+    .sdk_iam(&account())
+    .await;
     t.insert(
         "iam: list SSO roles, one per page",
         sso_roles(iam.as_ref()).await,
@@ -101,10 +105,14 @@ pub async fn iam_and_sts(config: &SdkConfig, t: &mut Transcript) {
 /// STS through the connector: the account and identity of an assumed role, and a role that
 /// does not exist.
 async fn sts(config: &SdkConfig, deployer: &str, t: &mut Transcript) {
-    let connector = SdkConnector::new(config.clone(), {
-        let deployer = deployer.to_owned();
-        move |_| Some(arn(&deployer))
-    });
+    let connector = SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        {
+            let deployer = deployer.to_owned();
+            move |_| Some(arn(&deployer))
+        },
+    );
     let assumed = connector.account_config(&account()).await;
     t.insert(
         "sts: account of assumed role",
@@ -121,9 +129,11 @@ async fn sts(config: &SdkConfig, deployer: &str, t: &mut Transcript) {
             identity.ok().and_then(|i| i.arn().map(str::to_owned))
         ),
     );
-    let ghost = SdkConnector::new(config.clone(), |_| {
-        Some(arn(&format!("arn:aws:iam::{ACCOUNT}:role/ghost")))
-    });
+    let ghost = SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        |_| Some(arn(&format!("arn:aws:iam::{ACCOUNT}:role/ghost"))),
+    );
     let ghost_config = ghost.account_config(&account()).await;
     let refused = caller_account(&ghost_config).await.is_err();
     t.insert(
@@ -189,9 +199,13 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
     .await;
     let ps_arn = permission_set_and_assignment(config, &instance.instance_arn, &group, t).await;
     assignment_reads(&sso, &instance.instance_arn, &ps_arn, (&group, &names), t).await;
-    let iam = SdkConnector::new(config.clone(), |_| None)
-        .sdk_iam(&account())
-        .await;
+    let iam = SdkConnector::new(
+        config.clone(),
+        eks_sso_sync::aws::RoleSessionName::default(),
+        |_| None,
+    )
+    .sdk_iam(&account())
+    .await;
     let roles = suffixes_stripped(&sso_roles(iam.as_ref()).await);
     t.insert("iam: SSO roles after the assignment", roles);
 }

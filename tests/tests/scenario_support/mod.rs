@@ -79,9 +79,11 @@ pub async fn context(
         return ctx;
     };
     let roles = mapping.clone();
-    let connector = SdkConnector::new(sdk, move |id| {
-        roles.account(id).and_then(|a| roles.role_to_assume(a))
-    })
+    let connector = SdkConnector::new(
+        sdk,
+        eks_sso_sync::aws::RoleSessionName::default(),
+        move |id| roles.account(id).and_then(|a| roles.role_to_assume(a)),
+    )
     .with_page_size(size);
     ReconcileContext::new(
         mapping,

@@ -2,6 +2,7 @@
 //! a scenario through the same handlers the Lambdas run, and ends with the effective-access table
 //! and the API calls made.
 
+mod boundary;
 mod changes;
 mod narrator;
 mod paths;
@@ -49,6 +50,8 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCod
     proposals::typo(&world, &mut n).await?;
     n.step("A change refused by the lockout guard");
     proposals::lockout(&world, &mut n).await?;
+    n.step("The IAM boundary: the member roles under their deployed policy");
+    boundary::iam_boundary(&world, &mut n).await?;
 
     let rows = report::access_rows(&world).await?;
     let counts = world.emulator.request_counts();

@@ -7,21 +7,32 @@ use std::sync::Arc;
 use anyhow::Context;
 use aws_config::SdkConfig;
 use cluster_bootstrap::handler::ClusterBootstrap;
-use eks_sso_sync::aws::{SdkJobQueue, sdk_config_for_endpoint, static_credentials};
+use eks_sso_sync::aws::{
+    MemberAccess, RoleSessionName, SdkJobQueue, sdk_config_for_endpoint, setup, static_credentials,
+};
 use eks_sso_sync::config::Mapping;
 use eks_sso_sync::domain::Region;
+use eks_sso_sync::engine::ReconcileContext;
+use eks_sso_sync_emulator::rendered::RenderedPolicies;
 use eks_sso_sync_emulator::{Emulator, EmulatorConfig, Faults, RunningEmulator, Seed};
 use group_sync::handler::GroupSync;
 use reconciler::handler::{Reconciler, WaitPolicy};
 use reconciler::local::{DrainReport, LocalEventSource};
 use serde_json::Value;
 
-use crate::connect::{Session, connect_with};
+use crate::connect::{Session, connect_with, endpoint_credentials};
 
 /// The organization (emulator seed).
 pub const SEED: &str = include_str!("seed.yaml");
 /// The mapping: the documented example at the repository root.
 pub const MAPPING: &str = include_str!("../../../../mapping.yaml");
+/// The role the mapping's `member_role_name` names in every account (member-account.yaml's
+/// `MemberRoleName`), enforced with its rendered policy.
+pub const MEMBER_ROLE: &str = "eks-sso-sync-target";
+/// The read-only role the trigger functions assume (member-account.yaml's
+/// `MemberReaderRoleName`, the hub's `TriggerMemberRoleName`), enforced with its rendered policy:
+/// a write from group-sync or cluster-bootstrap would fail the demo.
+pub const READER_ROLE: &str = "eks-sso-sync-reader";
 /// The Identity Store of the seed.
 pub const IDENTITY_STORE: &str = "d-93670a1b2c";
 /// The Identity Center instance of the seed.
@@ -49,7 +60,15 @@ pub struct DemoWorld {
 impl DemoWorld {
     /// Starts the emulator with the seed and wires everything.
     pub async fn start(latency_ms: u64) -> anyhow::Result<Self> {
-        let seed = Seed::from_yaml(SEED).context("demo seed")?;
+        let mut seed = Seed::from_yaml(SEED).context("demo seed")?;
+        // The member role runs under IAM enforcement with the policy member-account.yaml
+        // renders, so every step of the demo proves the engine stays within it.
+        RenderedPolicies::member_roles()
+            .and_then(|rendered| {
+                rendered.enforce_role(&mut seed, MEMBER_ROLE)?;
+                rendered.enforce_role(&mut seed, READER_ROLE)
+            })
+            .context("the demo member role's rendered policy")?;
         let faults = Faults {
             latency_ms,
             ..Faults::default()
@@ -140,11 +159,41 @@ async fn wire(
 ) -> anyhow::Result<(Session, GroupSync, ClusterBootstrap, Reconciler)> {
     let mapping = Mapping::from_str(mapping_text, "mapping.yaml")
         .map_err(|r| anyhow::anyhow!("invalid mapping:\n{r}"))?;
-    let session = connect_with(Arc::new(mapping), Some(endpoint)).await?;
-    let group_sync = GroupSync::new(session.ctx.fresh(), queue.clone());
-    let cluster_bootstrap = ClusterBootstrap::new(session.ctx.fresh(), queue.clone());
-    let reconciler = Reconciler::new(session.ctx.fresh(), queue.clone(), WaitPolicy::default());
+    let mapping = Arc::new(mapping);
+    let session = connect_with(mapping.clone(), Some(endpoint)).await?;
+    let function = |role, session| function_context(endpoint, &mapping, role, session);
+    let group_sync = GroupSync::new(
+        function(READER_ROLE, "eks-sso-sync-group-sync").await?,
+        queue.clone(),
+    );
+    let cluster_bootstrap = ClusterBootstrap::new(
+        function(READER_ROLE, "eks-sso-sync-cluster-bootstrap").await?,
+        queue.clone(),
+    );
+    let reconciler = Reconciler::new(
+        function(MEMBER_ROLE, "eks-sso-sync-reconciler").await?,
+        queue.clone(),
+        WaitPolicy::default(),
+    );
     Ok((session, group_sync, cluster_bootstrap, reconciler))
+}
+
+/// The engine context of one function, reaching member accounts as template.yaml sets its
+/// `MEMBER_ROLE_NAME` and `MEMBER_ROLE_SESSION_NAME` (the demo's mapping names no `role:`, so
+/// the role name decides).
+async fn function_context(
+    endpoint: &str,
+    mapping: &Arc<Mapping>,
+    role: &str,
+    session: &str,
+) -> anyhow::Result<ReconcileContext> {
+    let access = MemberAccess {
+        session_name: RoleSessionName::new(session).map_err(anyhow::Error::msg)?,
+        role_name: Some(role.to_owned()),
+    };
+    let sdk = setup::sdk_config(mapping, Some((endpoint, endpoint_credentials()))).await;
+    let ports = setup::ports_for(mapping, &sdk, &access);
+    Ok(setup::context(mapping.clone(), &ports))
 }
 
 /// A sample event from `events/`, with fields replaced (JSON pointer → value) so it describes

@@ -46,6 +46,7 @@ pub fn cluster_info(
         authentication_mode,
         tags: sorted_tags(cluster.tags()),
         created_at: cluster.created_at().map(aws_smithy_types::DateTime::secs),
+        creator: None,
     })
 }
 

@@ -1,5 +1,5 @@
-//! Shadow admins: unmanaged entries with admin-class policies are listed, declared admins and
-//! the creator's bootstrap entry are not counted.
+//! Shadow admins: unmanaged entries with admin-class policies are listed; declared admins are
+//! not, and the creator's bootstrap entry (named by the CreateCluster record) is not counted.
 
 use super::*;
 
@@ -33,9 +33,18 @@ fn unmanaged_entries_with_admin_policies_are_listed_declared_ones_are_not() {
 
 #[test]
 fn the_creators_bootstrap_entry_is_listed_but_not_counted() {
-    let info = cluster_info(ClusterStatus::Active, AuthenticationMode::Api);
-    let mut creator = unmanaged("creator", &[(ADMIN, AccessScope::Cluster)]);
-    creator.created_at = Some(CLUSTER_CREATED_AT + 30);
+    let mut info = cluster_info(ClusterStatus::Active, AuthenticationMode::Api);
+    let creator = unmanaged("creator", &[(ADMIN, AccessScope::Cluster)]);
+    // Without the CreateCluster record nothing tells the creator's entry from a hand-made
+    // admin: it counts.
+    let found = unmanaged_admins(
+        &info,
+        std::slice::from_ref(&creator),
+        &PlanOptions::default(),
+    );
+    assert_eq!(shadow_admin_count(&found), 1);
+    // The record names it: listed, not counted.
+    info.creator = Some(arn("creator"));
     let found = unmanaged_admins(&info, &[creator], &PlanOptions::default());
     assert_eq!(found.len(), 1);
     assert!(found[0].creator);
