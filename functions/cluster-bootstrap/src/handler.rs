@@ -56,15 +56,14 @@ pub struct ClusterBootstrap {
     ctx: ReconcileContext,
     queue: Arc<dyn JobQueue>,
     now: Arc<dyn Fn() -> i64 + Send + Sync>,
-    mapping_sha256: Option<String>,
 }
 
 impl TriggerFunction for ClusterBootstrap {
     const NAME: &'static str = "cluster-bootstrap";
     type Outcome = BootstrapOutcome;
 
-    fn mapping_sha256(&self) -> Option<&str> {
-        self.mapping_sha256.as_deref()
+    fn mapping_sha256(&self) -> &str {
+        &self.ctx.mapping.sha256
     }
 
     async fn act(
@@ -127,14 +126,7 @@ impl ClusterBootstrap {
             ctx,
             queue,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
-            mapping_sha256: None,
         }
-    }
-
-    /// Records `sha256` (the mapping's content hash) on every invocation's span.
-    pub fn with_mapping_hash(mut self, sha256: impl Into<String>) -> Self {
-        self.mapping_sha256 = Some(sha256.into());
-        self
     }
 
     /// Handles one EventBridge event (see [`invocation::handle_trigger`]).

@@ -12,7 +12,6 @@ async fn main() -> Result<(), Error> {
     let runtime = function_runtime()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let handler =
-        ClusterBootstrap::new(runtime.ctx, runtime.queue).with_mapping_hash(runtime.mapping_sha256);
+    let handler = ClusterBootstrap::new(runtime.ctx, runtime.queue);
     serve_trigger(handler).await
 }

@@ -43,7 +43,6 @@ pub struct GroupSync {
     ctx: ReconcileContext,
     queue: Arc<dyn JobQueue>,
     now: Arc<dyn Fn() -> i64 + Send + Sync>,
-    mapping_sha256: Option<String>,
 }
 
 impl GroupSync {
@@ -53,14 +52,7 @@ impl GroupSync {
             ctx,
             queue,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
-            mapping_sha256: None,
         }
-    }
-
-    /// Records `sha256` (the mapping's content hash) on every invocation's span.
-    pub fn with_mapping_hash(mut self, sha256: impl Into<String>) -> Self {
-        self.mapping_sha256 = Some(sha256.into());
-        self
     }
 
     /// Handles one EventBridge event (see [`invocation::handle_trigger`]).
@@ -106,8 +98,8 @@ impl TriggerFunction for GroupSync {
     const NAME: &'static str = "group-sync";
     type Outcome = GroupSyncOutcome;
 
-    fn mapping_sha256(&self) -> Option<&str> {
-        self.mapping_sha256.as_deref()
+    fn mapping_sha256(&self) -> &str {
+        &self.ctx.mapping.sha256
     }
 
     async fn act(

@@ -100,7 +100,7 @@ impl Reconciler {
     #[tracing::instrument(
         name = "reconcile_batch",
         skip_all,
-        fields(messages = batch.records.len(), mapping_sha256 = self.mapping_sha256.as_deref())
+        fields(messages = batch.records.len(), mapping_sha256 = %self.ctx.mapping.sha256)
     )]
     pub async fn process_batch(
         &self,

@@ -164,7 +164,6 @@ pub struct Reconciler {
     pub(crate) wait: WaitPolicy,
     pub(crate) now: Arc<dyn Fn() -> i64 + Send + Sync>,
     pub(crate) concurrency: usize,
-    pub(crate) mapping_sha256: Option<String>,
 }
 
 impl Reconciler {
@@ -176,7 +175,6 @@ impl Reconciler {
             wait,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
             concurrency: BATCH_CONCURRENCY,
-            mapping_sha256: None,
         }
     }
 
@@ -192,13 +190,6 @@ impl Reconciler {
         self
     }
 
-    /// Records `sha256` (the mapping's content hash) on every invocation's span, and so on every
-    /// audit line the engine logs inside it.
-    pub fn with_mapping_hash(mut self, sha256: impl Into<String>) -> Self {
-        self.mapping_sha256 = Some(sha256.into());
-        self
-    }
-
     /// The Lambda entry point. An SQS batch is answered with its `SqsBatchResponse`, honouring
     /// the invocation deadline; the sweep with its summary, or an error when part of it failed
     /// (so the Scheduler's retry and DLQ engage); anything else is rejected, counted in
@@ -209,7 +200,7 @@ impl Reconciler {
         fields(
             function = "reconciler",
             request_id = %event.context.request_id,
-            mapping_sha256 = self.mapping_sha256.as_deref(),
+            mapping_sha256 = %self.ctx.mapping.sha256,
         )
     )]
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, InvocationError> {

@@ -13,8 +13,7 @@ async fn main() -> Result<(), Error> {
     let runtime = function_runtime()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
-    let handler = Reconciler::new(runtime.ctx, runtime.queue, WaitPolicy::default())
-        .with_mapping_hash(runtime.mapping_sha256);
+    let handler = Reconciler::new(runtime.ctx, runtime.queue, WaitPolicy::default());
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<Value>| {
         handler.handle(event)

@@ -36,7 +36,7 @@ impl Reconciler {
 
     /// The sweep as Lambda runs it: jobs stamped `enqueued_at` (the scheduled time), and any
     /// listing or enqueue failure fails the invocation after what was found was enqueued.
-    #[tracing::instrument(skip(self), fields(mapping_sha256 = self.mapping_sha256.as_deref()))]
+    #[tracing::instrument(skip(self), fields(mapping_sha256 = %self.ctx.mapping.sha256))]
     pub async fn run_sweep(
         &self,
         event_id: Option<String>,

@@ -50,14 +50,19 @@ impl SdkIam {
         &self,
         principal: &PrincipalArn,
     ) -> Result<Option<(String, String, Option<i64>)>, PortError> {
-        let found = match principal.kind() {
+        self.ids_by_name(principal.kind(), principal.name()).await
+    }
+
+    /// `GetRole` / `GetUser` of `name` → (ARN, unique id, creation time), `None` when IAM has
+    /// no such name.
+    async fn ids_by_name(
+        &self,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<Option<(String, String, Option<i64>)>, PortError> {
+        let found = match kind {
             PrincipalKind::Role => {
-                let out = self
-                    .client
-                    .get_role()
-                    .role_name(principal.name())
-                    .send()
-                    .await;
+                let out = self.client.get_role().role_name(name).send().await;
                 out.map(|o| {
                     o.role().map(|r| {
                         let created = epoch_seconds(r.create_date());
@@ -67,12 +72,7 @@ impl SdkIam {
                 .map_err(|e| port_error("GetRole", e))
             }
             PrincipalKind::User => {
-                let out = self
-                    .client
-                    .get_user()
-                    .user_name(principal.name())
-                    .send()
-                    .await;
+                let out = self.client.get_user().user_name(name).send().await;
                 out.map(|o| {
                     o.user().map(|u| {
                         let created = epoch_seconds(u.create_date());
@@ -92,6 +92,22 @@ impl SdkIam {
 /// IAM's `CreateDate` (always present in its answers) as seconds since the Unix epoch.
 fn epoch_seconds(date: &aws_smithy_types::DateTime) -> Option<i64> {
     Some(date.secs())
+}
+
+/// What a lookup by name found → [`RoleInfo`]; an ARN or id our types reject is an unexpected
+/// answer of `operation`.
+fn found_by_name(
+    operation: &str,
+    found: Option<(String, String, Option<i64>)>,
+) -> Result<Option<RoleInfo>, PortError> {
+    let Some((arn, id, created_at)) = found else {
+        return Ok(None);
+    };
+    Ok(Some(RoleInfo {
+        arn: PrincipalArn::new(arn).map_err(|e| unexpected_response(operation, e))?,
+        role_id: RoleId::new(id).map_err(|e| unexpected_response(operation, e))?,
+        created_at,
+    }))
 }
 
 /// A `ListRoles` entry → [`RoleInfo`]; `None` (with a warning) for a role our types reject.
@@ -158,53 +174,13 @@ impl IamApi for SdkIam {
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
-        const OP: &str = "GetUser";
-        let out = match self.client.get_user().user_name(name).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                let error = port_error(OP, e);
-                return if error.kind == ErrorKind::NotFound {
-                    Ok(None)
-                } else {
-                    Err(error)
-                };
-            }
-        };
-        let Some(user) = out.user() else {
-            return Ok(None);
-        };
-        let arn = PrincipalArn::new(user.arn()).map_err(|e| unexpected_response(OP, e))?;
-        let user_id = RoleId::new(user.user_id()).map_err(|e| unexpected_response(OP, e))?;
-        Ok(Some(RoleInfo {
-            arn,
-            role_id: user_id,
-            created_at: epoch_seconds(user.create_date()),
-        }))
+        let found = self.ids_by_name(PrincipalKind::User, name).await?;
+        found_by_name("GetUser", found)
     }
 
     async fn role_by_name(&self, name: &str) -> Result<Option<RoleInfo>, PortError> {
-        const OP: &str = "GetRole";
-        let out = match self.client.get_role().role_name(name).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                let error = port_error(OP, e);
-                return if error.kind == ErrorKind::NotFound {
-                    Ok(None)
-                } else {
-                    Err(error)
-                };
-            }
-        };
-        let Some(role) = out.role() else {
-            return Ok(None);
-        };
-        let arn = PrincipalArn::new(role.arn()).map_err(|e| unexpected_response(OP, e))?;
-        let role_id = RoleId::new(role.role_id()).map_err(|e| unexpected_response(OP, e))?;
-        Ok(Some(RoleInfo {
-            arn,
-            role_id,
-            created_at: epoch_seconds(role.create_date()),
-        }))
+        let found = self.ids_by_name(PrincipalKind::Role, name).await?;
+        found_by_name("GetRole", found)
     }
 }
 

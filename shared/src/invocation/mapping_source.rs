@@ -122,10 +122,6 @@ pub struct LoadedMapping {
     pub mapping: Mapping,
     /// Its source, as [`MappingSource::label`] names it.
     pub source: String,
-    /// The SHA-256 of its text, lowercase hex: the same text gives the same hash wherever it
-    /// was loaded from, so two containers (or a container and `eks-sso-sync plan`) can be
-    /// compared.
-    pub sha256: String,
 }
 
 pub use crate::config::sha256_hex;
@@ -158,7 +154,6 @@ pub async fn load_mapping(
     };
     let mapping = Mapping::from_str(&text, &label).map_err(SetupError::InvalidMapping)?;
     Ok(LoadedMapping {
-        sha256: mapping.sha256.clone(),
         mapping,
         source: label,
     })
@@ -172,8 +167,6 @@ pub struct FunctionRuntime {
     pub queue: Arc<SdkJobQueue>,
     /// The SQS client the queue uses (the reconciler also dead-letters poison messages with it).
     pub sqs: aws_sdk_sqs::Client,
-    /// The mapping's SHA-256 (see [`LoadedMapping::sha256`]).
-    pub mapping_sha256: String,
 }
 
 /// Builds a function's runtime from its environment: settings, mapping (validated, source and
@@ -191,7 +184,7 @@ pub async fn function_runtime() -> Result<FunctionRuntime, SetupError> {
             "mapping parameter not pinned (MAPPING_SSM_VERSION): warm containers keep the version they started with"
         );
     }
-    tracing::info!(source = %loaded.source, mapping_sha256 = %loaded.sha256, "mapping loaded");
+    tracing::info!(source = %loaded.source, mapping_sha256 = %loaded.mapping.sha256, "mapping loaded");
     let mapping = Arc::new(loaded.mapping);
     let sdk = setup::sdk_config(&mapping, None).await;
     let ports = setup::ports(&mapping, &sdk).await;
@@ -201,7 +194,6 @@ pub async fn function_runtime() -> Result<FunctionRuntime, SetupError> {
         ctx: setup::context(mapping, &ports),
         queue,
         sqs,
-        mapping_sha256: loaded.sha256,
     })
 }
 
@@ -279,8 +271,8 @@ mod tests {
         let sdk = SdkConfig::builder().build();
         let loaded = load_mapping(&MappingSource::Embedded, &sdk).await.unwrap();
         assert_eq!(loaded.source, "embedded");
-        assert_eq!(loaded.sha256, sha256_hex(BUNDLED_MAPPING));
-        assert_eq!(loaded.sha256.len(), 64);
+        assert_eq!(loaded.mapping.sha256, sha256_hex(BUNDLED_MAPPING));
+        assert_eq!(loaded.mapping.sha256.len(), 64);
         assert!(
             loaded
                 .mapping

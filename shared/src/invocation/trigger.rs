@@ -29,7 +29,7 @@ pub trait TriggerFunction: Sync {
 
     /// The content hash of the mapping the function runs on, recorded on every invocation's
     /// span so each log line (audit records included) names the mapping version behind it.
-    fn mapping_sha256(&self) -> Option<&str>;
+    fn mapping_sha256(&self) -> &str;
 
     /// Handles one classified event, counting what it did into `metrics`.
     fn act(
@@ -46,7 +46,7 @@ pub trait TriggerFunction: Sync {
     skip_all,
     fields(
         function = F::NAME,
-        mapping_sha256 = function.mapping_sha256(),
+        mapping_sha256 = %function.mapping_sha256(),
         event_id = tracing::field::Empty,
         trigger = tracing::field::Empty,
     )

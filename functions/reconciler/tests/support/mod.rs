@@ -208,8 +208,8 @@ impl World {
         panic!("the queue did not drain in 20 deliveries");
     }
 
-    /// The jobs waiting in the queue, by cluster ARN (delivered and then made visible again).
-    pub async fn queued_clusters(&self) -> Vec<String> {
+    /// One delivery of what is waiting in the queue, every message made visible again at once.
+    async fn peek(&self) -> SqsEvent {
         let batch = self.deliver().await;
         for message in &batch.records {
             self.sqs
@@ -221,6 +221,12 @@ impl World {
                 .await
                 .expect("ChangeMessageVisibility");
         }
+        batch
+    }
+
+    /// The jobs waiting in the queue, by cluster ARN (delivered and then made visible again).
+    pub async fn queued_clusters(&self) -> Vec<String> {
+        let batch = self.peek().await;
         let mut clusters: Vec<String> = batch
             .records
             .iter()
@@ -232,17 +238,7 @@ impl World {
 
     /// The jobs waiting in the queue (delivered and then made visible again), by cluster ARN.
     pub async fn queued_jobs(&self) -> Vec<ReconcileJob> {
-        let batch = self.deliver().await;
-        for message in &batch.records {
-            self.sqs
-                .change_message_visibility()
-                .queue_url(self.queue.queue_url())
-                .receipt_handle(message.receipt_handle.clone().expect("receipt handle"))
-                .visibility_timeout(0)
-                .send()
-                .await
-                .expect("ChangeMessageVisibility");
-        }
+        let batch = self.peek().await;
         let mut jobs: Vec<ReconcileJob> = batch
             .records
             .iter()
