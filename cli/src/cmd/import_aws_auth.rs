@@ -7,6 +7,7 @@
 //! null, "report": { "entries": n, "translated": […], "node_roles": […], "untranslated": […],
 //! "notes": […] }, "equivalence": [{ "cluster", "checks": [{ "entry", "principal", "missing" }] }] }`.
 
+mod kubernetes;
 mod live;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use eks_sso_sync::aws::{self, SdkConnector, kubernetes};
+use eks_sso_sync::aws::{self, SdkConnector};
+
+use super::kubernetes;
 use eks_sso_sync::domain::{AccountId, ClusterName, PrincipalArn, Region};
 use eks_sso_sync::migrate::ConfigMapSource;
 use eks_sso_sync::migrate::ImportReport;
@@ -145,7 +147,7 @@ pub async fn read_configmaps(
         let token = kubernetes::eks_token(&config, &c.name, &c.region)
             .await
             .with_context(|| format!("{origin}: cannot make an EKS token"))?;
-        match kubernetes::get_aws_auth(&api, &token)
+        match kubernetes::get_aws_auth(&api, token)
             .await
             .with_context(|| format!("{origin}: cannot read kube-system/aws-auth"))?
         {
