@@ -398,3 +398,31 @@ fn emulator_command_prints_its_real_port_and_serves() {
     let status = child.0.wait().expect("emulator exits");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    // `eks-sso-sync demo | head -1`: the reader leaves after one line, while the narrated demo
+    // still has steps to print (the JSON document would be one write, done before it leaves).
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("eks-sso-sync"))
+        .args(["demo", "--output", "table"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("reads a line");
+    // Dropping the reader closes the pipe, as `head` does when it exits.
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        first.trim().is_empty(),
+        "the first step's blank line: {first:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "128 + SIGPIPE: {stderr}");
+}

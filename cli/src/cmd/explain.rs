@@ -218,7 +218,7 @@ pub async fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<Exit
     }
     match output::format(global) {
         OutputFormat::Json => output::print_json(&document)?,
-        OutputFormat::Table => print!("{}", render::tables(&document)),
+        OutputFormat::Table => out!("{}", render::tables(&document)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -242,15 +242,15 @@ fn print(global: &GlobalArgs, document: &EventDocument) -> anyhow::Result<()> {
     if global.output != Some(OutputFormat::Table) {
         return output::print_json(document);
     }
-    println!(
+    outln!(
         "event {} ({}): trigger {}",
         document.event_id,
         document.event_name.as_deref().unwrap_or(&document.source),
         document.trigger.kind()
     );
     match (&document.ignored, document.handler) {
-        (Some(reason), _) => println!("ignored: {reason}"),
-        (None, Some(handler)) => println!("handled by {}", handler.name()),
+        (Some(reason), _) => outln!("ignored: {reason}"),
+        (None, Some(handler)) => outln!("handled by {}", handler.name()),
         (None, None) => {}
     }
     let plan = AccessPlan {
@@ -260,18 +260,18 @@ fn print(global: &GlobalArgs, document: &EventDocument) -> anyhow::Result<()> {
             .filter_map(|c| c.plan.clone())
             .collect(),
     };
-    print!("{}", eks_sso_sync::plan::render_table(&plan));
+    out!("{}", eks_sso_sync::plan::render_table(&plan));
     for cluster in &document.clusters {
-        println!(
+        outln!(
             "{}: {}",
             cluster.cluster,
             output::status_label(&cluster.status)
         );
         for result in &cluster.results {
-            println!("  {}", output::result_line(result));
+            outln!("  {}", output::result_line(result));
         }
     }
-    println!(
+    outln!(
         "{} cluster(s) affected{}",
         document.clusters.len(),
         if document.dry_run { " (dry run)" } else { "" }

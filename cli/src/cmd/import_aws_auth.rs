@@ -178,13 +178,13 @@ fn print(
         report.push_str(&equivalence::render(e));
     }
     match (&written, &import.mapping_yaml) {
-        (Some(path), _) => println!("mapping written to {path}"),
-        (None, Some(yaml)) => print!("{yaml}"),
+        (Some(path), _) => outln!("mapping written to {path}"),
+        (None, Some(yaml)) => out!("{yaml}"),
         (None, None) => eprintln!("no entry gave a rule: no mapping to write"),
     }
     // The report goes to stderr when the mapping is on stdout, so `> mapping.yaml` works.
     if args.write.is_some() {
-        print!("{report}");
+        out!("{report}");
     } else {
         eprint!("{report}");
     }

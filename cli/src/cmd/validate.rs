@@ -46,7 +46,7 @@ fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             for warning in mapping.warnings() {
                 eprintln!("{}:{warning} (warning)", global.config.display());
             }
-            println!(
+            outln!(
                 "{}: valid ({} rules, {} principal rules, {} accounts)",
                 global.config.display(),
                 mapping.rules.len(),

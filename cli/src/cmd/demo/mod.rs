@@ -58,9 +58,9 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCod
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match format {
         OutputFormat::Table => {
-            println!("\n== Effective access\n{}", report::access_table(&rows));
-            println!("\n== AWS API calls\n{}", report::calls_table(&counts));
-            println!("\ndemo finished in {:.1} s", elapsed_ms as f64 / 1000.0);
+            outln!("\n== Effective access\n{}", report::access_table(&rows));
+            outln!("\n== AWS API calls\n{}", report::calls_table(&counts));
+            outln!("\ndemo finished in {:.1} s", elapsed_ms as f64 / 1000.0);
         }
         OutputFormat::Json => output::print_json(&json!({
             "schema_version": 1,

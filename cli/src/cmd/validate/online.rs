@@ -65,7 +65,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         }))?,
         OutputFormat::Table => {
             for u in &unknown {
-                println!(
+                outln!(
                     "{}: rule {}: {} {} does not exist in Identity Center{}",
                     global.config.display(),
                     u.rule,
@@ -74,7 +74,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                     did_you_mean(&u.did_you_mean)
                 );
             }
-            println!(
+            outln!(
                 "online check: {} unknown name(s) among the mapping's exact names ({} permission sets in the instance)",
                 unknown.len(),
                 known.len()
