@@ -59,10 +59,25 @@ fn validate_accepts_the_root_mapping_and_reports_line_and_column() {
         .args(["validate", "--output", "table"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!(
+        .stdout(predicate::str::contains(format!(
             "{}:3:1",
             broken.display()
         )));
+
+    // A file PowerShell's `>` wrote (UTF-16) gets the fix for that, not "check the path".
+    let utf16 = dir.path().join("utf16.yaml");
+    let text: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("version: 1\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&utf16, text).unwrap();
+    bare_cli()
+        .arg("--config")
+        .arg(&utf16)
+        .args(["validate", "--output", "table"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("UTF-16").and(predicate::str::contains("iconv")));
 
     let out = bare_cli()
         .arg("--config")

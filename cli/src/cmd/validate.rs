@@ -43,8 +43,9 @@ fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         (OutputFormat::Table, Ok(mapping)) => {
+            // Findings go to stdout in both formats, so `validate | grep` sees them.
             for warning in mapping.warnings() {
-                eprintln!("{}:{warning} (warning)", global.config.display());
+                outln!("{}:{warning} (warning)", global.config.display());
             }
             outln!(
                 "{}: valid ({} rules, {} principal rules, {} accounts)",
@@ -67,8 +68,8 @@ fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         (OutputFormat::Table, Err(report)) => {
-            eprintln!("{report}");
-            eprintln!("{} problem(s) found", report.problems.len());
+            outln!("{report}");
+            outln!("{} problem(s) found", report.problems.len());
             Ok(ExitCode::from(1))
         }
     }
