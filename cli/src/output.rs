@@ -66,7 +66,10 @@ pub fn status_label(status: &eks_sso_sync::engine::ReconcileStatus) -> String {
                 .to_owned()
         }
         S::Held { withheld } => format!("{withheld} operation(s) WITHHELD (see withheld)"),
-        S::Waiting { status } => format!("waiting (cluster is {})", status.as_str()),
+        S::Waiting { status } => format!(
+            "pending: the cluster is {}; its entries follow once it is ACTIVE",
+            status.as_str()
+        ),
         S::NeedsAuthModeSwitch => {
             "needs authentication mode API_AND_CONFIG_MAP (CONFIG_MAP cluster)".to_owned()
         }

@@ -441,3 +441,51 @@ fn a_closed_stdout_ends_the_command_quietly() {
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     assert_eq!(out.status.code(), Some(141), "128 + SIGPIPE: {stderr}");
 }
+
+#[test]
+fn a_cluster_still_creating_is_pending_never_in_sync() {
+    let text = std::fs::read_to_string(fixture("seed.yaml")).expect("seed fixture");
+    let mut seed = eks_sso_sync_emulator::Seed::from_yaml(&text).expect("valid seed");
+    seed.clusters
+        .push(eks_sso_sync_emulator::seed::SeedCluster {
+            account: Some(PAYMENTS.0.to_owned()),
+            region: Some(PAYMENTS.1.to_owned()),
+            name: "payments-new".to_owned(),
+            status: Some("CREATING".to_owned()),
+            tags: [("eks-sso-sync".to_owned(), "enabled".to_owned())].into(),
+            ..Default::default()
+        });
+    let env = Env::start_with(seed);
+    json_success(env.cli().args(["apply", "--yes", "--output", "json"]));
+
+    let out = env
+        .cli()
+        .args(["plan", "--output", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    let creating = document["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .find(|c| {
+            c["cluster"]
+                .as_str()
+                .is_some_and(|a| a.ends_with("/payments-new"))
+        })
+        .unwrap_or_else(|| panic!("the creating cluster is listed: {document:#}"));
+    assert!(
+        creating["status"].to_string().contains("CREATING"),
+        "{creating:#}"
+    );
+    env.cli()
+        .args(["plan", "--output", "table"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "pending: the cluster is CREATING; its entries follow once it is ACTIVE",
+        ));
+}
