@@ -164,6 +164,10 @@ pub struct ExplainArgs {
     /// A cluster name or ARN: every entry, who reaches it, and whether eks-sso-sync manages it.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// With `--cluster`: explain one entry — each rule behind it and what that rule gives, the
+    /// operations a plan makes for it, what is withheld, and what changed it last.
+    #[arg(long, value_name = "ARN", requires = "cluster")]
+    pub principal: Option<String>,
 }
 
 /// `handle-event`.

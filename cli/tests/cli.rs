@@ -489,3 +489,118 @@ fn a_cluster_still_creating_is_pending_never_in_sync() {
             "pending: the cluster is CREATING; its entries follow once it is ACTIVE",
         ));
 }
+
+/// Two convention rules behind one role (an exact rule would shadow every pattern).
+const TWO_RULES: &str = r#"version: 1
+identity_center: { region: eu-west-1 }
+accounts: [{ id: "222222222222", regions: [eu-west-1] }]
+clusters: { include: [{ tags: { eks-sso-sync: enabled } }] }
+rules:
+  - name: payments-edit
+    permission_set: "{team}Developer"
+    groups: [payments-devs]
+    access_policies: [{ policy: Edit, namespaces: [payments] }]
+  - name: payments-view
+    permission_set: "Payments{role}"
+    kubernetes_groups: ["payments-{role}"]
+    access_policies: [{ policy: View, scope: cluster }]
+"#;
+
+#[test]
+fn explain_one_entry_names_each_rule_and_what_it_gives() {
+    let env = Env::start("seed.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("two-rules.yaml");
+    std::fs::write(&mapping, TWO_RULES).unwrap();
+    let before = json_success(env.cli_with_config(&mapping).args([
+        "explain",
+        "--cluster",
+        "prod-eu",
+        "--output",
+        "json",
+    ]));
+    let principal = before["cluster"]["missing"][0]["principal"]
+        .as_str()
+        .expect("the PaymentsDeveloper role is missing")
+        .to_owned();
+    let explain = |env: &Env| {
+        json_success(env.cli_with_config(&mapping).args([
+            "explain",
+            "--cluster",
+            "prod-eu",
+            "--principal",
+            &principal,
+            "--output",
+            "json",
+        ]))["entry"]
+            .clone()
+    };
+
+    let entry = explain(&env);
+    assert!(entry["actual"].is_null(), "no entry yet: {entry:#}");
+    let because = entry["because"].as_array().expect("because");
+    let rule = |name: &str| {
+        because
+            .iter()
+            .find(|c| c["rule"] == name)
+            .unwrap_or_else(|| panic!("{name} in {because:#?}"))
+    };
+    let edit = rule("payments-edit");
+    assert_eq!(edit["captures"]["team"], "Payments", "{edit:#}");
+    assert_eq!(edit["groups_filter"], serde_json::json!(["payments-devs"]));
+    assert_eq!(
+        edit["policies"].as_array().map(Vec::len),
+        Some(1),
+        "{edit:#}"
+    );
+    assert_eq!(edit["policies"][0]["policy"], "AmazonEKSEditPolicy");
+    assert_eq!(
+        edit["policies"][0]["scope"]["namespaces"],
+        serde_json::json!(["payments"])
+    );
+    let view = rule("payments-view");
+    assert_eq!(view["captures"]["role"], "Developer", "{view:#}");
+    assert_eq!(view["policies"][0]["policy"], "AmazonEKSViewPolicy");
+    assert!(
+        view["kubernetes_groups"][0]
+            .as_str()
+            .is_some_and(|g| g.to_lowercase() == "payments-developer"),
+        "{view:#}"
+    );
+    assert!(
+        entry["pending"]
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op["op"] == "create_entry")),
+        "{entry:#}"
+    );
+
+    env.cli_with_config(&mapping)
+        .args(["apply", "--yes"])
+        .assert()
+        .success();
+    let entry = explain(&env);
+    assert_eq!(entry["pending"], serde_json::json!([]), "{entry:#}");
+    assert_eq!(
+        entry["last_change"]["rules_tag"],
+        "payments-edit,payments-view"
+    );
+    assert!(
+        entry["last_change"]["audit_query"]
+            .as_str()
+            .is_some_and(|q| q.contains(&principal)),
+        "{entry:#}"
+    );
+    env.cli_with_config(&mapping)
+        .args([
+            "explain",
+            "--cluster",
+            "prod-eu",
+            "--principal",
+            &principal,
+            "--output",
+            "table",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("because rule payments-view"));
+}
