@@ -2,10 +2,17 @@
 //! "became ACTIVE" event), and it arrives while the cluster is still `CREATING`: this handler only
 //! decides whether the cluster is managed and enqueues a job; the reconciler waits durably (SQS
 //! visibility) until the cluster is `ACTIVE`, then gives it its baseline access.
+//!
+//! It also handles drift: an access entry changed by someone else (`DeleteAccessEntry`,
+//! `DisassociateAccessPolicy`, ...) enqueues an ordinary reconcile of that one cluster at once,
+//! whose reason names the change (`drift: DeleteAccessEntry by arn:…`). eks-sso-sync's own calls
+//! never get here: the classifier ignores them by their role-session name.
 
 use std::sync::Arc;
 
-use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef, PrincipalArn};
+use eks_sso_sync::domain::{
+    AuthenticationMode, ClusterInfo, ClusterRef, EntryChange, PrincipalArn,
+};
 use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync::events::{Classified, Trigger};
 use eks_sso_sync::invocation::{self, InvocationError, TriggerFunction, TriggerInput};
@@ -77,12 +84,15 @@ impl TriggerFunction for ClusterBootstrap {
             action: BootstrapAction::Nothing { reason },
         };
         // Only the CreateCluster record names the creator; other triggers carry none.
-        let (cluster, creator) = match &classified.trigger {
+        let (cluster, origin) = match &classified.trigger {
             Trigger::ClusterCreated {
                 cluster, creator, ..
-            } => (cluster.clone(), creator.clone()),
+            } => (cluster.clone(), JobOrigin::Created(creator.clone())),
             Trigger::ClusterConfigUpdated { cluster, .. }
-            | Trigger::ClusterTagged { cluster, .. } => (cluster.clone(), None),
+            | Trigger::ClusterTagged { cluster, .. } => (cluster.clone(), JobOrigin::ClusterEvent),
+            Trigger::AccessEntryChanged { cluster, change } => {
+                (cluster.clone(), JobOrigin::Drift(change.clone()))
+            }
             Trigger::ClusterDeleted { cluster, .. } => {
                 let reason = format!(
                     "cluster {} deleted; its access entries went with it",
@@ -108,9 +118,13 @@ impl TriggerFunction for ClusterBootstrap {
         };
         // The event's time, not the clock: a retried delivery gets the same deduplication id.
         let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
-        let action = self
-            .decide(&info, &classified.event_id, enqueued_at, creator, metrics)
-            .await?;
+        let job = origin.job(
+            cluster.clone(),
+            &classified.event_id,
+            &classified.change_id,
+            enqueued_at,
+        );
+        let action = self.decide(&info, job, metrics).await?;
         tracing::info!(cluster = %cluster.arn(), action = ?action, "cluster event handled");
         Ok(BootstrapOutcome {
             event: classified,
@@ -156,14 +170,11 @@ impl ClusterBootstrap {
         }
     }
 
-    /// Enqueues a job when the mapping manages the cluster and it can be managed; the job carries
-    /// the creator the `CreateCluster` record named, if any.
+    /// Enqueues `job` when the mapping manages the cluster and it can be managed.
     async fn decide(
         &self,
         info: &ClusterInfo,
-        event_id: &str,
-        enqueued_at: i64,
-        creator: Option<PrincipalArn>,
+        job: ReconcileJob,
         metrics: &mut Metrics,
     ) -> Result<BootstrapAction, InvocationError> {
         let cluster = info.cluster.clone();
@@ -180,18 +191,46 @@ impl ClusterBootstrap {
             );
             return Ok(BootstrapAction::NeedsAuthModeSwitch { cluster });
         }
-        let job = ReconcileJob::new(
-            cluster.clone(),
-            "cluster event",
-            Some(event_id.to_owned()),
-            enqueued_at,
-        )
-        .with_creator(creator);
         self.queue
             .enqueue(&[job])
             .await
             .map_err(|e| InvocationError::from_port(&e))?;
         metrics.add(names::JOBS_ENQUEUED, 1);
         Ok(BootstrapAction::Enqueued { cluster })
+    }
+}
+
+/// What a cluster event asks of the reconcile, beyond "this cluster".
+enum JobOrigin {
+    /// `CreateCluster`, with the creator its record names (the only principal whose bootstrap
+    /// entry `remove_creator_admin` may remove).
+    Created(Option<PrincipalArn>),
+    /// A config or tag change of the cluster.
+    ClusterEvent,
+    /// An access entry changed by someone else.
+    Drift(EntryChange),
+}
+
+impl JobOrigin {
+    /// The job for `cluster`: the event id stays the trigger id; the change id deduplicates
+    /// copies of the event; a drift job's reason names the change and carries it for the report.
+    fn job(
+        self,
+        cluster: ClusterRef,
+        event_id: &str,
+        change_id: &str,
+        enqueued_at: i64,
+    ) -> ReconcileJob {
+        let reason = match &self {
+            Self::Drift(change) => format!("drift: {}", change.describe()),
+            Self::Created(_) | Self::ClusterEvent => "cluster event".to_owned(),
+        };
+        let job = ReconcileJob::new(cluster, reason, Some(event_id.to_owned()), enqueued_at)
+            .with_change_id(change_id);
+        match self {
+            Self::Created(creator) => job.with_creator(creator),
+            Self::ClusterEvent => job,
+            Self::Drift(change) => job.with_entry_change(change),
+        }
     }
 }

@@ -105,6 +105,35 @@ pub(crate) fn first_of(candidates: &[(Fields<'_>, &str)]) -> Result<Option<Strin
     Ok(None)
 }
 
+/// `raw` with `%XX` escapes decoded. CloudTrail records REST URI path parameters as they were
+/// sent, percent-encoded (`arn%3Aaws%3Aiam%3A%3A…`); values without escapes, and escapes that do
+/// not decode to UTF-8, come back unchanged.
+pub(crate) fn percent_decoded(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('%') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_or(std::borrow::Cow::Borrowed(raw), std::borrow::Cow::Owned)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -123,6 +152,20 @@ mod tests {
         );
         let err = fields.opt_str("count").unwrap_err();
         assert_eq!(err.field_path(), Some("detail.requestParameters.count"));
+    }
+
+    #[test]
+    fn percent_encoded_path_parameters_are_decoded() {
+        assert_eq!(
+            percent_decoded("arn%3Aaws%3Aiam%3A%3A012345678901%3Arole%2Fci"),
+            "arn:aws:iam::012345678901:role/ci"
+        );
+        assert_eq!(
+            percent_decoded("arn:aws:iam::1:role/x"),
+            "arn:aws:iam::1:role/x"
+        );
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
     }
 
     #[test]
