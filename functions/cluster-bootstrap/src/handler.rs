@@ -100,6 +100,11 @@ impl TriggerFunction for ClusterBootstrap {
                 );
                 return Ok(nothing(classified, reason));
             }
+            // eks-sso-sync's own access-entry calls among them (logged at debug by the classifier).
+            Trigger::Ignored { reason } => {
+                let reason = format!("ignored: {reason}");
+                return Ok(nothing(classified, reason));
+            }
             other => {
                 let reason = format!("{} is not a cluster event", other.kind());
                 return Ok(nothing(classified, reason));
