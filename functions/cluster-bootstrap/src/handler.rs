@@ -83,32 +83,9 @@ impl TriggerFunction for ClusterBootstrap {
             event: classified,
             action: BootstrapAction::Nothing { reason },
         };
-        // Only the CreateCluster record names the creator; other triggers carry none.
-        let (cluster, origin) = match &classified.trigger {
-            Trigger::ClusterCreated {
-                cluster, creator, ..
-            } => (cluster.clone(), JobOrigin::Created(creator.clone())),
-            Trigger::ClusterConfigUpdated { cluster, .. }
-            | Trigger::ClusterTagged { cluster, .. } => (cluster.clone(), JobOrigin::ClusterEvent),
-            Trigger::AccessEntryChanged { cluster, change } => {
-                (cluster.clone(), JobOrigin::Drift(change.clone()))
-            }
-            Trigger::ClusterDeleted { cluster, .. } => {
-                let reason = format!(
-                    "cluster {} deleted; its access entries went with it",
-                    cluster.arn()
-                );
-                return Ok(nothing(classified, reason));
-            }
-            // eks-sso-sync's own access-entry calls among them (logged at debug by the classifier).
-            Trigger::Ignored { reason } => {
-                let reason = format!("ignored: {reason}");
-                return Ok(nothing(classified, reason));
-            }
-            other => {
-                let reason = format!("{} is not a cluster event", other.kind());
-                return Ok(nothing(classified, reason));
-            }
+        let (cluster, origin) = match JobOrigin::of(&classified.trigger) {
+            Ok(found) => found,
+            Err(reason) => return Ok(nothing(classified, reason)),
         };
         let Some(info) = self
             .describe(&cluster)
@@ -217,6 +194,28 @@ enum JobOrigin {
 }
 
 impl JobOrigin {
+    /// The cluster a trigger asks to reconcile and why; `Err` with the reason when it asks for
+    /// nothing. Only the `CreateCluster` record names the creator; other triggers carry none.
+    fn of(trigger: &Trigger) -> Result<(ClusterRef, Self), String> {
+        match trigger {
+            Trigger::ClusterCreated {
+                cluster, creator, ..
+            } => Ok((cluster.clone(), Self::Created(creator.clone()))),
+            Trigger::ClusterConfigUpdated { cluster, .. }
+            | Trigger::ClusterTagged { cluster, .. } => Ok((cluster.clone(), Self::ClusterEvent)),
+            Trigger::AccessEntryChanged { cluster, change } => {
+                Ok((cluster.clone(), Self::Drift(change.clone())))
+            }
+            Trigger::ClusterDeleted { cluster, .. } => Err(format!(
+                "cluster {} deleted; its access entries went with it",
+                cluster.arn()
+            )),
+            // eks-sso-sync's own access-entry calls among them (logged at debug by the classifier).
+            Trigger::Ignored { reason } => Err(format!("ignored: {reason}")),
+            other => Err(format!("{} is not a cluster event", other.kind())),
+        }
+    }
+
     /// The job for `cluster`: the event id stays the trigger id; the change id deduplicates
     /// copies of the event; a drift job's reason names the change and carries it for the report.
     fn job(
