@@ -61,7 +61,8 @@ pub struct Classified {
     /// What identifies the *change* independently of the copy of the event that reports it
     /// (see [`change_id`]): the same for a retried delivery and for the copies a replicated
     /// Identity Center instance emits in each of its Regions, so jobs built from any copy share
-    /// one FIFO deduplication id.
+    /// one FIFO deduplication id. (Empty when read from a document of an older version.)
+    #[serde(default)]
     pub change_id: String,
 }
 
