@@ -154,6 +154,13 @@ fn demo_narrates_every_scenario_step() {
         !notes(&doc, 6).contains("DisassociateAccessPolicy"),
         "scope change in place"
     );
+    let drift = notes(&doc, 7);
+    assert!(
+        drift.contains("cluster-bootstrap: drift: DisassociateAccessPolicy by arn:aws:sts::")
+            && drift.contains("changes: AssociateAccessPolicy ×1, UpdateAccessEntry ×1")
+            && drift.ends_with("changes: no EKS changes"),
+        "drift repaired from its records, before the sweep: {drift}"
+    );
     assert!(
         notes(&doc, 8).contains("did you mean PaymentsDeveloper?"),
         "the typo is reported with its hint"

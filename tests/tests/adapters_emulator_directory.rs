@@ -192,6 +192,8 @@ fn job(name: &str, event_id: &str) -> ReconcileJob {
         first_enqueued_at: 1_700_000_000,
         attempt: 0,
         creator: None,
+        change_id: None,
+        entry_change: None,
     }
 }
 

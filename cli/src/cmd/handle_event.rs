@@ -119,6 +119,10 @@ pub struct ClusterOutcome {
     pub audit: Vec<AuditRecord>,
     /// Problems found computing desired state.
     pub problems: Vec<Problem>,
+    /// Shadow admins (unmanaged entries with admin access, never changed); for a drift event that
+    /// made one, naming who made it and when (`made_by`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_admins: Vec<eks_sso_sync::plan::UnmanagedAdmin>,
 }
 
 /// Runs `handle-event`: exit 0 when handled (or ignored), 1 on a malformed event (nothing
@@ -223,7 +227,10 @@ async fn reconcile_jobs(
             allow_mass_deletion: false,
             creator: job.creator.clone(),
         };
-        let report = engine::reconcile_cluster(&job.cluster, &ctx, &options).await?;
+        let mut report = engine::reconcile_cluster(&job.cluster, &ctx, &options).await?;
+        if let Some(change) = &job.entry_change {
+            eks_sso_sync::plan::attribute(&mut report.unmanaged_admins, change);
+        }
         outcomes.push(ClusterOutcome {
             cluster: report.cluster.arn(),
             reason: job.reason,
@@ -232,6 +239,7 @@ async fn reconcile_jobs(
             results: report.apply.results,
             audit: report.apply.audit,
             problems: report.problems,
+            unmanaged_admins: report.unmanaged_admins,
         });
     }
     Ok(outcomes)

@@ -2,6 +2,7 @@
 //! values (clusters, access entries, roles) the engine reasons about. No SDK types live here.
 
 mod arn;
+mod change;
 mod cluster;
 mod entry;
 mod ids;
@@ -12,6 +13,7 @@ pub use arn::{
     PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path,
     sso_role_permission_set,
 };
+pub use change::EntryChange;
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, PrincipalStatus, RoleInfo};
 pub(crate) use ids::names_the_session;

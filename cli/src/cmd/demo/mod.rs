@@ -44,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCod
     changes::new_cluster(&world, &mut n).await?;
     n.step("A scope change, applied in place");
     changes::scope_change(&mut world, &mut n).await?;
-    n.step("Drift repaired by the sweep");
+    n.step("Drift repaired at once from its CloudTrail records");
     changes::drift(&world, &mut n).await?;
     n.step("A typo in the mapping: held and reported, never a deletion");
     proposals::typo(&world, &mut n).await?;
