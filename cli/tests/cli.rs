@@ -1,5 +1,6 @@
 //! The CLI against the emulator: exit codes, JSON documents (golden files), refusal without
 //! `--yes`, `validate` with line:column, `explain`, `import-aws-auth` and `emulator` itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 

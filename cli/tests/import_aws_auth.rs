@@ -2,6 +2,7 @@
 //! emulator: corpus ConfigMaps served by each cluster's Kubernetes API (read with an EKS token),
 //! imported, applied, and verified equivalent against the live access entries; the IAM of
 //! another account reached through its member role, or refused clearly when it cannot be.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 

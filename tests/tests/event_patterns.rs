@@ -17,6 +17,7 @@
 //! as a real rule on a moto event bus with a CloudWatch Logs target, each sample is sent with
 //! `PutEvents`, and the log groups tell which rules matched. The test starts
 //! `moto_server` itself (`pip install 'moto[server]'`) and stops it on every exit path.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{TcpListener, TcpStream};

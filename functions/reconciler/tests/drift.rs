@@ -5,6 +5,7 @@
 //! eks-sso-sync's own session produces no job; an admin entry made by someone else is reported
 //! with who made it and when, and left alone. Replica copies of one Identity Center event lead to
 //! one job per cluster.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod support;
 
