@@ -44,11 +44,8 @@ pub(crate) fn classify_call(
             if let Some(trigger) = access_entry::classify_tagging(name, &arn, detail, &path)? {
                 return Ok(trigger);
             }
-            if name == "UntagResource" {
-                return Ok(Trigger::ignored(format!(
-                    "UntagResource on {arn}, which is not an access entry"
-                )));
-            }
+            // Removing a tag changes selection as much as adding one: a cluster can leave a
+            // rule's `clusters:` or the mapping's scope.
             match ClusterRef::from_arn(&arn) {
                 Ok(cluster) => Trigger::ClusterTagged {
                     cluster,
@@ -56,7 +53,7 @@ pub(crate) fn classify_call(
                 },
                 // Node groups, add-ons, access entries ... are tagged through the same call.
                 Err(_) if is_other_eks_resource(&arn) => {
-                    Trigger::ignored(format!("TagResource on {arn}, which is not a cluster"))
+                    Trigger::ignored(format!("{name} on {arn}, which is not a cluster"))
                 }
                 Err(e) => {
                     return Err(EventError::invalid(path, e.to_string()));

@@ -23,6 +23,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("eks-tag-access-entry.json", "access_entry_changed"),
     ("eks-tag-resource.json", "cluster_tagged"),
     ("eks-untag-access-entry.json", "access_entry_changed"),
+    ("eks-untag-resource.json", "cluster_tagged"),
     ("eks-update-access-entry.json", "access_entry_changed"),
     ("eks-update-cluster-config.json", "cluster_config_updated"),
     ("iam-create-role-sso.json", "sso_role_created"),

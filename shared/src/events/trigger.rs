@@ -144,11 +144,12 @@ pub enum Trigger {
         /// The cluster status, when the record carries it.
         status: Option<ClusterStatus>,
     },
-    /// A cluster's tags changed, which may change which mapping rules select it.
+    /// A cluster's tags changed (`TagResource` or `UntagResource`), which may change which
+    /// mapping rules select it.
     ClusterTagged {
         /// The cluster.
         cluster: ClusterRef,
-        /// Never carried by `TagResource` records.
+        /// Never carried by `TagResource`/`UntagResource` records.
         status: Option<ClusterStatus>,
     },
     /// `DeleteCluster` was called.
