@@ -605,3 +605,39 @@ fn explain_one_entry_names_each_rule_and_what_it_gives() {
         .success()
         .stdout(predicate::str::contains("because rule payments-view"));
 }
+
+#[test]
+fn validate_online_reports_access_policies_the_catalogue_added() {
+    let text = std::fs::read_to_string(fixture("seed.yaml")).expect("seed fixture");
+    let mut seed = eks_sso_sync_emulator::Seed::from_yaml(&text).expect("valid seed");
+    seed.access_policies = vec!["AmazonEKSFuturePolicy".to_owned()];
+    let env = Env::start_with(seed);
+    let out = env
+        .cli()
+        .args(["validate", "--online", "--output", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    assert_eq!(document["valid"], true, "one document: {document:#}");
+    let catalogue = &document["online"]["access_policies"];
+    assert_eq!(
+        catalogue["new"],
+        serde_json::json!(["AmazonEKSFuturePolicy"]),
+        "{document:#}"
+    );
+    assert_eq!(catalogue["missing"], serde_json::json!([]), "{document:#}");
+    assert_eq!(
+        catalogue["offered"], 16,
+        "15 built in and the seeded one: {document:#}"
+    );
+    env.cli()
+        .args(["validate", "--online", "--output", "table"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "the access-policy catalogue offers AmazonEKSFuturePolicy",
+        ));
+}

@@ -23,7 +23,7 @@ pub use ids::{
     USERNAME_TEMPLATES, Username,
 };
 pub use partition::Partition;
-pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
+pub use policy::{AWS_ENTRY_POLICIES, AccessScope, PEOPLE_POLICIES, PolicyArn, PolicyAudience};
 
 /// Why a value was rejected on construction. The message names the value and the rule it broke, so
 /// it can be shown to an operator as is.
