@@ -641,3 +641,50 @@ fn validate_online_reports_access_policies_the_catalogue_added() {
             "the access-policy catalogue offers AmazonEKSFuturePolicy",
         ));
 }
+
+#[test]
+fn explain_a_group_shows_the_access_held_on_its_path_and_why() {
+    let env = Env::start("seed.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("conflict.yaml");
+    // Two rules give the one PaymentsDeveloper role different usernames: an entry has one.
+    let text = TWO_RULES
+        .replace(
+            "    groups: [payments-devs]\n",
+            "    groups: [payments-devs]\n    username: \"dev:{{SessionName}}\"\n",
+        )
+        .replace(
+            "    kubernetes_groups: [\"payments-{role}\"]\n",
+            "    kubernetes_groups: [\"payments-{role}\"]\n    username: \"view:{{SessionName}}\"\n",
+        );
+    std::fs::write(&mapping, text).unwrap();
+    let document = json_success(env.cli_with_config(&mapping).args([
+        "explain",
+        "--group",
+        "payments-devs",
+        "--output",
+        "json",
+    ]));
+    let access = document["groups"][0]["access"].as_array().expect("access");
+    let held: Vec<&serde_json::Value> = access.iter().filter(|a| !a["held"].is_null()).collect();
+    assert_eq!(held.len(), 1, "{document:#}");
+    assert!(
+        held[0]["held"]
+            .as_str()
+            .is_some_and(|why| why.contains("different usernames")),
+        "{document:#}"
+    );
+    assert_eq!(held[0]["permission_set"], "PaymentsDeveloper");
+    assert_eq!(
+        held[0]["policies"],
+        serde_json::json!([]),
+        "nothing granted while held"
+    );
+    env.cli_with_config(&mapping)
+        .args(["explain", "--group", "payments-devs", "--output", "table"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "HELD: the rules set different usernames",
+        ));
+}

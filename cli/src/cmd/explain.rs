@@ -30,7 +30,8 @@
 //!
 //! `AccessLine`: `cluster` (ARN), `permission_set` (or null for a `principals:` rule),
 //! `principal`, `groups` (Identity Center groups holding the permission set in that account),
-//! `kubernetes_groups`, `policies` (`[{policy, scope}]`), `rules`.
+//! `kubernetes_groups`, `policies` (`[{policy, scope}]`), `rules`, and `held` (why this access is
+//! held on the path; absent when nothing is).
 //! `EntryLine`: `principal`, `type`, `managed`, `break_glass`, `unmanaged_admin`, `desired`, `username`,
 //! `kubernetes_groups`, `policies`, `rules` (from the managed tag), `permission_set`, `groups`.
 
@@ -134,6 +135,10 @@ pub struct AccessLine {
     pub policies: Vec<PolicyLine>,
     /// The mapping rules granting it.
     pub rules: Vec<String>,
+    /// Why this access is held on the path (conflicting rules on the shared role, an
+    /// unconfirmed groups filter): the entry stays as it is; absent when nothing is held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// One associated (or desired) access policy.

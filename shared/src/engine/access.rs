@@ -28,6 +28,11 @@ pub struct GroupAccess {
     pub policies: BTreeMap<PolicyArn, AccessScope>,
     /// The mapping rules that grant it.
     pub rules: BTreeSet<String>,
+    /// Why this access is held on this path (rules conflicting on the shared role, or a
+    /// templated groups filter that cannot be confirmed): the entry stays as it is, and
+    /// `policies` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// The access members of `group_id` have (or are about to have) on `clusters`, as the mapping
@@ -73,11 +78,13 @@ pub async fn access_via_group(
         {
             continue;
         }
+        let reached = |principal: &PrincipalArn| {
+            principal
+                .sso_permission_set_name()
+                .filter(|ps| held.contains(&(&cluster.account, ps)))
+        };
         for entry in desired.entries.values() {
-            let Some(ps) = entry.principal.sso_permission_set_name() else {
-                continue;
-            };
-            if held.contains(&(&cluster.account, &ps)) {
+            if let Some(ps) = reached(&entry.principal) {
                 out.push(GroupAccess {
                     cluster: cluster.clone(),
                     permission_set: ps,
@@ -85,10 +92,44 @@ pub async fn access_via_group(
                     kubernetes_groups: entry.kubernetes_groups.clone(),
                     policies: entry.policies.clone(),
                     rules: entry.rules.clone(),
+                    held: None,
                 });
             }
         }
+        out.extend(held_on_path(cluster, desired, reached));
     }
     out.sort();
     Ok(out)
+}
+
+/// The roles `reached` picks whose access is held on `desired`'s cluster: conflicting rules, or
+/// an unconfirmed templated groups filter (`reached` gives the permission set of a role on the
+/// path, `None` for a role off it).
+pub fn held_on_path(
+    cluster: &ClusterRef,
+    desired: &desired::ClusterDesired,
+    reached: impl Fn(&PrincipalArn) -> Option<PermissionSetName>,
+) -> Vec<GroupAccess> {
+    let line = |principal: &PrincipalArn, ps, rules, why: String| GroupAccess {
+        cluster: cluster.clone(),
+        permission_set: ps,
+        principal: principal.clone(),
+        kubernetes_groups: BTreeSet::new(),
+        policies: BTreeMap::new(),
+        rules,
+        held: Some(why),
+    };
+    let conflicts = desired.held.values().filter_map(|c| {
+        let ps = reached(&c.principal)?;
+        Some(line(&c.principal, ps, c.rules.clone(), c.detail.clone()))
+    });
+    let unconfirmed = desired
+        .unconfirmed
+        .iter()
+        .filter_map(|(principal, problem)| {
+            let ps = reached(principal)?;
+            let rules = BTreeSet::from([problem.rule.clone()]);
+            Some(line(principal, ps, rules, problem.message.clone()))
+        });
+    conflicts.chain(unconfirmed).collect()
 }

@@ -17,7 +17,7 @@ mod reconcile;
 mod retry;
 mod sweep;
 
-pub use access::{GroupAccess, access_via_group};
+pub use access::{GroupAccess, access_via_group, held_on_path};
 pub use affected::{
     Scope, clusters_in_scope, scope_for_assignment, scope_for_group, scope_for_permission_set,
     scope_for_sso_role,

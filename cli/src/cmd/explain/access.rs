@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, bail};
 use eks_sso_sync::desired::{self, DesiredEntry};
-use eks_sso_sync::domain::{AccountId, ClusterRef, GroupName, PermissionSetName};
+use eks_sso_sync::domain::{AccountId, ClusterRef, GroupName, PermissionSetName, PrincipalArn};
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext};
 use eks_sso_sync::ports::{PermissionSetInfo, PrincipalType};
 
@@ -177,6 +177,7 @@ impl<'a> Lookup<'a> {
             kubernetes_groups: sorted(&entry.kubernetes_groups),
             policies: policy_lines(&entry.policies),
             rules: sorted(&entry.rules),
+            held: None,
         })
     }
 
@@ -197,14 +198,18 @@ impl<'a> Lookup<'a> {
             let Some(desired) = state.clusters.get(cluster) else {
                 continue;
             };
-            for entry in desired.entries.values() {
-                let reached = entry
-                    .principal
+            let reached = |principal: &PrincipalArn| {
+                principal
                     .sso_permission_set_name()
-                    .is_some_and(|ps| held.contains(&(cluster.account.clone(), ps)));
-                if reached {
+                    .filter(|ps| held.contains(&(cluster.account.clone(), ps.clone())))
+            };
+            for entry in desired.entries.values() {
+                if reached(&entry.principal).is_some() {
                     lines.push(self.desired_line(cluster, entry).await?);
                 }
+            }
+            for access in engine::held_on_path(cluster, desired, reached) {
+                lines.push(self.group_access_line(access).await?);
             }
         }
         lines.sort();
@@ -223,6 +228,7 @@ impl<'a> Lookup<'a> {
             kubernetes_groups: sorted(&access.kubernetes_groups),
             policies: policy_lines(&access.policies),
             rules: sorted(&access.rules),
+            held: access.held,
         })
     }
 

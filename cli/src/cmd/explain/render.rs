@@ -175,7 +175,10 @@ fn access_table(lines: &[AccessLine]) -> String {
                 .unwrap_or_else(|| line.principal.clone()),
             line.groups.join("\n"),
             line.kubernetes_groups.join("\n"),
-            policies(&line.policies),
+            match &line.held {
+                Some(why) => format!("HELD: {why}"),
+                None => policies(&line.policies),
+            },
             line.rules.join("\n"),
         ]);
     }
