@@ -94,7 +94,7 @@ pub async fn context(
     .with_retry(RetryPolicy::fast())
 }
 
-/// The hub credentials with the production retry mode (adaptive, five attempts) but millisecond
+/// The hub credentials with the production retry mode (standard, five attempts) but millisecond
 /// backoffs: the emulator's injected faults are instant, and seconds of backoff would only slow
 /// the tests down without exercising anything more.
 pub fn fast_sdk_config(emulator: &RunningEmulator) -> SdkConfig {
