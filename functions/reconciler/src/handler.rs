@@ -178,6 +178,11 @@ impl Reconciler {
         }
     }
 
+    /// The engine context this reconciler was built with (its ports and mapping).
+    pub fn context(&self) -> &ReconcileContext {
+        &self.ctx
+    }
+
     /// Replaces the clock (tests).
     pub fn with_clock(mut self, now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.now = Arc::new(now);

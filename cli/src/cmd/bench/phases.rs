@@ -81,7 +81,9 @@ pub async fn run_all(
         .context("the organization has no account")?
         .clone();
     let permission_set_arn =
-        onboarding::assign_new_permission_set(&emulator.endpoint, ctx, &account).await?;
+        onboarding::assign_new_permission_set(&emulator.endpoint, ctx, &account)
+            .await?
+            .permission_set_arn;
     let workload = workload_for(
         emulator,
         org,
@@ -225,7 +227,7 @@ fn workload_for(
     onboarded: Option<&String>,
 ) -> Workload {
     let onboarded_here = usize::from(onboarded.is_some_and(|a| accounts.contains(a)));
-    let wanted = org::MANAGED_ENTRIES_PER_CLUSTER;
+    let wanted = org.shape.managed_entries_per_cluster();
     let entries_before = accounts
         .iter()
         .flat_map(|account| {
@@ -239,7 +241,7 @@ fn workload_for(
     Workload {
         // The generated mapping names no instance: every run discovers it.
         discover_instance: true,
-        permission_sets: org::ASSIGNED.len() + usize::from(onboarded.is_some()),
+        permission_sets: org.shape.permission_set_count() + usize::from(onboarded.is_some()),
         assumed_accounts: if assumed { accounts.len() } else { 0 },
         accounts: accounts.len(),
         assigned_permission_sets: accounts.len() * wanted + onboarded_here,
