@@ -30,7 +30,8 @@
 //!   `DescribeCluster` levels + ⌈sends/f⌉ `SendMessageBatch` levels; group-sync: `ListInstances` +
 //!   `DescribePermissionSet` + `AssumeRole` (cold) + the account's listing + the sends;
 //! - then ⌈jobs/(N·b)⌉ delivery rounds, each 1 `ReceiveMessage` + the batch + 1 `DeleteMessage`
-//!   level; a batch is ⌈its jobs/k⌉ waves of one cluster's chain;
+//!   level; a batch (full: the event source mapping fills it) is ⌈its jobs/k⌉ waves of one
+//!   cluster's chain;
 //! - a cluster's chain: `DescribeCluster` (after `AssumeRole` the first time), in parallel with the
 //!   snapshot when the batch reads it (`ListInstances` → `ListPermissionSets` pages →
 //!   ⌈sets/f⌉ `DescribePermissionSet` levels → `ListPermissionSetsProvisionedToAccount` →
@@ -280,9 +281,8 @@ impl PhaseWork {
         let cold_credentials = u64::from(self.cached_credentials.values().all(BTreeSet::is_empty));
         for round in 0..rounds {
             let jobs_here = (self.jobs.len() - round * per_round).min(per_round);
-            let per_batch = jobs_here
-                .div_ceil(bounds.consumers.max(1))
-                .min(bounds.batch_size);
+            // The event source mapping fills a batch before starting the next one.
+            let per_batch = jobs_here.min(bounds.batch_size.max(1));
             let waves = levels(per_batch, bounds.batch_concurrency);
             // The first wave of a batch that reads the snapshot waits for it (DescribeCluster
             // runs beside it); sweep jobs read it in each container's first batch only.
