@@ -318,6 +318,12 @@ pub struct ReconcileJob {
     /// jobs from other triggers and in messages of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator: Option<PrincipalArn>,
+    /// The sweep that enqueued the job (absent in event-driven jobs and older messages). The
+    /// reconciler's batches of one sweep share one Identity Center and IAM snapshot per warm
+    /// container; a job without a generation always reads Identity Center fresh, so it sees
+    /// the change that triggered it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
 }
 
 impl ReconcileJob {
@@ -335,7 +341,14 @@ impl ReconcileJob {
             first_enqueued_at: now,
             attempt: 0,
             creator: None,
+            generation: None,
         }
+    }
+
+    /// The job, stamped with the generation (the sweep) that enqueued it.
+    pub fn with_generation(mut self, generation: impl Into<String>) -> Self {
+        self.generation = Some(generation.into());
+        self
     }
 
     /// The job, carrying the cluster's creator from its `CreateCluster` record.

@@ -5,6 +5,7 @@
 mod cold_start;
 mod lambda;
 mod lambda_phases;
+mod lambda_render;
 mod minimum;
 mod onboarding;
 mod org;
@@ -86,7 +87,7 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
         let report = run_lambda_bench(args, Progress::for_stderr()).await?;
         match output::format(global) {
             OutputFormat::Json => output::print_json(&report)?,
-            OutputFormat::Table => print!("{}", render::render_lambda(&report)),
+            OutputFormat::Table => print!("{}", lambda_render::render_lambda(&report)),
         }
         let failed = report.phases.iter().any(|p| !p.errors.is_empty());
         return Ok(if failed {

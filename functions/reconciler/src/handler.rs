@@ -164,6 +164,8 @@ pub struct Reconciler {
     pub(crate) wait: WaitPolicy,
     pub(crate) now: Arc<dyn Fn() -> i64 + Send + Sync>,
     pub(crate) concurrency: usize,
+    /// The Identity Center snapshot of the sweep being drained (warm-container memory).
+    pub(crate) snapshots: crate::snapshots::SnapshotCache,
 }
 
 impl Reconciler {
@@ -175,6 +177,7 @@ impl Reconciler {
             wait,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
             concurrency: BATCH_CONCURRENCY,
+            snapshots: crate::snapshots::SnapshotCache::default(),
         }
     }
 

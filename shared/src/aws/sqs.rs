@@ -202,6 +202,7 @@ mod tests {
             first_enqueued_at: 1_700_000_000,
             attempt,
             creator: None,
+            generation: None,
         }
     }
 

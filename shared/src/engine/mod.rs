@@ -15,6 +15,7 @@ mod orphans;
 mod read;
 mod reconcile;
 mod retry;
+mod snapshot;
 mod sweep;
 
 pub use access::{GroupAccess, access_via_group};
@@ -30,6 +31,7 @@ pub use reconcile::{
     reconcile_cluster,
 };
 pub use retry::RetryPolicy;
+pub use snapshot::IdentitySnapshot;
 pub use sweep::{ClusterListing, list_clusters, list_managed_clusters};
 
 #[cfg(test)]

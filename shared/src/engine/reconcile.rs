@@ -8,6 +8,7 @@ use tracing::Instrument;
 use super::apply::{ApplyReport, apply_plan};
 use super::read::{InventoryReader, read_actual};
 use super::retry::RetryPolicy;
+use super::snapshot::IdentitySnapshot;
 use crate::config::Mapping;
 use crate::desired::{self, ClusterDesired, Problem};
 use crate::domain::{ClusterRef, ClusterStatus, PrincipalArn};
@@ -80,6 +81,15 @@ impl ReconcileContext {
         )
         .with_retry(self.retry.clone())
         .with_concurrency(self.concurrency)
+    }
+
+    /// The same mapping, ports and settings with empty per-run caches but Identity Center and
+    /// IAM read from `snapshot`: for runs that may see the same Identity Center state (the
+    /// batches of one sweep). EKS state is still read fresh.
+    pub fn sharing(&self, snapshot: Arc<IdentitySnapshot>) -> Self {
+        let mut ctx = self.fresh();
+        ctx.reader = InventoryReader::with_snapshot(self.connector.clone(), snapshot);
+        ctx
     }
 
     /// The per-run inventory reader.
