@@ -116,6 +116,20 @@ impl InventoryReader {
             .insert(info.cluster.clone(), info.clone());
     }
 
+    /// The cluster's description: this run's, or `DescribeCluster` (remembered for the run).
+    async fn describe(&self, cluster: &ClusterRef) -> Result<ClusterInfo, PortError> {
+        if let Some(info) = self.clusters.lock().await.get(cluster).cloned() {
+            return Ok(info);
+        }
+        let eks = self
+            .connector
+            .eks(&cluster.account, &cluster.region)
+            .await?;
+        let info = eks.describe_cluster(&cluster.name).await?;
+        self.remember_cluster(&info).await;
+        Ok(info)
+    }
+
     /// The Identity Center instance (see [`IdentitySnapshot::instance`]).
     pub async fn instance(&self) -> Result<&IdentityCenterInstance, PortError> {
         self.identity.instance().await
@@ -141,20 +155,11 @@ impl InventoryReader {
     /// The inventory one cluster's desired state needs: its own description, its account's
     /// assignments and SSO roles, and the explicit principals.
     pub async fn for_cluster(&self, cluster: &ClusterRef) -> Result<Inventory, PortError> {
-        let remembered = self.clusters.lock().await.get(cluster).cloned();
-        let info = match remembered {
-            Some(info) => info,
-            None => {
-                let eks = self
-                    .connector
-                    .eks(&cluster.account, &cluster.region)
-                    .await?;
-                let info = eks.describe_cluster(&cluster.name).await?;
-                self.remember_cluster(&info).await;
-                info
-            }
-        };
-        let slice = self.identity.account(&cluster.account).await?;
+        // The cluster's description and its account's inventory are independent reads.
+        let (info, slice) = futures::try_join!(
+            self.describe(cluster),
+            self.identity.account(&cluster.account)
+        )?;
         let mut inventory = Inventory {
             clusters: vec![info],
             principal_roles: self.identity.principal_roles().await?.clone(),

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::Mapping;
@@ -18,11 +19,19 @@ use crate::ports::{
     PortError, PrincipalType, SsoAdminApi,
 };
 
-/// What one account contributes to the inventory, read once per run.
+/// Identity Center and IAM reads of one snapshot in flight at once per account: independent
+/// reads in parallel, bounded (all of `sso-admin` shares about 20 requests/s per account).
+const READ_CONCURRENCY: usize = 8;
+
+/// The marker operation of a group `DescribeGroup` did not find (never leaves this module).
+const GROUP_NOT_FOUND: &str = "DescribeGroup (not found)";
+
+/// What one account contributes to the inventory, read once per snapshot.
 #[derive(Debug, Clone, Default)]
 pub(super) struct AccountSlice {
     /// Permission set name → groups holding an assignment in this account (present = assigned).
     pub(super) permission_sets: BTreeMap<PermissionSetName, (String, BTreeSet<GroupName>)>,
+    /// The account's `AWSReservedSSO_*` roles.
     pub(super) sso_roles: Vec<RoleInfo>,
 }
 
@@ -42,7 +51,7 @@ pub struct IdentitySnapshot {
     principal_roles: OnceCell<BTreeMap<PrincipalArn, RoleInfo>>,
     accounts: Mutex<BTreeMap<AccountId, Arc<OnceCell<AccountSlice>>>>,
     /// Names of groups found; a group not found is not remembered (it is an error to retry).
-    group_names: Mutex<BTreeMap<String, GroupName>>,
+    group_names: Mutex<BTreeMap<String, Arc<OnceCell<GroupName>>>>,
 }
 
 impl IdentitySnapshot {
@@ -183,7 +192,24 @@ impl IdentitySnapshot {
         Ok(slice.clone())
     }
 
+    /// One account's slice: its SSO roles (IAM) and its assignments (Identity Center) are
+    /// independent, so they are read side by side.
     async fn read_account(&self, account: &AccountId) -> Result<AccountSlice, PortError> {
+        let sso_roles = async { self.connector.iam(account).await?.list_sso_roles().await };
+        let (permission_sets, sso_roles) =
+            futures::try_join!(self.read_assignments(account), sso_roles)?;
+        Ok(AccountSlice {
+            permission_sets,
+            sso_roles,
+        })
+    }
+
+    /// The wanted permission sets provisioned to `account`, with the groups holding each; the
+    /// sets' assignments are read [`READ_CONCURRENCY`] at a time.
+    async fn read_assignments(
+        &self,
+        account: &AccountId,
+    ) -> Result<BTreeMap<PermissionSetName, (String, BTreeSet<GroupName>)>, PortError> {
         let instance = self.instance().await?;
         let wanted = self.wanted_permission_sets().await?;
         let provisioned: BTreeSet<String> = self
@@ -192,52 +218,84 @@ impl IdentitySnapshot {
             .await?
             .into_iter()
             .collect();
-        let mut slice = AccountSlice::default();
-        for ps in wanted.iter().filter(|ps| provisioned.contains(&ps.arn)) {
-            let assignments = self
-                .sso_admin
-                .account_assignments(&instance.instance_arn, account, &ps.arn)
+        // Owned items: borrowed ones trip the compiler's higher-ranked lifetime check in the
+        // Send futures of the trigger functions.
+        let sets: Vec<PermissionSetInfo> = wanted
+            .iter()
+            .filter(|ps| provisioned.contains(&ps.arn))
+            .cloned()
+            .collect();
+        let read: Vec<Option<(PermissionSetName, (String, BTreeSet<GroupName>))>> =
+            stream::iter(sets)
+                .map(|ps| async move { self.assigned_groups(instance, account, &ps).await })
+                .buffer_unordered(READ_CONCURRENCY)
+                .try_collect()
                 .await?;
-            if assignments.is_empty() {
-                continue; // provisioned but unassigned: Identity Center has deleted the role
-            }
-            let mut groups = BTreeSet::new();
-            for a in assignments
-                .iter()
-                .filter(|a| a.principal_type == PrincipalType::Group)
-            {
-                // The assignment proves the group exists: a "no such group" here is a store
-                // that has not caught up (or the wrong store), never a group to drop.
-                let name = self
-                    .group_name(&instance.identity_store_id, &a.principal_id)
-                    .await?
-                    .ok_or_else(|| assigned_group_not_found(&a.principal_id, &ps.name, account))?;
-                groups.insert(name);
-            }
-            slice
-                .permission_sets
-                .insert(ps.name.clone(), (ps.arn.clone(), groups));
-        }
-        slice.sso_roles = self.connector.iam(account).await?.list_sso_roles().await?;
-        Ok(slice)
+        Ok(read.into_iter().flatten().collect())
     }
 
+    /// The groups holding `ps` in `account`; `None` when it is provisioned but unassigned
+    /// (Identity Center has deleted the role).
+    async fn assigned_groups(
+        &self,
+        instance: &IdentityCenterInstance,
+        account: &AccountId,
+        ps: &PermissionSetInfo,
+    ) -> Result<Option<(PermissionSetName, (String, BTreeSet<GroupName>))>, PortError> {
+        let assignments = self
+            .sso_admin
+            .account_assignments(&instance.instance_arn, account, &ps.arn)
+            .await?;
+        if assignments.is_empty() {
+            return Ok(None);
+        }
+        let store = instance.identity_store_id.as_str();
+        let group_ids: Vec<String> = assignments
+            .into_iter()
+            .filter(|a| a.principal_type == PrincipalType::Group)
+            .map(|a| a.principal_id)
+            .collect();
+        let groups: Vec<GroupName> = stream::iter(group_ids)
+            .map(|group_id| async move {
+                // The assignment proves the group exists: a "no such group" here is a store
+                // that has not caught up (or the wrong store), never a group to drop.
+                self.group_name(store, &group_id)
+                    .await?
+                    .ok_or_else(|| assigned_group_not_found(&group_id, &ps.name, account))
+            })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(Some((
+            ps.name.clone(),
+            (ps.arn.clone(), groups.into_iter().collect()),
+        )))
+    }
+
+    /// A group's name, looked up once per snapshot even when several reads ask at once; a group
+    /// not found is not remembered (the caller reports it, and the next read asks again).
     async fn group_name(
         &self,
         store: &str,
         group_id: &str,
     ) -> Result<Option<GroupName>, PortError> {
-        if let Some(cached) = self.group_names.lock().await.get(group_id) {
-            return Ok(Some(cached.clone()));
+        let cell = {
+            let mut names = self.group_names.lock().await;
+            names.entry(group_id.to_owned()).or_default().clone()
+        };
+        let found = cell
+            .get_or_try_init(|| async {
+                self.identity_store
+                    .group_name(store, group_id)
+                    .await?
+                    .ok_or_else(|| PortError::new(ErrorKind::NotFound, GROUP_NOT_FOUND, group_id))
+            })
+            .await;
+        match found {
+            Ok(name) => Ok(Some(name.clone())),
+            Err(e) if e.operation == GROUP_NOT_FOUND => Ok(None),
+            Err(e) => Err(e),
         }
-        let name = self.identity_store.group_name(store, group_id).await?;
-        if let Some(found) = &name {
-            self.group_names
-                .lock()
-                .await
-                .insert(group_id.to_owned(), found.clone());
-        }
-        Ok(name)
     }
 
     pub(super) async fn principal_roles(
