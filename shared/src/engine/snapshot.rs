@@ -26,6 +26,9 @@ const READ_CONCURRENCY: usize = 8;
 /// The marker operation of a group `DescribeGroup` did not find (never leaves this module).
 const GROUP_NOT_FOUND: &str = "DescribeGroup (not found)";
 
+/// A wanted permission set assigned in an account: its name, ARN and the groups holding it.
+type AssignedSet = (PermissionSetName, (String, BTreeSet<GroupName>));
+
 /// What one account contributes to the inventory, read once per snapshot.
 #[derive(Debug, Clone, Default)]
 pub(super) struct AccountSlice {
@@ -225,12 +228,11 @@ impl IdentitySnapshot {
             .filter(|ps| provisioned.contains(&ps.arn))
             .cloned()
             .collect();
-        let read: Vec<Option<(PermissionSetName, (String, BTreeSet<GroupName>))>> =
-            stream::iter(sets)
-                .map(|ps| async move { self.assigned_groups(instance, account, &ps).await })
-                .buffer_unordered(READ_CONCURRENCY)
-                .try_collect()
-                .await?;
+        let read: Vec<Option<AssignedSet>> = stream::iter(sets)
+            .map(|ps| async move { self.assigned_groups(instance, account, &ps).await })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
         Ok(read.into_iter().flatten().collect())
     }
 
@@ -241,7 +243,7 @@ impl IdentitySnapshot {
         instance: &IdentityCenterInstance,
         account: &AccountId,
         ps: &PermissionSetInfo,
-    ) -> Result<Option<(PermissionSetName, (String, BTreeSet<GroupName>))>, PortError> {
+    ) -> Result<Option<AssignedSet>, PortError> {
         let assignments = self
             .sso_admin
             .account_assignments(&instance.instance_arn, account, &ps.arn)
