@@ -101,6 +101,14 @@ pub trait EksApi: Send + Sync {
         &self,
         cluster: &ClusterName,
     ) -> Result<Vec<PrincipalArn>, PortError>;
+    /// `ListAccessEntries` with `associatedPolicyArn`, all pages: the entries `policy` is
+    /// associated with (in any scope). One call answers "who holds this policy" for the whole
+    /// cluster, instead of one `ListAssociatedAccessPolicies` per entry.
+    async fn list_access_entries_with_policy(
+        &self,
+        cluster: &ClusterName,
+        policy: &PolicyArn,
+    ) -> Result<Vec<PrincipalArn>, PortError>;
     /// `DescribeAccessEntry` (policies are left empty; see [`EksApi::list_associated_policies`]).
     async fn describe_access_entry(
         &self,

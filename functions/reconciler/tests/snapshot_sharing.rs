@@ -126,3 +126,64 @@ async fn a_job_enqueued_without_a_generation_never_uses_the_sweeps_snapshot() {
     assert_eq!(batch_of(&world, &reconciler, 10).await, 1);
     assert_eq!(calls(&world, "sso", "ListPermissionSets"), 1);
 }
+
+/// Read only what can change a decision: on a converged cluster, every entry is described, but
+/// policies are listed only for managed entries and for holders of an admin-class policy (found
+/// with one `ListAccessEntries(associatedPolicyArn)` per admin policy).
+#[tokio::test]
+async fn policies_are_listed_only_for_managed_entries_and_admin_holders() {
+    let world = World::start().await;
+    world.converge().await;
+    // Someone else's plain entry (a CI role with View in one namespace): unmanaged, no admin.
+    let eks = aws_sdk_eks::Client::new(&world.member);
+    let ci = format!("arn:aws:iam::{MEMBER}:role/eks-sso-sync-target");
+    eks.create_access_entry()
+        .cluster_name("prod-a")
+        .principal_arn(&ci)
+        .send()
+        .await
+        .expect("CreateAccessEntry");
+    eks.associate_access_policy()
+        .cluster_name("prod-a")
+        .principal_arn(&ci)
+        .policy_arn("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy")
+        .access_scope(
+            aws_sdk_eks::types::AccessScope::builder()
+                .r#type(aws_sdk_eks::types::AccessScopeType::Namespace)
+                .namespaces("ci")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AssociateAccessPolicy");
+    let reconciler = world.reconciler(WaitPolicy::default());
+    let cluster = ClusterRef::from_arn(&support::cluster_arn(MEMBER, "prod-a")).expect("arn");
+    let job = ReconcileJob::new(cluster, "check", Some("ev-2".into()), time_now());
+    world.queue.enqueue(&[job]).await.expect("enqueue");
+    world.emulator.clear_requests();
+    assert_eq!(batch_of(&world, &reconciler, 10).await, 1);
+
+    let entries = world.entries(MEMBER, "prod-a");
+    let decisive = entries
+        .iter()
+        .filter(|e| {
+            e.tags.contains_key("eks-sso-sync:managed")
+                || e.policies.keys().any(|p| {
+                    p.ends_with("/AmazonEKSClusterAdminPolicy")
+                        || p.ends_with("/AmazonEKSAdminPolicy")
+                })
+        })
+        .count();
+    assert!(
+        decisive < entries.len(),
+        "the seed has plain unmanaged entries"
+    );
+    assert_eq!(calls(&world, "eks", "DescribeAccessEntry"), entries.len());
+    assert_eq!(
+        calls(&world, "eks", "ListAssociatedAccessPolicies"),
+        decisive
+    );
+    // All entries, then the holders of ClusterAdmin and of Admin.
+    assert_eq!(calls(&world, "eks", "ListAccessEntries"), 3);
+    assert!(world.writes().iter().all(|w| w.service != "eks"), "in sync");
+}

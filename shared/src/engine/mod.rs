@@ -25,7 +25,7 @@ pub use affected::{
 };
 pub use apply::{ApplyReport, OperationResult, Outcome, apply_plan};
 pub use audit::{AuditRecord, RunOrigin};
-pub use read::{InventoryReader, read_actual};
+pub use read::{InventoryReader, read_actual, read_decisive};
 pub use reconcile::{
     ClusterReport, EngineError, ReconcileContext, ReconcileOptions, ReconcileStatus,
     reconcile_cluster,

@@ -2,7 +2,7 @@
 //! and IAM inventory one cluster's desired state needs. The inventory comes from an
 //! [`IdentitySnapshot`] (shared when the caller says so); cluster descriptions are per run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -11,7 +11,8 @@ use tokio::sync::Mutex;
 use super::snapshot::IdentitySnapshot;
 use crate::config::Mapping;
 use crate::domain::{
-    ActualEntry, ClusterInfo, ClusterName, ClusterRef, GroupName, PermissionSetName, PrincipalArn,
+    ActualEntry, ClusterInfo, ClusterName, ClusterRef, GroupName, PermissionSetName, PolicyArn,
+    PrincipalArn,
 };
 use crate::inventory::{Inventory, PermissionSetInventory};
 use crate::ports::{
@@ -30,6 +31,65 @@ pub async fn read_actual(
 ) -> Result<Vec<ActualEntry>, PortError> {
     let principals = eks.list_access_entries(cluster).await?;
     read_entries(eks, cluster, principals, concurrency).await
+}
+
+/// The admin-class policies: an entry holding one (in any scope) is a possible working admin
+/// for the lockout guard and a shadow admin when nobody declared it, so its policies are read.
+const ADMIN_POLICY_NAMES: [&str; 2] = ["ClusterAdmin", "Admin"];
+
+/// Reads `cluster`'s entries, the policies only where they can change a decision. Every entry is
+/// described (tags say who manages it; groups and username are only there), but
+/// `ListAssociatedAccessPolicies` is called only for entries that `needs_policies` names
+/// (managed entries, desired principals: the plan compares their policies) and for holders of
+/// an admin-class policy, found for the whole cluster with one `ListAccessEntries
+/// (associatedPolicyArn)` per admin policy. Any other entry (an unmanaged node, CI or
+/// AWS-created entry) is returned with no policies: it holds no admin policy, which is all the
+/// lockout guard and the shadow-admin report ask of it, and nothing else reads its policies.
+pub async fn read_decisive(
+    eks: &dyn EksApi,
+    cluster: &ClusterRef,
+    concurrency: usize,
+    needs_policies: &(dyn Fn(&ActualEntry) -> bool + Sync),
+) -> Result<Vec<ActualEntry>, PortError> {
+    let name = &cluster.name;
+    let admin_policies: Vec<PolicyArn> = ADMIN_POLICY_NAMES
+        .iter()
+        .filter_map(|n| PolicyArn::for_people(n).ok())
+        .map(|p| p.in_partition(cluster.region.partition()))
+        .collect();
+    let holders = futures::future::try_join_all(
+        admin_policies
+            .iter()
+            .map(|p| eks.list_access_entries_with_policy(name, p)),
+    );
+    let (principals, holders) = futures::try_join!(eks.list_access_entries(name), holders)?;
+    let admins: BTreeSet<PrincipalArn> = holders.into_iter().flatten().collect();
+    let entries: Vec<Option<ActualEntry>> = stream::iter(principals)
+        .map(|principal| {
+            let admins = &admins;
+            async move {
+                let mut entry = match eks.describe_access_entry(name, &principal).await {
+                    Ok(entry) => entry,
+                    Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                if !(admins.contains(&principal) || needs_policies(&entry)) {
+                    return Ok(Some(entry));
+                }
+                entry.policies = match eks.list_associated_policies(name, &principal).await {
+                    Ok(policies) => policies,
+                    Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                Ok(Some(entry))
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut entries: Vec<ActualEntry> = entries.into_iter().flatten().collect();
+    entries.sort_by(|a, b| a.principal.cmp(&b.principal));
+    Ok(entries)
 }
 
 /// Reads the entries of `principals` on `cluster` with their policies, as [`read_actual`] does

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use super::apply::{ApplyReport, apply_plan};
-use super::read::{InventoryReader, read_actual};
+use super::read::{InventoryReader, read_decisive};
 use super::retry::RetryPolicy;
 use super::snapshot::IdentitySnapshot;
 use crate::config::Mapping;
@@ -324,7 +324,12 @@ async fn reconcile_in_span(
     let mut actual = if info.status == ClusterStatus::Active
         && info.authentication_mode.supports_access_entries()
     {
-        read_actual(eks.as_ref(), &cluster.name, ctx.concurrency)
+        // Policies only where they can change a decision (see `read_decisive`).
+        let desired_entries = &cluster_desired.entries;
+        let needs_policies = |e: &crate::domain::ActualEntry| {
+            e.is_managed() || desired_entries.contains_key(&e.principal)
+        };
+        read_decisive(eks.as_ref(), cluster, ctx.concurrency, &needs_policies)
             .await
             .map_err(read_err)?
     } else {

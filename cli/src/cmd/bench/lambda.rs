@@ -324,12 +324,13 @@ pub fn jobs_of(
         .iter()
         .flat_map(|account| {
             (0..org.shape.clusters_per_account).map(move |i| {
-                let entries = emulator.entries(account, REGION, &org::cluster_name(i));
+                let counts =
+                    org::entry_counts(&emulator.entries(account, REGION, &org::cluster_name(i)));
                 super::topology::JobWork {
                     account: account.clone(),
-                    entries_before: entries.len(),
-                    // The creator's bootstrap entry is the one unmanaged admin.
-                    unmanaged_admins: 1,
+                    entries_before: counts.total,
+                    decisive_before: counts.decisive,
+                    unmanaged_admins: counts.unmanaged_admins,
                     new_entries,
                 }
             })

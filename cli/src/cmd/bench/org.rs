@@ -41,6 +41,34 @@ pub const WANTED_OF_ASSIGNED: usize = 3;
 /// The group holding every unwanted extra permission set (as `Billing`).
 const UNWANTED_GROUP: &str = "finance";
 
+/// What a cluster's entries ask of a reconcile's reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryCounts {
+    /// Entries (each is described).
+    pub total: usize,
+    /// Entries whose policies are read: managed ones and holders of an admin-class policy.
+    pub decisive: usize,
+    /// Unmanaged holders of an admin-class policy (the lockout guard checks their role: 1
+    /// `GetRole` each).
+    pub unmanaged_admins: usize,
+}
+
+/// The counts of `entries`, as the emulator holds them.
+pub fn entry_counts(entries: &[eks_sso_sync_emulator::EntryView]) -> EntryCounts {
+    let admin = |e: &eks_sso_sync_emulator::EntryView| {
+        e.policies.keys().any(|p| {
+            p.ends_with("/AmazonEKSClusterAdminPolicy") || p.ends_with("/AmazonEKSAdminPolicy")
+        })
+    };
+    let managed =
+        |e: &eks_sso_sync_emulator::EntryView| e.tags.contains_key("eks-sso-sync:managed");
+    EntryCounts {
+        total: entries.len(),
+        decisive: entries.iter().filter(|e| managed(e) || admin(e)).count(),
+        unmanaged_admins: entries.iter().filter(|e| !managed(e) && admin(e)).count(),
+    }
+}
+
 /// The size of the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgShape {

@@ -228,16 +228,17 @@ fn workload_for(
 ) -> Workload {
     let onboarded_here = usize::from(onboarded.is_some_and(|a| accounts.contains(a)));
     let wanted = org.shape.managed_entries_per_cluster();
-    let entries_before = accounts
+    let counts: Vec<org::EntryCounts> = accounts
         .iter()
         .flat_map(|account| {
             (0..org.shape.clusters_per_account).map(move |i| {
-                emulator
-                    .entries(account, REGION, &org::cluster_name(i))
-                    .len()
+                org::entry_counts(&emulator.entries(account, REGION, &org::cluster_name(i)))
             })
         })
         .collect();
+    let entries_before = counts.iter().map(|c| c.total).collect();
+    let decisive_before = counts.iter().map(|c| c.decisive).collect();
+    let unmanaged_admins_before = counts.iter().map(|c| c.unmanaged_admins).collect();
     Workload {
         // The generated mapping names no instance: every run discovers it.
         discover_instance: true,
@@ -252,6 +253,8 @@ fn workload_for(
         },
         listings: vec![org.shape.clusters_per_account; accounts.len()],
         entries_before,
+        decisive_before,
+        unmanaged_admins_before,
     }
 }
 

@@ -17,9 +17,10 @@
 //!   wanted permission set provisioned there, 1 IAM `ListRoles`, 1 `DescribeGroup` per distinct
 //!   group; 1 `AssumeRole` per (container, account) the first time;
 //! - per job: 1 `DescribeCluster` (EKS state is read fresh per reconcile), the
-//!   `ListAccessEntries` pages, and per entry present before the phase 1 `DescribeAccessEntry` +
-//!   1 `ListAssociatedAccessPolicies`; 1 IAM `GetRole` per unmanaged admin entry (the lockout
-//!   guard counts only admins whose role exists);
+//!   `ListAccessEntries` pages, 2 `ListAccessEntries(associatedPolicyArn)` (ClusterAdmin,
+//!   Admin), and per entry present before the phase 1 `DescribeAccessEntry`, plus 1
+//!   `ListAssociatedAccessPolicies` per managed or admin-holding entry; 1 IAM `GetRole` per
+//!   unmanaged admin entry (the lockout guard counts only admins whose role exists);
 //! - the successful mutating calls (entries, policies, `SendMessageBatch`).
 //!
 //! **Critical path** (calls in sequence; the bound `latency × calls` is what wall time cannot beat
@@ -36,7 +37,9 @@
 //!   snapshot when the batch reads it (`ListInstances` → `ListPermissionSets` pages →
 //!   ⌈sets/f⌉ `DescribePermissionSet` levels → `ListPermissionSetsProvisionedToAccount` →
 //!   ⌈wanted/f⌉ `ListAccountAssignments` levels → ⌈groups/f⌉ `DescribeGroup` levels), then the
-//!   `ListAccessEntries` pages, 2 × ⌈entries/f⌉ (describe, then its policies), 1 `GetRole` level
+//!   `ListAccessEntries` pages (the two `associatedPolicyArn` lists beside them), then
+//!   max(⌈(entries + decisive entries)/f⌉, 2) levels (every entry described, then the policies of
+//!   the managed and admin-holding ones), 1 `GetRole` level
 //!   when an unmanaged admin entry is there, and 2 × ⌈new entries/f⌉ writes (create, then
 //!   associate).
 
@@ -104,6 +107,8 @@ pub struct JobWork {
     pub account: String,
     /// Entries on the cluster before the phase.
     pub entries_before: usize,
+    /// Of those, the ones whose policies are read (managed, or holding an admin policy).
+    pub decisive_before: usize,
     /// Unmanaged admin entries among them (one `GetRole` each).
     pub unmanaged_admins: usize,
     /// Entries the reconcile creates.
@@ -235,7 +240,11 @@ impl PhaseWork {
         }
         m.sts += assumed.values().map(|a| a.len() as u64).sum::<u64>();
         for job in &self.jobs {
-            m.eks_reads += 1 + pages(job.entries_before) + 2 * job.entries_before as u64;
+            m.eks_reads += 1
+                + pages(job.entries_before)
+                + super::minimum::ADMIN_POLICY_LISTS
+                + job.entries_before as u64
+                + job.decisive_before as u64;
             m.iam += job.unmanaged_admins as u64;
         }
         m.total = m.sts + m.identity_center + m.iam + m.eks_reads + m.mutations;
@@ -338,8 +347,16 @@ impl PhaseWork {
         self.jobs
             .iter()
             .map(|j| {
+                // The admin-policy lists run beside the listing; each entry is described, the
+                // decisive ones then have their policies listed, `f` calls in flight.
+                let entry_calls = j.entries_before + j.decisive_before;
+                let entry_levels = levels(entry_calls, f).max(1 + u64::from(j.decisive_before > 0));
                 pages(j.entries_before)
-                    + 2 * levels(j.entries_before, f)
+                    + if j.entries_before == 0 {
+                        0
+                    } else {
+                        entry_levels
+                    }
                     + u64::from(j.unmanaged_admins > 0)
                     + 2 * levels(j.new_entries, f)
             })
@@ -399,6 +416,7 @@ mod tests {
         JobWork {
             account: account.into(),
             entries_before: 3,
+            decisive_before: 1,
             unmanaged_admins: 1,
             new_entries: 0,
         }
@@ -442,7 +460,8 @@ mod tests {
         let two = sweep(vec![batch(0, &["a"], false), batch(1, &["b"], false)]).minimum(0);
         assert_eq!(two.identity_center, 2 * 6 + 8 + 2 * 3);
         assert_eq!(one.sts + two.sts, 0, "credentials were cached");
-        // Listing (2 × (1 + 2)) and per job DescribeCluster + ListAccessEntries + 2 × 3.
+        // Listing (2 × (1 + 2)) and per job DescribeCluster + ListAccessEntries + 2 admin
+        // lists + 3 describes + 1 policy list.
         assert_eq!(one.eks_reads, 6 + 4 * 8);
     }
 
@@ -475,7 +494,7 @@ mod tests {
         // Sweep: ListClusters + 1 DescribeCluster level + 1 send level.
         assert_eq!(path.steps[0].calls, 3);
         // Snapshot: 1 + 1 + 1 level + (1 + 1 + 1) = 6; cluster chain after DescribeCluster:
-        // 1 page + 2 × 1 level + 1 GetRole = 4; two waves.
+        // 1 page + max(⌈4/8⌉, 2) levels + 1 GetRole = 4; two waves.
         let first_round = 1 + 6 + 4 + (1 + 4) + 1;
         let second_round = 1 + 1 + 4 + (1 + 4) + 1;
         assert_eq!(path.calls, 3 + first_round + second_round);
