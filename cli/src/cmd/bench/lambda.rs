@@ -184,7 +184,7 @@ impl Containers {
                 .iter()
                 .map(|j| j.cluster.account.as_str().to_owned())
                 .collect();
-            let fresh = jobs.iter().any(|j| j.reason != "scheduled sweep");
+            let fresh = jobs.iter().any(|j| j.generation.is_none());
             let payload = serde_json::to_value(&batch)?;
             let answer = self.reconcilers[container]
                 .handle(lambda_event(payload))

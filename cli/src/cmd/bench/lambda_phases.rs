@@ -82,74 +82,114 @@ pub async fn run_all(
 ) -> anyhow::Result<Vec<LambdaPhase>> {
     let containers =
         Containers::start(emulator, &mapping, bounds.consumers, bounds.batch_size).await?;
-    let all = org.accounts.clone();
-    let spinner = progress.spinner("lambda topology: cold sweep");
-    let cached = containers.cached_credentials();
-    let jobs = lambda::jobs_of(emulator, org, &all, org.shape.managed_entries_per_cluster());
-    let cold = lambda::measure(emulator, &containers, || async {
-        containers.sweep("bench-cold-sweep", &all).await.map(|_| ())
-    })
-    .await?;
-    let sweep_trigger = |cold: bool| TriggerWork::Sweep {
-        listings: vec![org.shape.clusters_per_account; all.len()],
-        cold,
-    };
-    let identity = identity_work(org, &mapping, None);
-    let mut phases = vec![figures(
-        "cold_full_sweep",
-        "scheduled sweep → SQS FIFO → reconciler batches on warm containers",
-        cold,
-        phase_work(sweep_trigger(true), jobs, cached, identity.clone()),
-        &bounds,
+    let run = Run {
+        emulator,
+        org,
+        mapping: &mapping,
+        containers: &containers,
+        bounds,
         latency_ms,
-    )];
+    };
+    let spinner = progress.spinner("lambda topology: cold sweep");
+    let cold = run
+        .sweep_phase(
+            "cold_full_sweep",
+            true,
+            org.shape.managed_entries_per_cluster(),
+            None,
+        )
+        .await?;
     spinner.finish_and_clear();
-
     let spinner = progress.spinner("lambda topology: account assignment");
-    let account = all
+    let account = org
+        .accounts
         .first()
         .context("the organization has no account")?
         .clone();
-    let assignment = lambda::assign(emulator, &containers, &account).await?;
-    let cached = containers.cached_credentials();
-    let jobs = lambda::jobs_of(emulator, org, std::slice::from_ref(&account), 1);
-    let event = lambda::measure(emulator, &containers, || {
-        containers.assignment_created(&assignment, &account)
-    })
-    .await?;
-    let trigger = TriggerWork::Assignment {
-        clusters: org.shape.clusters_per_account,
-        discover_instance: true,
-        cold: true,
-    };
-    let onboarded = identity_work(org, &mapping, Some(&account));
-    phases.push(figures(
-        "event_assignment",
-        "CreateAccountAssignment → group-sync → jobs → reconciler batches (fresh reads)",
-        event,
-        phase_work(trigger, jobs, cached, onboarded.clone()),
-        &bounds,
-        latency_ms,
-    ));
+    let event = run.assignment_phase(&account).await?;
     spinner.finish_and_clear();
-
     let spinner = progress.spinner("lambda topology: no-op sweep");
-    let cached = containers.cached_credentials();
-    let jobs = lambda::jobs_of(emulator, org, &all, 0);
-    let noop = lambda::measure(emulator, &containers, || async {
-        containers.sweep("bench-noop-sweep", &all).await.map(|_| ())
-    })
-    .await?;
-    phases.push(figures(
-        "noop_sweep",
-        "the sweep again: everything in sync",
-        noop,
-        phase_work(sweep_trigger(false), jobs, cached, onboarded),
-        &bounds,
-        latency_ms,
-    ));
+    let noop = run
+        .sweep_phase("noop_sweep", false, 0, Some(&account))
+        .await?;
     spinner.finish_and_clear();
-    Ok(phases)
+    Ok(vec![cold, event, noop])
+}
+
+/// What every phase of one run shares.
+struct Run<'a> {
+    emulator: &'a RunningEmulator,
+    org: &'a SyntheticOrg,
+    mapping: &'a Mapping,
+    containers: &'a Containers,
+    bounds: Bounds,
+    latency_ms: u64,
+}
+
+impl Run<'_> {
+    /// The scheduled sweep and its drain. `cold`: the sweep's container has no credentials
+    /// yet; `new_entries`: what each reconcile creates; `onboarded`: the account holding the
+    /// event phase's permission set, once it exists.
+    async fn sweep_phase(
+        &self,
+        phase: &str,
+        cold: bool,
+        new_entries: usize,
+        onboarded: Option<&String>,
+    ) -> anyhow::Result<LambdaPhase> {
+        let all = &self.org.accounts;
+        let cached = self.containers.cached_credentials();
+        let jobs = lambda::jobs_of(self.emulator, self.org, all, new_entries);
+        let event_id = format!("bench-{phase}");
+        let measured = lambda::measure(self.emulator, self.containers, || async {
+            self.containers.sweep(&event_id, all).await.map(|_| ())
+        })
+        .await?;
+        let trigger = TriggerWork::Sweep {
+            listings: vec![self.org.shape.clusters_per_account; all.len()],
+            cold,
+        };
+        let identity = identity_work(self.org, self.mapping, onboarded);
+        Ok(figures(
+            phase,
+            "scheduled sweep → SQS FIFO → reconciler batches on warm containers",
+            measured,
+            phase_work(trigger, jobs, cached, identity),
+            &self.bounds,
+            self.latency_ms,
+        ))
+    }
+
+    /// A new permission set assigned in `account` (not measured), then group-sync for its
+    /// `CreateAccountAssignment` record and the drain of its jobs.
+    async fn assignment_phase(&self, account: &String) -> anyhow::Result<LambdaPhase> {
+        let assignment = lambda::assign(self.emulator, self.containers, account).await?;
+        let cached = self.containers.cached_credentials();
+        let jobs = lambda::jobs_of(self.emulator, self.org, std::slice::from_ref(account), 1);
+        let measured = lambda::measure(self.emulator, self.containers, || {
+            self.containers.assignment_created(&assignment, account)
+        })
+        .await?;
+        let trigger = TriggerWork::Assignment {
+            clusters: self.org.shape.clusters_per_account,
+            discover_instance: true,
+            // group-sync's container is used for the first time.
+            cold: true,
+        };
+        Ok(figures(
+            "event_assignment",
+            "CreateAccountAssignment → group-sync → jobs → reconciler batches (fresh reads)",
+            measured,
+            phase_work(
+                trigger,
+                jobs,
+                cached,
+                identity_work(self.org, self.mapping, Some(account)),
+            ),
+            &self.bounds,
+            self.latency_ms,
+        ))
+    }
 }
 
 fn phase_work(

@@ -255,33 +255,7 @@ impl PhaseWork {
     pub fn critical_path(&self, bounds: &Bounds) -> CriticalPath {
         let f = bounds.fan_out;
         let sends = levels(self.jobs.len().div_ceil(SEND_BATCH), f);
-        let mut steps = Vec::new();
-        match &self.trigger {
-            TriggerWork::Sweep { listings, cold } => {
-                let slowest = listings
-                    .iter()
-                    .map(|&n| pages(n) + levels(n, f))
-                    .max()
-                    .unwrap_or(0);
-                steps.push((
-                    "sweep: list and describe clusters, enqueue",
-                    u64::from(*cold) + slowest + sends,
-                ));
-            }
-            TriggerWork::Assignment {
-                clusters,
-                discover_instance,
-                cold,
-            } => steps.push((
-                "group-sync: permission set, list and describe clusters, enqueue",
-                u64::from(*discover_instance)
-                    + 1
-                    + u64::from(*cold)
-                    + pages(*clusters)
-                    + levels(*clusters, f)
-                    + sends,
-            )),
-        }
+        let mut steps = vec![self.trigger_chain(f, sends)];
         let per_round = bounds.consumers.max(1) * bounds.batch_size.max(1);
         let rounds = self.jobs.len().div_ceil(per_round);
         let fresh = self.batches.iter().any(|b| b.fresh);
@@ -321,6 +295,36 @@ impl PhaseWork {
                 .into_iter()
                 .map(|(step, calls)| CriticalStep { step, calls })
                 .collect(),
+        }
+    }
+
+    /// The trigger's step: the sweep's or group-sync's listing and enqueue.
+    fn trigger_chain(&self, f: usize, sends: u64) -> (&'static str, u64) {
+        match &self.trigger {
+            TriggerWork::Sweep { listings, cold } => {
+                let slowest = listings
+                    .iter()
+                    .map(|&n| pages(n) + levels(n, f))
+                    .max()
+                    .unwrap_or(0);
+                (
+                    "sweep: list and describe clusters, enqueue",
+                    u64::from(*cold) + slowest + sends,
+                )
+            }
+            TriggerWork::Assignment {
+                clusters,
+                discover_instance,
+                cold,
+            } => (
+                "group-sync: permission set, list and describe clusters, enqueue",
+                u64::from(*discover_instance)
+                    + 1
+                    + u64::from(*cold)
+                    + pages(*clusters)
+                    + levels(*clusters, f)
+                    + sends,
+            ),
         }
     }
 
