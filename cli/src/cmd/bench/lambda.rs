@@ -30,6 +30,8 @@ use crate::connect;
 
 /// The reconciler's timeout in the template: the deadline each batch is given.
 const LAMBDA_TIMEOUT: Duration = Duration::from_secs(300);
+/// The reconcile queue's visibility timeout in template.yaml, in seconds.
+const QUEUE_VISIBILITY_TIMEOUT: &str = "1800";
 /// The event source mapping's own calls (made by Lambda, not by the functions).
 pub const ESM_OPERATIONS: [&str; 2] = ["sqs:ReceiveMessage", "sqs:DeleteMessage"];
 
@@ -73,6 +75,12 @@ impl Containers {
             .create_queue()
             .queue_name("eks-sso-sync-reconcile-bench.fifo")
             .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            // As template.yaml's ReconcileQueue: longer than a batch can take, so a message in
+            // flight is never handed to a second consumer.
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+                QUEUE_VISIBILITY_TIMEOUT,
+            )
             .send()
             .await
             .context("creating the reconcile queue on the emulator")?
