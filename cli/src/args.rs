@@ -164,6 +164,10 @@ pub struct ExplainArgs {
     /// A cluster name or ARN: every entry, who reaches it, and whether eks-sso-sync manages it.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// With `--cluster`: explain one entry — each rule behind it and what that rule gives, the
+    /// operations a plan makes for it, what is withheld, and what changed it last.
+    #[arg(long, value_name = "ARN", requires = "cluster")]
+    pub principal: Option<String>,
 }
 
 /// `handle-event`.
@@ -218,13 +222,17 @@ pub struct ImportAwsAuthArgs {
     #[arg(long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
     /// Without FILE and `--cluster`: read only the clusters carrying this tag (`KEY=VALUE`,
-    /// repeatable, all must match).
+    /// repeatable, all must match; `*` and `?` in VALUE are globs, as in a mapping's selectors).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
     /// Accounts whose clusters are read without FILE (repeatable; default: the credentials'
     /// account).
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
+    /// Read the clusters an existing mapping manages: its accounts and regions, its `clusters:`
+    /// include/exclude selectors, reached with its member-role settings (as `plan` does).
+    #[arg(long, value_name = "MAPPING", conflicts_with_all = ["file", "clusters", "tags", "accounts"])]
+    pub clusters_of: Option<PathBuf>,
     /// The member role assumed in every account other than the credentials' own, as the other
     /// commands do (member-account.yaml creates it).
     #[arg(long, default_value = "eks-sso-sync-target")]

@@ -13,3 +13,7 @@ pub const CHANGES_PENDING: u8 = 2;
 pub const NEEDS_ATTENTION: u8 = 3;
 /// Interrupted by Ctrl-C (128 + SIGINT): the clusters done so far are reported.
 pub const INTERRUPTED: u8 = 130;
+/// stdout was closed before everything was printed (`| head`): 128 + SIGPIPE, the status a
+/// shell reports for a tool the signal ended, without the signal (which would also end the
+/// process on a closed socket of the embedded emulator).
+pub const STDOUT_CLOSED: u8 = 141;

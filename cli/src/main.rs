@@ -1,11 +1,14 @@
 //! `eks-sso-sync`: the operator CLI. Preview and apply what the Lambdas do, explain who can do
 //! what where, migrate off `aws-auth`, and run the whole system on the embedded emulator.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+// First: its `out!`/`outln!` macros serve every module below.
+#[macro_use]
+mod output;
 mod args;
 mod cmd;
 mod connect;
 mod exit;
-mod output;
 mod progress;
 
 use std::process::ExitCode;

@@ -1,6 +1,38 @@
-//! Output format selection and printing: tables for people, JSON for machines.
+//! Output format selection and printing: tables for people, JSON for machines. Everything for
+//! stdout goes through [`out!`]/[`outln!`], so a reader that goes away (`| head -1`) ends the
+//! command quietly instead of with the panic of `println!`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
+
+/// `print!` to stdout, ending the process quietly when stdout is closed.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to stdout, ending the process quietly when stdout is closed.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Writes `args` to stdout. A closed stdout (`EPIPE`: the reader is gone) ends the process with
+/// [`crate::exit::STDOUT_CLOSED`] and no message: nobody is left to read one.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    let written = std::io::stdout().lock().write_fmt(args);
+    if let Err(error) = written {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(crate::exit::STDOUT_CLOSED));
+        }
+        eprintln!("error: cannot write to stdout: {error}");
+        std::process::exit(i32::from(crate::exit::ERROR));
+    }
+}
 
 use serde::Serialize;
 
@@ -17,7 +49,7 @@ pub fn format(global: &GlobalArgs) -> OutputFormat {
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -34,7 +66,10 @@ pub fn status_label(status: &eks_sso_sync::engine::ReconcileStatus) -> String {
                 .to_owned()
         }
         S::Held { withheld } => format!("{withheld} operation(s) WITHHELD (see withheld)"),
-        S::Waiting { status } => format!("waiting (cluster is {})", status.as_str()),
+        S::Waiting { status } => format!(
+            "pending: the cluster is {}; its entries follow once it is ACTIVE",
+            status.as_str()
+        ),
         S::NeedsAuthModeSwitch => {
             "needs authentication mode API_AND_CONFIG_MAP (CONFIG_MAP cluster)".to_owned()
         }

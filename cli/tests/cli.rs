@@ -1,5 +1,6 @@
 //! The CLI against the emulator: exit codes, JSON documents (golden files), refusal without
 //! `--yes`, `validate` with line:column, `explain`, `import-aws-auth` and `emulator` itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 
@@ -59,10 +60,25 @@ fn validate_accepts_the_root_mapping_and_reports_line_and_column() {
         .args(["validate", "--output", "table"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains(format!(
+        .stdout(predicate::str::contains(format!(
             "{}:3:1",
             broken.display()
         )));
+
+    // A file PowerShell's `>` wrote (UTF-16) gets the fix for that, not "check the path".
+    let utf16 = dir.path().join("utf16.yaml");
+    let text: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("version: 1\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&utf16, text).unwrap();
+    bare_cli()
+        .arg("--config")
+        .arg(&utf16)
+        .args(["validate", "--output", "table"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("UTF-16").and(predicate::str::contains("iconv")));
 
     let out = bare_cli()
         .arg("--config")
@@ -397,4 +413,231 @@ fn emulator_command_prints_its_real_port_and_serves() {
     assert!(sent.success());
     let status = child.0.wait().expect("emulator exits");
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    // `eks-sso-sync demo | head -1`: the reader leaves after one line, while the narrated demo
+    // still has steps to print (the JSON document would be one write, done before it leaves).
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("eks-sso-sync"))
+        .args(["demo", "--output", "table"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("reads a line");
+    // Dropping the reader closes the pipe, as `head` does when it exits.
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        first.trim().is_empty(),
+        "the first step's blank line: {first:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "128 + SIGPIPE: {stderr}");
+}
+
+#[test]
+fn a_cluster_still_creating_is_pending_never_in_sync() {
+    let text = std::fs::read_to_string(fixture("seed.yaml")).expect("seed fixture");
+    let mut seed = eks_sso_sync_emulator::Seed::from_yaml(&text).expect("valid seed");
+    seed.clusters
+        .push(eks_sso_sync_emulator::seed::SeedCluster {
+            account: Some(PAYMENTS.0.to_owned()),
+            region: Some(PAYMENTS.1.to_owned()),
+            name: "payments-new".to_owned(),
+            status: Some("CREATING".to_owned()),
+            tags: [("eks-sso-sync".to_owned(), "enabled".to_owned())].into(),
+            ..Default::default()
+        });
+    let env = Env::start_with(seed);
+    json_success(env.cli().args(["apply", "--yes", "--output", "json"]));
+
+    let out = env
+        .cli()
+        .args(["plan", "--output", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    let creating = document["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .find(|c| {
+            c["cluster"]
+                .as_str()
+                .is_some_and(|a| a.ends_with("/payments-new"))
+        })
+        .unwrap_or_else(|| panic!("the creating cluster is listed: {document:#}"));
+    assert!(
+        creating["status"].to_string().contains("CREATING"),
+        "{creating:#}"
+    );
+    env.cli()
+        .args(["plan", "--output", "table"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "pending: the cluster is CREATING; its entries follow once it is ACTIVE",
+        ));
+}
+
+/// Two convention rules behind one role (an exact rule would shadow every pattern).
+const TWO_RULES: &str = r#"version: 1
+identity_center: { region: eu-west-1 }
+accounts: [{ id: "222222222222", regions: [eu-west-1] }]
+clusters: { include: [{ tags: { eks-sso-sync: enabled } }] }
+rules:
+  - name: payments-edit
+    permission_set: "{team}Developer"
+    groups: [payments-devs]
+    access_policies: [{ policy: Edit, namespaces: [payments] }]
+  - name: payments-view
+    permission_set: "Payments{role}"
+    kubernetes_groups: ["payments-{role}"]
+    access_policies: [{ policy: View, scope: cluster }]
+"#;
+
+#[test]
+fn explain_one_entry_names_each_rule_and_what_it_gives() {
+    let env = Env::start("seed.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("two-rules.yaml");
+    std::fs::write(&mapping, TWO_RULES).unwrap();
+    let before = json_success(env.cli_with_config(&mapping).args([
+        "explain",
+        "--cluster",
+        "prod-eu",
+        "--output",
+        "json",
+    ]));
+    let principal = before["cluster"]["missing"][0]["principal"]
+        .as_str()
+        .expect("the PaymentsDeveloper role is missing")
+        .to_owned();
+    let explain = |env: &Env| {
+        json_success(env.cli_with_config(&mapping).args([
+            "explain",
+            "--cluster",
+            "prod-eu",
+            "--principal",
+            &principal,
+            "--output",
+            "json",
+        ]))["entry"]
+            .clone()
+    };
+
+    let entry = explain(&env);
+    assert!(entry["actual"].is_null(), "no entry yet: {entry:#}");
+    let because = entry["because"].as_array().expect("because");
+    let rule = |name: &str| {
+        because
+            .iter()
+            .find(|c| c["rule"] == name)
+            .unwrap_or_else(|| panic!("{name} in {because:#?}"))
+    };
+    let edit = rule("payments-edit");
+    assert_eq!(edit["captures"]["team"], "Payments", "{edit:#}");
+    assert_eq!(edit["groups_filter"], serde_json::json!(["payments-devs"]));
+    assert_eq!(
+        edit["policies"].as_array().map(Vec::len),
+        Some(1),
+        "{edit:#}"
+    );
+    assert_eq!(edit["policies"][0]["policy"], "AmazonEKSEditPolicy");
+    assert_eq!(
+        edit["policies"][0]["scope"]["namespaces"],
+        serde_json::json!(["payments"])
+    );
+    let view = rule("payments-view");
+    assert_eq!(view["captures"]["role"], "Developer", "{view:#}");
+    assert_eq!(view["policies"][0]["policy"], "AmazonEKSViewPolicy");
+    assert!(
+        view["kubernetes_groups"][0]
+            .as_str()
+            .is_some_and(|g| g.to_lowercase() == "payments-developer"),
+        "{view:#}"
+    );
+    assert!(
+        entry["pending"]
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op["op"] == "create_entry")),
+        "{entry:#}"
+    );
+
+    env.cli_with_config(&mapping)
+        .args(["apply", "--yes"])
+        .assert()
+        .success();
+    let entry = explain(&env);
+    assert_eq!(entry["pending"], serde_json::json!([]), "{entry:#}");
+    assert_eq!(
+        entry["last_change"]["rules_tag"],
+        "payments-edit,payments-view"
+    );
+    assert!(
+        entry["last_change"]["audit_query"]
+            .as_str()
+            .is_some_and(|q| q.contains(&principal)),
+        "{entry:#}"
+    );
+    env.cli_with_config(&mapping)
+        .args([
+            "explain",
+            "--cluster",
+            "prod-eu",
+            "--principal",
+            &principal,
+            "--output",
+            "table",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("because rule payments-view"));
+}
+
+#[test]
+fn validate_online_reports_access_policies_the_catalogue_added() {
+    let text = std::fs::read_to_string(fixture("seed.yaml")).expect("seed fixture");
+    let mut seed = eks_sso_sync_emulator::Seed::from_yaml(&text).expect("valid seed");
+    seed.access_policies = vec!["AmazonEKSFuturePolicy".to_owned()];
+    let env = Env::start_with(seed);
+    let out = env
+        .cli()
+        .args(["validate", "--online", "--output", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let document = json(&out);
+    assert_eq!(document["valid"], true, "one document: {document:#}");
+    let catalogue = &document["online"]["access_policies"];
+    assert_eq!(
+        catalogue["new"],
+        serde_json::json!(["AmazonEKSFuturePolicy"]),
+        "{document:#}"
+    );
+    assert_eq!(catalogue["missing"], serde_json::json!([]), "{document:#}");
+    assert_eq!(
+        catalogue["offered"], 16,
+        "15 built in and the seeded one: {document:#}"
+    );
+    env.cli()
+        .args(["validate", "--online", "--output", "table"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "the access-policy catalogue offers AmazonEKSFuturePolicy",
+        ));
 }

@@ -1,5 +1,6 @@
 //! The main job runs end to end in CI: `eks-sso-sync demo` on the embedded emulator, with its
 //! final effective-access table and narration asserted.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -153,6 +154,13 @@ fn demo_narrates_every_scenario_step() {
     assert!(
         !notes(&doc, 6).contains("DisassociateAccessPolicy"),
         "scope change in place"
+    );
+    let drift = notes(&doc, 7);
+    assert!(
+        drift.contains("cluster-bootstrap: drift: DisassociateAccessPolicy by arn:aws:sts::")
+            && drift.contains("changes: AssociateAccessPolicy ×1, UpdateAccessEntry ×1")
+            && drift.ends_with("changes: no EKS changes"),
+        "drift repaired from its records, before the sweep: {drift}"
     );
     assert!(
         notes(&doc, 8).contains("did you mean PaymentsDeveloper?"),

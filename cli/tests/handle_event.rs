@@ -1,5 +1,6 @@
 //! `handle-event` against the emulator: the real handler decides, the CLI reconciles inline;
 //! `--dry-run` changes nothing; a malformed event fails naming its field and changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 

@@ -2,10 +2,11 @@
 //! emulator: corpus ConfigMaps served by each cluster's Kubernetes API (read with an EKS token),
 //! imported, applied, and verified equivalent against the live access entries; the IAM of
 //! another account reached through its member role, or refused clearly when it cannot be.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::{Env, bare_cli, json, workspace};
@@ -359,7 +360,7 @@ fn clusters_matching_a_tag_are_read_and_their_identical_entries_merge() {
             });
     }
     let env = Env::start_with(seed);
-    let (code, doc) = run_json(&env, &["import-aws-auth", "--tag", "migrate=yes"], None);
+    let (code, doc) = run_json(&env, &["import-aws-auth", "--tag", "migrate=y?s"], None);
     assert_eq!(code, 0, "{doc:#}");
     let report = &doc["report"];
     assert_eq!(
@@ -388,4 +389,86 @@ fn clusters_matching_a_tag_are_read_and_their_identical_entries_merge() {
         yaml.contains("name: twin-a") && yaml.contains("name: twin-b"),
         "{yaml}"
     );
+}
+
+#[test]
+fn clusters_of_a_mapping_are_those_its_selectors_pick_in_its_accounts() {
+    let mut seed = seed();
+    let data = configmap_data("06-ci-role-under-path.yaml");
+    for (account, name, team) in [
+        (ACCOUNT, "pay-prod", "payments"),
+        (ACCOUNT, "pay-legacy", "payments"),
+        ("012345678901", "pay-eu", "payments-eu"),
+        (ACCOUNT, "search-prod", "search"),
+    ] {
+        seed.clusters
+            .push(eks_sso_sync_emulator::seed::SeedCluster {
+                account: Some(account.to_owned()),
+                region: Some("eu-west-1".to_owned()),
+                name: name.to_owned(),
+                tags: BTreeMap::from([("team".to_owned(), team.to_owned())]),
+                aws_auth: Some(data.clone()),
+                ..Default::default()
+            });
+    }
+    let env = Env::start_with(seed);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mapping = dir.path().join("existing.yaml");
+    std::fs::write(
+        &mapping,
+        r#"version: 1
+identity_center: { region: eu-west-1 }
+accounts:
+  - { id: "111122223333", regions: [eu-west-1] }
+  - { id: "012345678901", regions: [eu-west-1] }
+clusters:
+  include: [{ tags: { team: "payments*" } }]
+  exclude: [{ name: "*-legacy" }]
+rules:
+  - name: admins
+    permission_set: Permission_AdminFullAccess
+    access_policies: [{ policy: ClusterAdmin, scope: cluster }]
+"#,
+    )
+    .expect("write");
+    let mapping_arg = mapping.to_str().expect("utf-8 path");
+    let (code, doc) = run_json(
+        &env,
+        &["import-aws-auth", "--clusters-of", mapping_arg],
+        None,
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let entries: BTreeSet<&str> = doc["report"]["translated"]
+        .as_array()
+        .expect("translated")
+        .iter()
+        .filter_map(|t| t["entry"].as_str()?.split(' ').next())
+        .collect();
+    assert_eq!(
+        entries,
+        BTreeSet::from([
+            "012345678901/eu-west-1/pay-eu",
+            "111122223333/eu-west-1/pay-prod"
+        ]),
+        "the tag glob picks both accounts' payments clusters, the exclude drops the legacy one"
+    );
+    let yaml = doc["mapping_yaml"].as_str().expect("mapping");
+    assert!(
+        yaml.contains("name: pay-prod")
+            && yaml.contains("name: pay-eu")
+            && !yaml.contains("search"),
+        "the generated mapping manages exactly the clusters read:\n{yaml}"
+    );
+
+    let conflict = bare_cli()
+        .args([
+            "import-aws-auth",
+            "--clusters-of",
+            mapping_arg,
+            "--cluster",
+            "x",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(conflict.status.code(), Some(2), "clap refuses the mix");
 }

@@ -1,6 +1,7 @@
 //! The CLI on the bad day: a typo holds what it could concern, a mass deletion waits for the
 //! operator's override, and one unreachable account fails only its own clusters — each with the
 //! documented exit code (README, "Operator CLI").
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! production AWS SDK clients and the AWS CLI can talk to it through `endpoint_url`.
 //!
 //! See `emulator/README.md` for the seed format and the admin API.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
 pub mod authz;

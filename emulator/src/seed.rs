@@ -42,6 +42,9 @@ pub struct Seed {
     pub iam_users: Vec<SeedIamUser>,
     /// EKS clusters.
     pub clusters: Vec<SeedCluster>,
+    /// Access policies the EKS catalogue (`ListAccessPolicies`) offers beyond the built-in
+    /// ones: a policy AWS added since, which `validate --online` must report.
+    pub access_policies: Vec<String>,
 }
 
 /// An account.
@@ -307,6 +310,10 @@ fn apply(world: &mut World, seed: &Seed) -> Result<(), EmulatorError> {
         crate::services::iam_users::insert_user(world, &user.account, &user.name, path);
     }
     apply_identity_center(world, seed)?;
+    world
+        .eks
+        .extra_policies
+        .extend(seed.access_policies.iter().cloned());
     for cluster in &seed.clusters {
         apply_cluster(world, cluster)?;
     }

@@ -80,6 +80,15 @@ pub struct Session {
     pub session_name: String,
 }
 
+/// The secret key and session token STS issued with a session's access key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSecret {
+    /// `SecretAccessKey`.
+    pub secret_access_key: String,
+    /// `SessionToken`.
+    pub session_token: String,
+}
+
 /// Who is calling: derived from the access key and the SigV4 scope of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
@@ -132,6 +141,9 @@ pub struct World {
     pub sqs: sqs::SqsState,
     /// Sessions by access key id.
     pub sessions: BTreeMap<String, Session>,
+    /// The secret half of each issued session's credentials, by access key id: only the
+    /// Kubernetes endpoint uses it, to check an EKS token's signature as STS would.
+    pub session_secrets: BTreeMap<String, SessionSecret>,
     /// Eventual-consistency window in emulator seconds (see the README).
     pub consistency_window_seconds: u64,
     /// Identifier generator.
@@ -169,6 +181,7 @@ impl World {
             eks: eks::EksState::default(),
             sqs: sqs::SqsState::default(),
             sessions: BTreeMap::new(),
+            session_secrets: BTreeMap::new(),
             consistency_window_seconds: 0,
             ids,
             iam_policies: Default::default(),

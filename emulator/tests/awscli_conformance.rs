@@ -1,6 +1,7 @@
 //! Official-client conformance: the AWS CLI (botocore, which checks answers against AWS's own
 //! service models) runs against the in-process emulator for the emulated operations of every
 //! service, and the parsed JSON answers are asserted on. Groups of calls run concurrently.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use std::process::Output;
 

@@ -1,5 +1,6 @@
 //! HTTP-level tests: realistic request shapes (SigV4-style `Authorization`) for each protocol,
 //! their error shapes, unknown operations and the admin API.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! `@cloud-copilot/iam-simulate`: every case of `iam_differential/cases.json` must get the
 //! decision the simulator gave in `iam_differential/expected.json` (see the README there for how
 //! to regenerate). Every disagreement is a failure, listed together.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use std::collections::BTreeSet;
 

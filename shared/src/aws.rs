@@ -15,7 +15,6 @@ pub mod eks;
 pub mod errors;
 pub mod iam;
 pub mod identity_center;
-pub mod kubernetes;
 pub mod member;
 pub mod setup;
 pub mod sqs;

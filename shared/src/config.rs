@@ -165,21 +165,31 @@ impl Mapping {
         }
     }
 
-    /// Reads, parses and validates a mapping file; an unreadable file is reported as a problem.
+    /// Reads, parses and validates a mapping file; an unreadable file (missing, binary, UTF-16)
+    /// is reported as a problem with the fix for that case.
     pub fn from_path(path: &Path) -> Result<Mapping, ValidationReport> {
         let source = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_str(&text, &source),
-            Err(e) => Err(ValidationReport::new(
+        let unreadable = |message: String, hint: &str| {
+            ValidationReport::new(
                 &source,
                 vec![ConfigProblem {
                     line: 1,
                     column: 1,
                     path: String::new(),
-                    message: format!("cannot read the mapping file: {e}"),
-                    hint: Some("check the path and its permissions".into()),
+                    message,
+                    hint: Some(hint.to_owned()),
                 }],
-            )),
+            )
+        };
+        let bytes = std::fs::read(path).map_err(|e| {
+            unreadable(
+                format!("cannot read the mapping file: {e}"),
+                "check the path and its permissions",
+            )
+        })?;
+        match report::decode_text(&bytes) {
+            Ok(text) => Self::from_str(text, &source),
+            Err((message, hint)) => Err(unreadable(message, hint)),
         }
     }
 

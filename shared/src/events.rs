@@ -17,6 +17,7 @@
 //! has exactly the EventBridge envelope shape (`source: aws.scheduler`,
 //! `detail-type: Scheduled Event`, `detail: {}`), so one parser covers rules and schedules.
 
+mod access_entry;
 pub mod cloudtrail;
 mod eks;
 mod envelope;
@@ -27,12 +28,15 @@ mod identity_center;
 mod sso;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_drift;
 mod trigger;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use access_entry::OWN_SESSION_PREFIX;
 pub use error::EventError;
 pub use trigger::{Handler, PrincipalType, Trigger};
 
@@ -54,6 +58,12 @@ pub struct Classified {
     pub event_name: Option<String>,
     /// The EventBridge `source`, e.g. `aws.eks`.
     pub source: String,
+    /// What identifies the *change* independently of the copy of the event that reports it
+    /// (see [`change_id`]): the same for a retried delivery and for the copies a replicated
+    /// Identity Center instance emits in each of its Regions, so jobs built from any copy share
+    /// one FIFO deduplication id. (Empty when read from a document of an older version.)
+    #[serde(default)]
+    pub change_id: String,
 }
 
 /// Parses an EventBridge event from JSON text and classifies it.
@@ -101,12 +111,66 @@ pub fn classify(event: &EventBridgeEvent<Value>) -> Result<Classified, EventErro
             None,
         ),
     };
+    let event_id = event_id(event)?;
     Ok(Classified {
+        change_id: change_id(event).unwrap_or_else(|| format!("event:{event_id}")),
         trigger,
-        event_id: event_id(event)?,
+        event_id,
         event_name,
         source: event.source.clone(),
     })
+}
+
+/// The change an event reports, independent of the envelope (`id`, `region`, `time`,
+/// `account` differ between copies):
+///
+/// - a CloudTrail record: the API request it records (`detail.requestID`, else CloudTrail's
+///   `detail.eventID`), with its service and operation;
+/// - a native Identity Center notification: its `detail-type` and its `detail` in canonical
+///   form (keys sorted). The notifications carry no id of their own, so two *identical*
+///   notifications inside SQS's five-minute window count as one change; every membership and
+///   group notification names a fresh membership or group id, so only repeated `Group Updated`
+///   of one group can merge, and the job reads the group's current state anyway.
+///
+/// `None` for anything else (the scheduled sweep): the envelope id then identifies it.
+fn change_id(event: &EventBridgeEvent<Value>) -> Option<String> {
+    match (event.source.as_str(), event.detail_type.as_str()) {
+        (_, CLOUDTRAIL_DETAIL_TYPE) => {
+            let detail = cloudtrail::CloudTrailDetail::from_value(&event.detail).ok()?;
+            let request = detail.request_id.or(detail.event_id)?;
+            Some(format!(
+                "cloudtrail:{}:{}:{request}",
+                detail.event_source.unwrap_or_default(),
+                detail.event_name.unwrap_or_default()
+            ))
+        }
+        (IDENTITY_STORE_SOURCE, detail_type) => Some(format!(
+            "{IDENTITY_STORE_SOURCE}:{detail_type}:{}",
+            canonical(&event.detail)
+        )),
+        _ => None,
+    }
+}
+
+/// `value` as compact JSON with object keys sorted at every level, so the same content always
+/// reads the same whatever order a producer wrote it in.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 /// The envelope `id`, or CloudTrail's `eventID` for hand-written events without one.

@@ -11,6 +11,7 @@
 //!   memory for engine tests and [`aws`] with the official SDK.
 //! - [`engine`]: read → desired → plan → guard → apply, per cluster (`reconcile_cluster`).
 //! - [`events`]: EventBridge / CloudTrail events classified into triggers.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
 pub mod desired;

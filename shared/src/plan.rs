@@ -26,7 +26,7 @@ pub use creator::is_creator_entry;
 pub use guard::{Deadness, deadness, removes_admin};
 pub use orphans::{orphaned_entries, plan_orphans};
 pub use render::{SCHEMA_VERSION, render_table, to_json};
-pub use shadow::{AdminPolicy, UnmanagedAdmin, shadow_admin_count, unmanaged_admins};
+pub use shadow::{AdminPolicy, UnmanagedAdmin, attribute, shadow_admin_count, unmanaged_admins};
 pub use simulate::{apply_to_actual, default_username};
 pub use withhold::confirmed_problems;
 

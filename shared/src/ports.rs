@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName, ClusterRef,
-    GroupName, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn, Region, RoleInfo,
-    Username,
+    EntryChange, GroupName, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn, Region,
+    RoleInfo, Username,
 };
 
 /// What kind of failure a port call met, decided from the AWS error *code* (never message text
@@ -332,6 +332,18 @@ pub struct ReconcileJob {
     /// the change that triggered it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<String>,
+    /// What identifies the change behind the job whatever copy of its event arrived
+    /// ([`crate::events::Classified::change_id`]); when present, the FIFO deduplication id is
+    /// built from it instead of the event id and time, so the copies a replicated Identity
+    /// Center instance emits in each Region lead to one job. Absent in sweep jobs and in
+    /// messages of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
+    /// The access-entry change a drift job comes from (someone else's `CreateAccessEntry`,
+    /// `DeleteAccessEntry`, ...): reported with the unmanaged admins it may have made, never
+    /// acted on. Absent in every other job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_change: Option<EntryChange>,
 }
 
 impl ReconcileJob {
@@ -350,6 +362,8 @@ impl ReconcileJob {
             attempt: 0,
             creator: None,
             generation: None,
+            change_id: None,
+            entry_change: None,
         }
     }
 
@@ -362,6 +376,18 @@ impl ReconcileJob {
     /// The job, carrying the cluster's creator from its `CreateCluster` record.
     pub fn with_creator(mut self, creator: Option<PrincipalArn>) -> Self {
         self.creator = creator;
+        self
+    }
+
+    /// The job, deduplicated by the change its event reports (see [`ReconcileJob::change_id`]).
+    pub fn with_change_id(mut self, change_id: impl Into<String>) -> Self {
+        self.change_id = Some(change_id.into());
+        self
+    }
+
+    /// The job, carrying the access-entry change it repairs after.
+    pub fn with_entry_change(mut self, change: EntryChange) -> Self {
+        self.entry_change = Some(change);
         self
     }
 }

@@ -2,6 +2,7 @@
 //! and a role missing one permission (`eks:DeleteAccessEntry`) must give a clear per-operation
 //! error naming the action and the resource, apply nothing half-way, still attempt the rest of
 //! the plan, and count the failure in the invocation's metrics.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 mod scenario_support;

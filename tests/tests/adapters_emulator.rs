@@ -1,6 +1,7 @@
 //! The EKS and IAM adapters against the emulator, through the real SDK clients: every `EksApi`
 //! and `IamApi` method, pagination with one-item pages, and the error kinds the engine keys on
 //! (409, 404, invalid principal, `CONFIG_MAP` cluster, eventual consistency, throttling).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 

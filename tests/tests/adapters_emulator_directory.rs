@@ -1,6 +1,7 @@
 //! The Identity Center, STS and SQS adapters against the emulator, through the real SDK
 //! clients: every `SsoAdminApi` and `IdentityStoreApi` method, assuming a role into a member
 //! account (and reusing it), and the reconcile queue.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 
@@ -193,6 +194,8 @@ fn job(name: &str, event_id: &str) -> ReconcileJob {
         attempt: 0,
         creator: None,
         generation: None,
+        change_id: None,
+        entry_change: None,
     }
 }
 

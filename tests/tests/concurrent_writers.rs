@@ -4,6 +4,7 @@
 //! the executor's fresh re-check (and, in one process, its per-cluster writer lock) stands
 //! between them and a cluster without any cluster-admin entry. What remains is read from the
 //! emulator's own state, not through the code under test.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 

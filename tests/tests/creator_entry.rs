@@ -4,6 +4,7 @@
 //! removed once a managed admin exists, and when the member role's policy does not allow that
 //! (`member-account.yaml` without `AllowCreatorEntryRemoval`, as rendered) the refusal is a
 //! reported problem while the rest of the plan applies.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@
 //! exactly the answer `docs/emulator-fidelity.md` records — so the test fails if either changes.
 //!
 //! Needs `moto_server` and `ministack` on PATH (`pip install 'moto[server]' ministack`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod differential_support;
 mod third_party;

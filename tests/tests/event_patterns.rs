@@ -10,11 +10,14 @@
 //! - member: the forwarding rules forward exactly the samples group-sync and cluster-bootstrap
 //!   handle.
 //! - every rule matches at least one sample, so no rule goes untested.
+//! - drift: each access-entry change sample matches exactly the drift rule (hub and member),
+//!   which matches nothing else (eks-sso-sync's own session's sample included).
 //!
 //! moto 5.2's `TestEventPattern` is a stub (it answers an empty 200), so each pattern is installed
 //! as a real rule on a moto event bus with a CloudWatch Logs target, each sample is sent with
 //! `PutEvents`, and the log groups tell which rules matched. The test starts
 //! `moto_server` itself (`pip install 'moto[server]'`) and stops it on every exit path.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{TcpListener, TcpStream};
@@ -239,6 +242,8 @@ struct Sample {
     event: Value,
     /// The function the classifier routes the sample to; `None` when it is ignored.
     handler: Option<Handler>,
+    /// The trigger kind it classifies as (`access_entry_changed`, `ignored`, ...).
+    kind: &'static str,
 }
 
 impl Sample {
@@ -260,6 +265,7 @@ fn samples() -> Vec<Sample> {
         samples.push(Sample {
             event: serde_json::from_str(&text).unwrap(),
             handler: classified.trigger.handler(),
+            kind: classified.trigger.kind(),
             file,
         });
     }
@@ -439,6 +445,38 @@ async fn hub_rules_route_every_sample_to_its_function_and_no_other() {
         "hub rules route samples to the wrong functions",
     );
     assert_every_rule_is_exercised(&rules, &matches);
+    assert_drift_rule_is_exact(
+        &matches,
+        &samples,
+        "ClusterBootstrapFunction-AccessEntryDrift",
+    );
+}
+
+/// Every access-entry change (drift) sample is matched by the drift rule `rule` and no other
+/// rule, and no other sample by it: eks-sso-sync's own calls, tags on clusters and node groups
+/// keep out of it.
+fn assert_drift_rule_is_exact(
+    matches: &BTreeMap<String, BTreeSet<String>>,
+    samples: &[Sample],
+    rule: &str,
+) {
+    let drift: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.kind == "access_entry_changed")
+        .collect();
+    assert!(drift.len() >= 7, "one drift sample per operation");
+    for sample in samples {
+        let want = if sample.kind == "access_entry_changed" {
+            BTreeSet::from([rule.to_owned()])
+        } else {
+            matches[&sample.file]
+                .iter()
+                .filter(|r| *r != rule)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(matches[&sample.file], want, "events/{}", sample.file);
+    }
 }
 
 #[tokio::test]
@@ -469,6 +507,7 @@ async fn member_rules_forward_exactly_what_the_hub_handles() {
         .collect();
     assert_routes(&actual, &expected, "member rules forward the wrong samples");
     assert_every_rule_is_exercised(&rules, &matches);
+    assert_drift_rule_is_exact(&matches, &samples, "ForwardAccessEntryEvents");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A member-account role that cannot be assumed (missing, or not trusting the hub) is reported
 //! as one `AccessDenied` line naming the role ARN and the fix — through the real SDK credential
 //! chain against the emulator's STS, not an SDK Debug dump.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 

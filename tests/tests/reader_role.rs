@@ -4,6 +4,7 @@
 //! enforces with the policies `member-account.yaml` renders (`emulator/policies/`). Their
 //! member-account calls must all be allowed, and a write through the reader role must be
 //! refused, naming the function's session.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 use std::sync::Arc;
 

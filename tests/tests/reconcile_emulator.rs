@@ -2,6 +2,7 @@
 //! Lambda builds them, `aws::setup`) against the in-process emulator. Each scenario seeds a world,
 //! runs `reconcile_cluster` and checks what the emulator holds afterwards — entries, their role
 //! binding (`live`, `bound_role_id`) and the calls in its request log.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 mod scenario_support;

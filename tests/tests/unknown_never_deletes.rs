@@ -3,6 +3,7 @@
 //! cluster, changes the mapping (or the world) the way an operator or an outage would, reconciles,
 //! and checks the report (problems, withheld operations, status) against what the emulator holds
 //! afterwards and the write calls in its request log.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod adapters_support;
 mod scenario_support;

@@ -99,7 +99,7 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     let report = run_bench(args, Progress::for_stderr()).await?;
     match output::format(global) {
         OutputFormat::Json => output::print_json(&report)?,
-        OutputFormat::Table => print!("{}", render::render(&report)),
+        OutputFormat::Table => out!("{}", render::render(&report)),
     }
     let failed = report.phases.iter().any(|p| !p.errors.is_empty());
     Ok(if failed {

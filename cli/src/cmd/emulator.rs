@@ -16,7 +16,7 @@ use crate::args::EmulatorArgs;
 pub async fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
     let config = config(args)?;
     Emulator::serve_with_ready(config, args.listen, shutdown_signal(), |addr| {
-        println!("listening on http://{addr}");
+        outln!("listening on http://{addr}");
         // Readers wait for this line; a pipe would otherwise hold it back in the buffer.
         let _ = std::io::stdout().flush();
     })

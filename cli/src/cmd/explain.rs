@@ -1,9 +1,12 @@
 //! `explain`: effective access, which `kubectl auth can-i` cannot show. For a group, a user or a
 //! permission set: permission set → accounts → clusters → policies and namespaces. For a cluster:
 //! every access entry, who reaches it (permission set and the groups holding it) and whether
-//! eks-sso-sync manages it, plus the entries the mapping wants that do not exist yet.
+//! eks-sso-sync manages it, plus the entries the mapping wants that do not exist yet. For one
+//! entry (`--cluster` with `--principal`): why it exists, rule by rule, what a plan does with
+//! it, and what changed it last.
 //!
-//! JSON document (schema version 1; every section is present, `null`/`[]` when not asked for):
+//! JSON document (schema version 2, which added `entry`; every section is present, `null`/`[]`
+//! when not asked for):
 //!
 //! ```json
 //! {
@@ -16,7 +19,12 @@
 //!                       "access": [AccessLine] } | null,
 //!   "cluster": { "cluster": "arn:…", "status": "ACTIVE", "authentication_mode": "…",
 //!                "managed": true, "entries": [EntryLine], "missing": [AccessLine],
-//!                "held": [Conflict], "orphaned": ["arn:…"] } | null
+//!                "held": [Conflict], "orphaned": ["arn:…"] } | null,
+//!   "entry": { "cluster", "principal", "actual": EntryLine | null, "desired": AccessLine | null,
+//!              "because": [ { "rule", "kind", "permission_set", "groups_filter", "captures",
+//!                             "policies", "kubernetes_groups" } ],
+//!              "pending": [Operation], "withheld": [Withheld], "held": Conflict | null,
+//!              "last_change": { "created_at", "rules_tag", "audit_query" } } | null
 //! }
 //! ```
 //!
@@ -28,6 +36,7 @@
 
 mod access;
 mod cluster;
+mod entry;
 mod render;
 
 use std::collections::BTreeSet;
@@ -52,8 +61,10 @@ pub struct ExplainDocument {
     pub user: Option<UserView>,
     /// `--permission-set`.
     pub permission_set: Option<PermissionSetView>,
-    /// `--cluster`.
+    /// `--cluster` (without `--principal`).
     pub cluster: Option<ClusterView>,
+    /// `--cluster` with `--principal`: that one entry.
+    pub entry: Option<entry::EntryView>,
 }
 
 /// What one group reaches.
@@ -199,7 +210,7 @@ pub async fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<Exit
     let session = connect::connect(global).await?;
     let mut lookup = access::Lookup::new(&session.ctx);
     let mut document = ExplainDocument {
-        schema_version: 1,
+        schema_version: 2,
         ..ExplainDocument::default()
     };
     if let Some(name) = &args.group {
@@ -213,12 +224,19 @@ pub async fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<Exit
     if let Some(name) = &args.permission_set {
         document.permission_set = Some(lookup.permission_set(name).await?);
     }
-    if let Some(name) = &args.cluster {
-        document.cluster = Some(cluster::view(&session, &mut lookup, name).await?);
+    match (&args.cluster, &args.principal) {
+        (Some(name), Some(principal)) => {
+            document.entry = Some(entry::view(&session, &mut lookup, name, principal).await?);
+        }
+        (Some(name), None) => {
+            document.cluster = Some(cluster::view(&session, &mut lookup, name).await?);
+        }
+        (None, Some(_)) => bail!("--principal needs --cluster: the cluster whose entry to explain"),
+        (None, None) => {}
     }
     match output::format(global) {
         OutputFormat::Json => output::print_json(&document)?,
-        OutputFormat::Table => print!("{}", render::tables(&document)),
+        OutputFormat::Table => out!("{}", render::tables(&document)),
     }
     Ok(ExitCode::SUCCESS)
 }

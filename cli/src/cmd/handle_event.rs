@@ -119,6 +119,10 @@ pub struct ClusterOutcome {
     pub audit: Vec<AuditRecord>,
     /// Problems found computing desired state.
     pub problems: Vec<Problem>,
+    /// Shadow admins (unmanaged entries with admin access, never changed); for a drift event that
+    /// made one, naming who made it and when (`made_by`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_admins: Vec<eks_sso_sync::plan::UnmanagedAdmin>,
 }
 
 /// Runs `handle-event`: exit 0 when handled (or ignored), 1 on a malformed event (nothing
@@ -223,7 +227,10 @@ async fn reconcile_jobs(
             allow_mass_deletion: false,
             creator: job.creator.clone(),
         };
-        let report = engine::reconcile_cluster(&job.cluster, &ctx, &options).await?;
+        let mut report = engine::reconcile_cluster(&job.cluster, &ctx, &options).await?;
+        if let Some(change) = &job.entry_change {
+            eks_sso_sync::plan::attribute(&mut report.unmanaged_admins, change);
+        }
         outcomes.push(ClusterOutcome {
             cluster: report.cluster.arn(),
             reason: job.reason,
@@ -232,6 +239,7 @@ async fn reconcile_jobs(
             results: report.apply.results,
             audit: report.apply.audit,
             problems: report.problems,
+            unmanaged_admins: report.unmanaged_admins,
         });
     }
     Ok(outcomes)
@@ -242,15 +250,15 @@ fn print(global: &GlobalArgs, document: &EventDocument) -> anyhow::Result<()> {
     if global.output != Some(OutputFormat::Table) {
         return output::print_json(document);
     }
-    println!(
+    outln!(
         "event {} ({}): trigger {}",
         document.event_id,
         document.event_name.as_deref().unwrap_or(&document.source),
         document.trigger.kind()
     );
     match (&document.ignored, document.handler) {
-        (Some(reason), _) => println!("ignored: {reason}"),
-        (None, Some(handler)) => println!("handled by {}", handler.name()),
+        (Some(reason), _) => outln!("ignored: {reason}"),
+        (None, Some(handler)) => outln!("handled by {}", handler.name()),
         (None, None) => {}
     }
     let plan = AccessPlan {
@@ -260,18 +268,18 @@ fn print(global: &GlobalArgs, document: &EventDocument) -> anyhow::Result<()> {
             .filter_map(|c| c.plan.clone())
             .collect(),
     };
-    print!("{}", eks_sso_sync::plan::render_table(&plan));
+    out!("{}", eks_sso_sync::plan::render_table(&plan));
     for cluster in &document.clusters {
-        println!(
+        outln!(
             "{}: {}",
             cluster.cluster,
             output::status_label(&cluster.status)
         );
         for result in &cluster.results {
-            println!("  {}", output::result_line(result));
+            outln!("  {}", output::result_line(result));
         }
     }
-    println!(
+    outln!(
         "{} cluster(s) affected{}",
         document.clusters.len(),
         if document.dry_run { " (dry run)" } else { "" }

@@ -7,6 +7,7 @@
 //! null, "report": { "entries": n, "translated": […], "node_roles": […], "untranslated": […],
 //! "notes": […] }, "equivalence": [{ "cluster", "checks": [{ "entry", "principal", "missing" }] }] }`.
 
+mod kubernetes;
 mod live;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use eks_sso_sync::aws;
+use eks_sso_sync::config::{ClusterSelector, Glob, Mapping};
 use eks_sso_sync::domain::{AccountId, ClusterName, Region};
 use eks_sso_sync::migrate::equivalence::{self, Equivalence};
 use eks_sso_sync::migrate::{self, ConfigMapSource, ImportReport, ImportSettings};
@@ -39,40 +41,8 @@ pub struct ImportDocument {
 
 /// Runs `import-aws-auth`.
 pub async fn run(global: &GlobalArgs, args: &ImportAwsAuthArgs) -> anyhow::Result<ExitCode> {
-    let settings = settings(args)?;
-    let sdk = match global.endpoint_url.as_deref() {
-        Some(url) => aws::sdk_config_for_endpoint(
-            url,
-            &settings.identity_center_region,
-            crate::connect::endpoint_credentials(),
-        ),
-        None => aws::load_sdk_config(None).await,
-    };
-    let conn = live::connect(
-        &sdk,
-        &settings.identity_center_region,
-        &args.member_role_name,
-    )
-    .await?;
-    let accounts = accounts(args, &conn.caller)?;
-    let needs_clusters = args.file.is_none() || args.verify;
-    if args.file.is_some() && args.verify && settings.clusters.is_empty() {
-        bail!("--verify with a FILE needs --cluster NAME: the cluster whose entries to check");
-    }
-    let clusters = if needs_clusters {
-        let tags = tags(args)?;
-        live::find_clusters(
-            &conn,
-            &accounts,
-            &settings.regions,
-            &settings.clusters,
-            &tags,
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    let mut settings = settings;
+    let mut settings = settings(args)?;
+    let (conn, clusters) = connect_and_find(global, args, &mut settings).await?;
     if args.file.is_none() {
         // The mapping manages exactly the clusters whose ConfigMaps it replaces.
         settings.cluster_accounts = live::accounts_of(&clusters);
@@ -105,6 +75,74 @@ pub async fn run(global: &GlobalArgs, args: &ImportAwsAuthArgs) -> anyhow::Resul
     } else {
         exit::NEEDS_ATTENTION
     }))
+}
+
+/// The connection and the clusters to read: an existing mapping's (`--clusters-of`), or those
+/// `--cluster`, `--account`, `--region` and `--tag` name, through `--member-role-name`.
+async fn connect_and_find(
+    global: &GlobalArgs,
+    args: &ImportAwsAuthArgs,
+    settings: &mut ImportSettings,
+) -> anyhow::Result<(live::Connection, Vec<live::Found>)> {
+    if let Some(path) = &args.clusters_of {
+        let mapping = Mapping::from_path(path).map_err(|report| {
+            anyhow::anyhow!(
+                "--clusters-of {}: invalid mapping:\n{report}",
+                path.display()
+            )
+        })?;
+        // The generated mapping lives beside this one: same Identity Center.
+        settings.identity_center_region = mapping.identity_center.region.clone();
+        let (conn, clusters) =
+            live::mapping_clusters(mapping, global.endpoint_url.as_deref()).await?;
+        settings.regions = live::regions_of(&clusters);
+        return Ok((conn, clusters));
+    }
+    let sdk = match global.endpoint_url.as_deref() {
+        Some(url) => aws::sdk_config_for_endpoint(
+            url,
+            &settings.identity_center_region,
+            crate::connect::endpoint_credentials(),
+        ),
+        None => aws::load_sdk_config(None).await,
+    };
+    let conn = live::connect(
+        &sdk,
+        &settings.identity_center_region,
+        &args.member_role_name,
+    )
+    .await?;
+    let clusters = find_clusters(args, settings, &conn).await?;
+    Ok((conn, clusters))
+}
+
+/// The clusters `--cluster`, `--account`, `--region` and `--tag` name: none with a FILE and
+/// without `--verify` (nothing is read live).
+async fn find_clusters(
+    args: &ImportAwsAuthArgs,
+    settings: &ImportSettings,
+    conn: &live::Connection,
+) -> anyhow::Result<Vec<live::Found>> {
+    let needs_clusters = args.file.is_none() || args.verify;
+    if args.file.is_some() && args.verify && settings.clusters.is_empty() {
+        bail!("--verify with a FILE needs --cluster NAME: the cluster whose entries to check");
+    }
+    if !needs_clusters {
+        return Ok(Vec::new());
+    }
+    let accounts = accounts(args, &conn.caller)?;
+    let selector = ClusterSelector {
+        tags: tags(args)?,
+        ..ClusterSelector::default()
+    };
+    live::find_clusters(
+        conn,
+        &accounts,
+        &settings.regions,
+        &settings.clusters,
+        &selector,
+    )
+    .await
 }
 
 /// Writes the mapping to `--write`, if given and there is one.
@@ -140,25 +178,25 @@ fn print(
         report.push_str(&equivalence::render(e));
     }
     match (&written, &import.mapping_yaml) {
-        (Some(path), _) => println!("mapping written to {path}"),
-        (None, Some(yaml)) => print!("{yaml}"),
+        (Some(path), _) => outln!("mapping written to {path}"),
+        (None, Some(yaml)) => out!("{yaml}"),
         (None, None) => eprintln!("no entry gave a rule: no mapping to write"),
     }
     // The report goes to stderr when the mapping is on stdout, so `> mapping.yaml` works.
     if args.write.is_some() {
-        print!("{report}");
+        out!("{report}");
     } else {
         eprint!("{report}");
     }
     Ok(())
 }
 
-/// The `--tag KEY=VALUE` selectors.
-fn tags(args: &ImportAwsAuthArgs) -> anyhow::Result<BTreeMap<String, String>> {
+/// The `--tag KEY=VALUE` selectors (VALUE a glob).
+fn tags(args: &ImportAwsAuthArgs) -> anyhow::Result<BTreeMap<String, Glob>> {
     args.tags
         .iter()
         .map(|t| match t.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), Glob::new(v))),
             _ => bail!("--tag {t}: expected KEY=VALUE"),
         })
         .collect()

@@ -34,7 +34,7 @@ pub async fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
     let document = PlanDocument::of(&run);
     match output::format(global) {
         OutputFormat::Json => output::print_json(&document)?,
-        OutputFormat::Table => print!("{}", render(&document)),
+        OutputFormat::Table => out!("{}", render(&document)),
     }
     Ok(ExitCode::from(document::exit_code(&document, false, false)))
 }
@@ -54,7 +54,7 @@ pub async fn run_apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<
     let preview = PlanDocument::of(&preview_run);
     let format = output::format(global);
     if format == OutputFormat::Table {
-        print!("{}", render(&preview));
+        out!("{}", render(&preview));
     }
     let changing: Vec<ClusterRef> = preview.changing().map(|c| c.cluster.clone()).collect();
     if changing.is_empty() {
@@ -133,7 +133,7 @@ fn confirm(yes: bool, clusters: usize) -> anyhow::Result<()> {
             "refusing to apply without confirmation: stdin is not a terminal; pass --yes to apply non-interactively"
         );
     }
-    print!("Apply these changes to {clusters} cluster(s)? Type 'yes' to continue: ");
+    out!("Apply these changes to {clusters} cluster(s)? Type 'yes' to continue: ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -212,27 +212,27 @@ fn print_results(format: OutputFormat, run: &Run, preview: &PlanDocument) -> any
         }));
     }
     for report in &run.reports {
-        println!(
+        outln!(
             "{}: {}",
             report.cluster.arn(),
             output::status_label(&report.status)
         );
         for result in &report.apply.results {
-            println!("  {}", output::result_line(result));
+            outln!("  {}", output::result_line(result));
         }
         for held in report.plan.iter().flat_map(|p| &p.withheld) {
-            println!("  withheld: {}", held.detail);
+            outln!("  withheld: {}", held.detail);
         }
         // Every change made, as the audit trail records it: visible whatever the log level.
         for audit in &report.apply.audit {
-            println!("  audit: {}", serde_json::to_string(audit)?);
+            outln!("  audit: {}", serde_json::to_string(audit)?);
         }
     }
     for failed in &run.failed {
-        println!("FAILED {}: {}", failed.cluster, failed.error);
+        outln!("FAILED {}: {}", failed.cluster, failed.error);
     }
     if run.interrupted {
-        println!("interrupted: the clusters above were done; rerun apply to finish");
+        outln!("interrupted: the clusters above were done; rerun apply to finish");
     }
     Ok(())
 }

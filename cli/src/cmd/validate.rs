@@ -1,7 +1,8 @@
 //! `validate`: load the mapping, print every problem with line:column, exit 1 if any. Warnings
 //! (non-fatal findings such as a username without `{{SessionName}}`) are printed too and keep
 //! the exit code 0. With `--online`, every exact permission-set and group name is then looked up
-//! in Identity Center, and an unknown one (with the closest existing names) exits 3.
+//! in Identity Center, and an unknown one (with the closest existing names) exits 3; the live
+//! access-policy catalogue is compared too (new policies reported, a granted one missing exits 3).
 
 use std::process::ExitCode;
 
@@ -11,18 +12,30 @@ use serde_json::json;
 use crate::args::{GlobalArgs, OutputFormat, ValidateArgs};
 use crate::output;
 
+mod catalogue;
 mod online;
 
 /// Runs `validate`, then the online name check when asked and the mapping is valid.
 pub async fn run(global: &GlobalArgs, args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let code = run_offline(global)?;
+    let (code, document) = run_offline(global)?;
     if !args.online || code != ExitCode::SUCCESS {
+        if let Some(document) = document {
+            output::print_json(&document)?;
+        }
         return Ok(code);
     }
-    online::run(global).await
+    let (code, online) = online::run(global).await?;
+    // JSON mode prints one document: the offline findings with the online ones under `online`.
+    if let (Some(mut document), Some(online)) = (document, online) {
+        document["online"] = online;
+        output::print_json(&document)?;
+    }
+    Ok(code)
 }
 
-fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+/// Validates the file. In JSON mode a valid mapping's document is returned, not printed, so
+/// `--online` can add to it; everything else is printed here.
+fn run_offline(global: &GlobalArgs) -> anyhow::Result<(ExitCode, Option<serde_json::Value>)> {
     let loaded = Mapping::from_path(&global.config);
     match (output::format(global), loaded) {
         (OutputFormat::Json, Ok(mapping)) => {
@@ -31,7 +44,7 @@ fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|w| json!({ "line": w.line, "column": w.column, "path": w.path, "message": w.message, "hint": w.hint }))
                 .collect();
-            output::print_json(&json!({
+            let document = json!({
                 "valid": true,
                 "file": global.config,
                 "rules": mapping.rules.len(),
@@ -39,21 +52,22 @@ fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 "accounts": mapping.accounts.len(),
                 "problems": [],
                 "warnings": warnings,
-            }))?;
-            Ok(ExitCode::SUCCESS)
+            });
+            Ok((ExitCode::SUCCESS, Some(document)))
         }
         (OutputFormat::Table, Ok(mapping)) => {
+            // Findings go to stdout in both formats, so `validate | grep` sees them.
             for warning in mapping.warnings() {
-                eprintln!("{}:{warning} (warning)", global.config.display());
+                outln!("{}:{warning} (warning)", global.config.display());
             }
-            println!(
+            outln!(
                 "{}: valid ({} rules, {} principal rules, {} accounts)",
                 global.config.display(),
                 mapping.rules.len(),
                 mapping.principals.len(),
                 mapping.accounts.len()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok((ExitCode::SUCCESS, None))
         }
         (OutputFormat::Json, Err(report)) => {
             let problems: Vec<_> = report
@@ -64,12 +78,12 @@ fn run_offline(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             output::print_json(
                 &json!({ "valid": false, "file": global.config, "problems": problems }),
             )?;
-            Ok(ExitCode::from(1))
+            Ok((ExitCode::from(1), None))
         }
         (OutputFormat::Table, Err(report)) => {
-            eprintln!("{report}");
-            eprintln!("{} problem(s) found", report.problems.len());
-            Ok(ExitCode::from(1))
+            outln!("{report}");
+            outln!("{} problem(s) found", report.problems.len());
+            Ok((ExitCode::from(1), None))
         }
     }
 }

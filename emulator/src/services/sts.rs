@@ -4,7 +4,7 @@
 use super::ApiError;
 use crate::clock::iso8601;
 use crate::protocol::aws_query::{Params, Xml, unknown_action};
-use crate::world::{Caller, Session, World};
+use crate::world::{Caller, Session, SessionSecret, World};
 
 /// Handles one STS action.
 pub fn dispatch(
@@ -108,17 +108,22 @@ fn assume_role(world: &mut World, caller: &Caller, params: &Params) -> Result<Ve
     ])
 }
 
-/// The `<Credentials>` of a new session (secret and token are random and never checked).
+/// The `<Credentials>` of a new session. Secret and token are random; API calls never check
+/// them (as everywhere in the emulator), but they are kept so an EKS token's signature can be.
 fn credentials(world: &mut World, access_key: String, expiration: String) -> Xml {
+    let secret = SessionSecret {
+        secret_access_key: world.ids.hex(40),
+        session_token: format!("FwoGZXIvYXdzE{}", world.ids.hex(64)),
+    };
+    world
+        .session_secrets
+        .insert(access_key.clone(), secret.clone());
     Xml::node(
         "Credentials",
         vec![
             Xml::leaf("AccessKeyId", access_key),
-            Xml::leaf("SecretAccessKey", world.ids.hex(40)),
-            Xml::leaf(
-                "SessionToken",
-                format!("FwoGZXIvYXdzE{}", world.ids.hex(64)),
-            ),
+            Xml::leaf("SecretAccessKey", secret.secret_access_key),
+            Xml::leaf("SessionToken", secret.session_token),
             Xml::leaf("Expiration", expiration),
         ],
     )

@@ -2,10 +2,17 @@
 //! "became ACTIVE" event), and it arrives while the cluster is still `CREATING`: this handler only
 //! decides whether the cluster is managed and enqueues a job; the reconciler waits durably (SQS
 //! visibility) until the cluster is `ACTIVE`, then gives it its baseline access.
+//!
+//! It also handles drift: an access entry changed by someone else (`DeleteAccessEntry`,
+//! `DisassociateAccessPolicy`, ...) enqueues an ordinary reconcile of that one cluster at once,
+//! whose reason names the change (`drift: DeleteAccessEntry by arn:…`). eks-sso-sync's own calls
+//! never get here: the classifier ignores them by their role-session name.
 
 use std::sync::Arc;
 
-use eks_sso_sync::domain::{AuthenticationMode, ClusterInfo, ClusterRef, PrincipalArn};
+use eks_sso_sync::domain::{
+    AuthenticationMode, ClusterInfo, ClusterRef, EntryChange, PrincipalArn,
+};
 use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync::events::{Classified, Trigger};
 use eks_sso_sync::invocation::{self, InvocationError, TriggerFunction, TriggerInput};
@@ -76,24 +83,9 @@ impl TriggerFunction for ClusterBootstrap {
             event: classified,
             action: BootstrapAction::Nothing { reason },
         };
-        // Only the CreateCluster record names the creator; other triggers carry none.
-        let (cluster, creator) = match &classified.trigger {
-            Trigger::ClusterCreated {
-                cluster, creator, ..
-            } => (cluster.clone(), creator.clone()),
-            Trigger::ClusterConfigUpdated { cluster, .. }
-            | Trigger::ClusterTagged { cluster, .. } => (cluster.clone(), None),
-            Trigger::ClusterDeleted { cluster, .. } => {
-                let reason = format!(
-                    "cluster {} deleted; its access entries went with it",
-                    cluster.arn()
-                );
-                return Ok(nothing(classified, reason));
-            }
-            other => {
-                let reason = format!("{} is not a cluster event", other.kind());
-                return Ok(nothing(classified, reason));
-            }
+        let (cluster, origin) = match JobOrigin::of(&classified.trigger) {
+            Ok(found) => found,
+            Err(reason) => return Ok(nothing(classified, reason)),
         };
         let Some(info) = self
             .describe(&cluster)
@@ -108,9 +100,13 @@ impl TriggerFunction for ClusterBootstrap {
         };
         // The event's time, not the clock: a retried delivery gets the same deduplication id.
         let enqueued_at = invocation::enqueue_time(input.time, (self.now)());
-        let action = self
-            .decide(&info, &classified.event_id, enqueued_at, creator, metrics)
-            .await?;
+        let job = origin.job(
+            cluster.clone(),
+            &classified.event_id,
+            &classified.change_id,
+            enqueued_at,
+        );
+        let action = self.decide(&info, job, metrics).await?;
         tracing::info!(cluster = %cluster.arn(), action = ?action, "cluster event handled");
         Ok(BootstrapOutcome {
             event: classified,
@@ -156,14 +152,11 @@ impl ClusterBootstrap {
         }
     }
 
-    /// Enqueues a job when the mapping manages the cluster and it can be managed; the job carries
-    /// the creator the `CreateCluster` record named, if any.
+    /// Enqueues `job` when the mapping manages the cluster and it can be managed.
     async fn decide(
         &self,
         info: &ClusterInfo,
-        event_id: &str,
-        enqueued_at: i64,
-        creator: Option<PrincipalArn>,
+        job: ReconcileJob,
         metrics: &mut Metrics,
     ) -> Result<BootstrapAction, InvocationError> {
         let cluster = info.cluster.clone();
@@ -180,18 +173,68 @@ impl ClusterBootstrap {
             );
             return Ok(BootstrapAction::NeedsAuthModeSwitch { cluster });
         }
-        let job = ReconcileJob::new(
-            cluster.clone(),
-            "cluster event",
-            Some(event_id.to_owned()),
-            enqueued_at,
-        )
-        .with_creator(creator);
         self.queue
             .enqueue(&[job])
             .await
             .map_err(|e| InvocationError::from_port(&e))?;
         metrics.add(names::JOBS_ENQUEUED, 1);
         Ok(BootstrapAction::Enqueued { cluster })
+    }
+}
+
+/// What a cluster event asks of the reconcile, beyond "this cluster".
+enum JobOrigin {
+    /// `CreateCluster`, with the creator its record names (the only principal whose bootstrap
+    /// entry `remove_creator_admin` may remove).
+    Created(Option<PrincipalArn>),
+    /// A config or tag change of the cluster.
+    ClusterEvent,
+    /// An access entry changed by someone else.
+    Drift(EntryChange),
+}
+
+impl JobOrigin {
+    /// The cluster a trigger asks to reconcile and why; `Err` with the reason when it asks for
+    /// nothing. Only the `CreateCluster` record names the creator; other triggers carry none.
+    fn of(trigger: &Trigger) -> Result<(ClusterRef, Self), String> {
+        match trigger {
+            Trigger::ClusterCreated {
+                cluster, creator, ..
+            } => Ok((cluster.clone(), Self::Created(creator.clone()))),
+            Trigger::ClusterConfigUpdated { cluster, .. }
+            | Trigger::ClusterTagged { cluster, .. } => Ok((cluster.clone(), Self::ClusterEvent)),
+            Trigger::AccessEntryChanged { cluster, change } => {
+                Ok((cluster.clone(), Self::Drift(change.clone())))
+            }
+            Trigger::ClusterDeleted { cluster, .. } => Err(format!(
+                "cluster {} deleted; its access entries went with it",
+                cluster.arn()
+            )),
+            // eks-sso-sync's own access-entry calls among them (logged at debug by the classifier).
+            Trigger::Ignored { reason } => Err(format!("ignored: {reason}")),
+            other => Err(format!("{} is not a cluster event", other.kind())),
+        }
+    }
+
+    /// The job for `cluster`: the event id stays the trigger id; the change id deduplicates
+    /// copies of the event; a drift job's reason names the change and carries it for the report.
+    fn job(
+        self,
+        cluster: ClusterRef,
+        event_id: &str,
+        change_id: &str,
+        enqueued_at: i64,
+    ) -> ReconcileJob {
+        let reason = match &self {
+            Self::Drift(change) => format!("drift: {}", change.describe()),
+            Self::Created(_) | Self::ClusterEvent => "cluster event".to_owned(),
+        };
+        let job = ReconcileJob::new(cluster, reason, Some(event_id.to_owned()), enqueued_at)
+            .with_change_id(change_id);
+        match self {
+            Self::Created(creator) => job.with_creator(creator),
+            Self::ClusterEvent => job,
+            Self::Drift(change) => job.with_entry_change(change),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Lambda entry point of cluster-bootstrap: tracing, runtime built once (mapping source and hash
 //! logged), then the shared trigger scaffold serves the handler.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 use cluster_bootstrap::handler::ClusterBootstrap;
 use eks_sso_sync::invocation::mapping_source::function_runtime;

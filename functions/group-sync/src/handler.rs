@@ -80,6 +80,9 @@ impl GroupSync {
                     Some(classified.event_id.clone()),
                     enqueued_at,
                 )
+                // The same change arriving from several Regions (a replicated Identity Center
+                // instance emits it in each) or delivered twice leads to one job.
+                .with_change_id(classified.change_id.clone())
             })
             .collect();
         if !jobs.is_empty() {
@@ -239,6 +242,7 @@ async fn scope_of(ctx: &ReconcileContext, trigger: &Trigger) -> Result<Scope, Po
         | Trigger::ClusterConfigUpdated { .. }
         | Trigger::ClusterTagged { .. }
         | Trigger::ClusterDeleted { .. }
+        | Trigger::AccessEntryChanged { .. }
         | Trigger::ScheduledSweep => {
             tracing::warn!(
                 trigger = trigger.kind(),

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use eks_sso_sync::domain::{ClusterRef, ClusterStatus};
+use eks_sso_sync::domain::{ClusterRef, ClusterStatus, EntryChange};
 use eks_sso_sync::engine::{
     self, ClusterReport, EngineError, ReconcileContext, ReconcileOptions, ReconcileStatus,
 };
@@ -195,6 +195,7 @@ impl Reconciler {
                 cluster: job.cluster,
                 status: ReconcileStatus::InSync,
                 changes: 0,
+                unmanaged_admins: Vec::new(),
             };
             return ItemReport::finished(message, outcome);
         }
@@ -206,10 +207,13 @@ impl Reconciler {
             allow_mass_deletion: false,
             creator: job.creator.clone(),
         };
-        let report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
+        let mut report = match engine::reconcile_cluster(&job.cluster, ctx, &options).await {
             Ok(report) => report,
             Err(e) => return failed_reconcile(message, &job, &e, metrics),
         };
+        if let Some(change) = &job.entry_change {
+            attribute_admins(&job, change, &mut report);
+        }
         report.count_into(&mut lock(metrics));
         self.settle(message, job, report, done, metrics).await
     }
@@ -255,6 +259,7 @@ impl Reconciler {
                     cluster: job.cluster,
                     status,
                     changes: report.apply.applied(),
+                    unmanaged_admins: report.unmanaged_admins,
                 };
                 ItemReport::finished(message, outcome)
             }
@@ -326,6 +331,31 @@ impl Reconciler {
                 tracing::warn!(error = %e, "could not make the message visible again; SQS retries after its visibility timeout");
             }
         }
+    }
+}
+
+/// A drift job: names the access-entry change behind it as the origin of the unmanaged admin it
+/// made (someone else's `CreateAccessEntry` / `AssociateAccessPolicy` of that principal), in
+/// the report and in an audit line. The entry itself is never changed.
+fn attribute_admins(job: &ReconcileJob, change: &EntryChange, report: &mut ClusterReport) {
+    if !eks_sso_sync::plan::attribute(&mut report.unmanaged_admins, change) {
+        return;
+    }
+    for admin in report
+        .unmanaged_admins
+        .iter()
+        .filter(|a| a.made_by.is_some())
+    {
+        tracing::warn!(
+            target: "audit",
+            cluster = %job.cluster.arn(),
+            principal = %admin.principal,
+            operation = %change.operation,
+            made_by = change.by.as_deref(),
+            made_at = change.at.as_deref(),
+            event_id = job.event_id.as_deref(),
+            "unmanaged admin entry made outside eks-sso-sync; reported, never changed"
+        );
     }
 }
 

@@ -65,6 +65,10 @@ pub enum MessageOutcome {
         status: ReconcileStatus,
         /// Changes applied.
         changes: usize,
+        /// The shadow admins found (unmanaged entries with admin access, never changed), each
+        /// naming who made it and when if the drift event behind the job says so.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unmanaged_admins: Vec<eks_sso_sync::plan::UnmanagedAdmin>,
     },
     /// The cluster is not ready: hidden for `delay_secs`, then redelivered.
     Waiting {

@@ -1,6 +1,7 @@
 //! Lambda entry point of the reconciler: tracing, runtime built once (mapping source and hash
 //! logged), `run(service_fn(...))`. One function serves both the SQS event source (reconcile
 //! jobs) and the schedule (sweep); failures reach Lambda as a `Diagnostic` with its `errorType`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 use eks_sso_sync::invocation::mapping_source::function_runtime;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};

@@ -1,6 +1,7 @@
 //! The Lambda edges of the three functions, end to end on the emulator: what the reconciler
 //! accepts, how sweeps and group-sync fail when part of the work fails, the invocation deadline,
 //! concurrency across FIFO groups, permanent failures, and the `errorType`s Lambda sees.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! cluster-bootstrap, which enqueue jobs on a real SQS FIFO queue on the emulator; the reconciler
 //! receives them as Lambda's event source mapping would deliver them and reconciles through the
 //! production SDK adapters. Assertions read the emulator's state and request log.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod support;
 

@@ -56,7 +56,7 @@ impl SdkEks {
     }
 
     /// The SDK client, for the calls no port needs (the cluster's Kubernetes endpoint).
-    pub(crate) fn client(&self) -> &Client {
+    pub fn client(&self) -> &Client {
         &self.client
     }
 }

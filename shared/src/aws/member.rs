@@ -151,6 +151,8 @@ rules:
         assert!(RoleSessionName::new("has space").is_err());
         assert!(RoleSessionName::new(&"a".repeat(65)).is_err());
         assert_eq!(RoleSessionName::default().as_str(), "eks-sso-sync");
+        // Drift repair ignores calls by sessions with this prefix: the default must carry it.
+        assert!(DEFAULT_SESSION_NAME.starts_with(crate::events::OWN_SESSION_PREFIX));
         let err = role_name("MEMBER_ROLE_NAME", "arn:aws:iam::1:role/x").unwrap_err();
         assert!(
             err.contains("MEMBER_ROLE_NAME") && err.contains("no ARN"),

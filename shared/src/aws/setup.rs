@@ -97,6 +97,22 @@ fn member_access(lookup: &impl Fn(&str) -> Option<String>) -> Result<MemberAcces
             .map_err(|e| SetupError::Environment(format!("MEMBER_ROLE_SESSION_NAME: {e}")))?,
         None => RoleSessionName::default(),
     };
+    // Drift repair tells our own access-entry calls from everyone else's by this prefix, and the
+    // hub policies admit no other session (`sts:RoleSessionName: eks-sso-sync*`): another name
+    // would fail every AssumeRole, or make each repair trigger another reconcile.
+    if !session_name
+        .as_str()
+        .starts_with(crate::events::OWN_SESSION_PREFIX)
+    {
+        return Err(SetupError::Environment(format!(
+            "MEMBER_ROLE_SESSION_NAME={:?} must start with {:?} (e.g. {:?}): drift repair \
+             recognises eks-sso-sync's own calls by it, and the hub policies admit only such \
+             sessions",
+            session_name.as_str(),
+            crate::events::OWN_SESSION_PREFIX,
+            "eks-sso-sync-reconciler"
+        )));
+    }
     Ok(MemberAccess {
         session_name,
         role_name,
@@ -235,6 +251,11 @@ mod tests {
         let err = settings(&[q, ("MEMBER_ROLE_SESSION_NAME", "a b")]).unwrap_err();
         assert!(
             err.to_string().contains("MEMBER_ROLE_SESSION_NAME"),
+            "{err}"
+        );
+        let err = settings(&[q, ("MEMBER_ROLE_SESSION_NAME", "reconciler")]).unwrap_err();
+        assert!(
+            err.to_string().contains("must start with \"eks-sso-sync\""),
             "{err}"
         );
         let err = settings(&[q, ("MEMBER_ROLE_NAME", "role/x")]).unwrap_err();

@@ -109,18 +109,24 @@ pub fn message_group_id(cluster: &ClusterRef) -> String {
     format!("{}#{hash}", &arn[..keep])
 }
 
-/// A stable deduplication id for `job`: 32 hex digits of FNV-1a/128 over the cluster ARN, the
-/// event id (or the reason when there is none), when the job was first enqueued, and the attempt.
-/// The same trigger enqueued twice gets the same id; a job deliberately re-enqueued with a higher
-/// attempt does not, so it is never silently dropped.
+/// A stable deduplication id for `job`: 32 hex digits of FNV-1a/128 over the cluster ARN, what
+/// identifies its trigger, and the attempt. The trigger is the change the event reports when
+/// the job carries one ([`ReconcileJob::change_id`]: the same in every copy of the event, from
+/// whichever Region or delivery it came); otherwise the event id (or the reason when there is
+/// none) and when the job was first enqueued. The same trigger enqueued twice gets the same id;
+/// a job deliberately re-enqueued with a higher attempt does not, so it is never silently
+/// dropped.
 pub fn deduplication_id(job: &ReconcileJob) -> String {
-    let key = format!(
-        "{}\n{}\n{}\n{}",
-        job.cluster.arn(),
-        job.event_id.as_deref().unwrap_or(&job.reason),
-        job.first_enqueued_at,
-        job.attempt
-    );
+    let key = match &job.change_id {
+        Some(change) => format!("{}\nchange:{change}\n{}", job.cluster.arn(), job.attempt),
+        None => format!(
+            "{}\n{}\n{}\n{}",
+            job.cluster.arn(),
+            job.event_id.as_deref().unwrap_or(&job.reason),
+            job.first_enqueued_at,
+            job.attempt
+        ),
+    };
     format!("{:032x}", fnv1a_128(key.as_bytes()))
 }
 
@@ -219,6 +225,8 @@ mod tests {
             attempt,
             creator: None,
             generation: None,
+            change_id: None,
+            entry_change: None,
         }
     }
 
@@ -231,9 +239,29 @@ mod tests {
         assert_ne!(a, deduplication_id(&job(Some("e-2"), 0)));
         assert_ne!(a, deduplication_id(&job(None, 0)));
         assert_ne!(a, deduplication_id(&job(Some("e-1"), 1)));
+        // Pinned: jobs without a change id keep the ids of earlier releases.
+        assert_eq!(a, "1298af0c3912156b3d4e2b3690c30643");
         // Pinned: a change of hash would break deduplication across a deployment.
         assert_eq!(fnv1a_128(b""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
         assert_eq!(fnv1a_128(b"a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
+    }
+
+    #[test]
+    fn copies_of_one_change_share_a_deduplication_id_whatever_their_envelope() {
+        // Two Regions' copies of one change: other event ids, other times, one change id.
+        let mut eu = job(Some("copy-in-eu-west-1"), 0).with_change_id("cloudtrail:sso:X:req-1");
+        let mut us = job(Some("copy-in-us-east-1"), 0).with_change_id("cloudtrail:sso:X:req-1");
+        eu.first_enqueued_at = 1_700_000_000;
+        us.first_enqueued_at = 1_700_000_003;
+        assert_eq!(deduplication_id(&eu), deduplication_id(&us));
+        let other = job(Some("copy-in-eu-west-1"), 0).with_change_id("cloudtrail:sso:X:req-2");
+        assert_ne!(deduplication_id(&eu), deduplication_id(&other));
+        let retried = job(Some("copy-in-eu-west-1"), 1).with_change_id("cloudtrail:sso:X:req-1");
+        assert_ne!(deduplication_id(&eu), deduplication_id(&retried));
+        let mut elsewhere = eu.clone();
+        elsewhere.cluster =
+            ClusterRef::from_arn("arn:aws:eks:eu-west-1:111122223333:cluster/prod-2").expect("arn");
+        assert_ne!(deduplication_id(&eu), deduplication_id(&elsewhere));
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Problems {
             line,
             column,
             path: path.to_owned(),
-            message: message.into(),
+            message: super::report::cut_long_values(&message.into()),
             hint,
         });
     }

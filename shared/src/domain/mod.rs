@@ -2,6 +2,7 @@
 //! values (clusters, access entries, roles) the engine reasons about. No SDK types live here.
 
 mod arn;
+mod change;
 mod cluster;
 mod entry;
 mod ids;
@@ -12,6 +13,7 @@ pub use arn::{
     PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path,
     sso_role_permission_set,
 };
+pub use change::EntryChange;
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, PrincipalStatus, RoleInfo};
 pub(crate) use ids::names_the_session;
@@ -21,7 +23,7 @@ pub use ids::{
     USERNAME_TEMPLATES, Username,
 };
 pub use partition::Partition;
-pub use policy::{AccessScope, PEOPLE_POLICIES, PolicyArn};
+pub use policy::{AWS_ENTRY_POLICIES, AccessScope, PEOPLE_POLICIES, PolicyArn, PolicyAudience};
 
 /// Why a value was rejected on construction. The message names the value and the rule it broke, so
 /// it can be shown to an operator as is.

@@ -21,6 +21,50 @@ pub const PEOPLE_POLICIES: [&str; 6] = [
     "AmazonEKSSecretReaderPolicy",
 ];
 
+/// Access policies EKS offers for the entries AWS services create themselves (Auto Mode nodes,
+/// hybrid nodes, storage, networking, AWS service integrations …), as the EKS user guide's
+/// `aws eks list-access-policies` output and its policy pages name them; the live catalogue has
+/// more, which `validate --online` reports as unknown. A rule may never grant them.
+/// `AmazonEKSSecretAdminPolicy` is here too: its contents are undocumented, so it is not handed
+/// to people until they are.
+pub const AWS_ENTRY_POLICIES: [&str; 9] = [
+    "AmazonAIOpsAssistantPolicy",
+    "AmazonARCRegionSwitchScalingPolicy",
+    "AmazonEKSAutoNodePolicy",
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSComputePolicy",
+    "AmazonEKSHybridPolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
+    "AmazonEKSSecretAdminPolicy",
+];
+
+/// Who an access policy is for, as far as eks-sso-sync knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyAudience {
+    /// One of [`PEOPLE_POLICIES`]: a rule may grant it.
+    People,
+    /// One of [`AWS_ENTRY_POLICIES`]: for entries AWS creates; a rule may not grant it.
+    AwsEntries,
+    /// Not known to this version (the catalogue grew): a rule may not grant it until it is
+    /// classified; `validate --online` reports it.
+    Unknown,
+}
+
+impl PolicyAudience {
+    /// The audience of the policy named `name` (`AmazonEKSEditPolicy`).
+    pub fn of(name: &str) -> Self {
+        if PEOPLE_POLICIES.contains(&name) {
+            Self::People
+        } else if AWS_ENTRY_POLICIES.contains(&name) {
+            Self::AwsEntries
+        } else {
+            Self::Unknown
+        }
+    }
+}
+
 /// An EKS access policy ARN, `arn:<partition>:eks::aws:cluster-access-policy/<Name>`.
 ///
 /// EKS names its policies in the partition of the cluster (`arn:aws-cn:eks::aws:...` in China).
@@ -79,18 +123,24 @@ impl PolicyArn {
         } else {
             format!("AmazonEKS{value}Policy")
         };
-        if PEOPLE_POLICIES.contains(&name.as_str()) {
-            Ok(Self::named(Partition::Aws, &name))
-        } else {
-            Err(InvalidValue::new(
-                "access policy",
-                value,
-                format!(
-                    "not an access policy for people; use one of {} (or its short form, e.g. Edit)",
-                    PEOPLE_POLICIES.join(", ")
-                ),
-            ))
-        }
+        let people = || {
+            format!(
+                "use one of {} (or its short form, e.g. Edit)",
+                PEOPLE_POLICIES.join(", ")
+            )
+        };
+        let why = match PolicyAudience::of(&name) {
+            PolicyAudience::People => return Ok(Self::named(Partition::Aws, &name)),
+            PolicyAudience::AwsEntries => format!(
+                "{name} is for the entries AWS services create themselves (Auto Mode or hybrid \
+                 nodes, storage, networking …), never for people; {}",
+                people()
+            ),
+            PolicyAudience::Unknown => {
+                format!("not an access policy for people; {}", people())
+            }
+        };
+        Err(InvalidValue::new("access policy", value, why))
     }
 
     /// The same policy as EKS names it in `partition` (what a cluster of that partition
@@ -239,7 +289,26 @@ mod tests {
     fn policies_for_aws_managed_entries_are_refused() {
         let err = PolicyArn::for_people("AmazonEKSAutoNodePolicy").unwrap_err();
         assert!(err.reason.contains("AmazonEKSEditPolicy"), "{err}");
-        assert!(PolicyArn::for_people("Nonsense").is_err());
+        assert!(err.reason.contains("AWS services create"), "{err}");
+        let unknown = PolicyArn::for_people("Nonsense").unwrap_err();
+        assert!(
+            unknown
+                .reason
+                .starts_with("not an access policy for people"),
+            "{unknown}"
+        );
+        assert_eq!(
+            PolicyAudience::of("AmazonEKSSecretReaderPolicy"),
+            PolicyAudience::People
+        );
+        assert_eq!(
+            PolicyAudience::of("AmazonEKSHybridPolicy"),
+            PolicyAudience::AwsEntries
+        );
+        assert_eq!(
+            PolicyAudience::of("AmazonEKSFuturePolicy"),
+            PolicyAudience::Unknown
+        );
         // ... but are still representable when EKS reports them on an existing entry.
         let auto = PolicyArn::new("arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy")
             .unwrap();

@@ -44,15 +44,6 @@ impl Outcome {
     pub fn is_success(&self) -> bool {
         matches!(self, Outcome::Applied | Outcome::AlreadyDone { .. })
     }
-
-    fn label(&self) -> String {
-        match self {
-            Outcome::Applied => "applied".to_owned(),
-            Outcome::AlreadyDone { .. } => "already_done".to_owned(),
-            Outcome::Failed { error } => format!("failed: {error}"),
-            Outcome::NotAttempted { reason } => format!("not_attempted: {reason}"),
-        }
-    }
 }
 
 /// One operation and what happened to it.
@@ -189,8 +180,7 @@ fn audit_trail(
                 .and_then(|p| plan.provenance.get(p))
                 .map(|rules| rules.iter().cloned().collect())
                 .unwrap_or_default();
-            let outcome = r.outcome.label();
-            let record = AuditRecord::new(&plan.cluster, &r.operation, origin, rules, outcome);
+            let record = AuditRecord::new(&plan.cluster, &r.operation, origin, rules, &r.outcome);
             record.log();
             record
         })

@@ -17,7 +17,7 @@ pub struct AuditRecord {
     /// The principal whose entry changed, if any.
     pub principal: Option<PrincipalArn>,
     /// The operation kind (`create_entry`, `associate_policy`, ...).
-    pub operation: String,
+    pub operation: OperationKind,
     /// The state before, as far as the plan knew it.
     pub before: Value,
     /// The state after.
@@ -36,8 +36,94 @@ pub struct AuditRecord {
     /// SHA-256 of the mapping text the run used: which version of the mapping made the change.
     #[serde(default)]
     pub mapping_sha256: Option<String>,
-    /// `applied`, `already_done` or `failed: ...`.
-    pub outcome: String,
+    /// What happened: `applied`, `already_done`, `failed`, `not_attempted`.
+    pub outcome: AuditOutcome,
+    /// The error of a failed operation, why one was not attempted, or what an already-done one
+    /// found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_detail: Option<String>,
+}
+
+/// The kind of a planned operation, as plans, audit records and log lines name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationKind {
+    /// `SetAuthenticationMode`.
+    SetAuthenticationMode,
+    /// `CreateEntry`.
+    CreateEntry,
+    /// `RecreateEntry`.
+    RecreateEntry,
+    /// `UpdateEntry`.
+    UpdateEntry,
+    /// `TagEntry`.
+    TagEntry,
+    /// `AssociatePolicy`.
+    AssociatePolicy,
+    /// `DisassociatePolicy`.
+    DisassociatePolicy,
+    /// `DeleteEntry`.
+    DeleteEntry,
+}
+
+impl OperationKind {
+    /// The snake_case name (`create_entry`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SetAuthenticationMode => "set_authentication_mode",
+            Self::CreateEntry => "create_entry",
+            Self::RecreateEntry => "recreate_entry",
+            Self::UpdateEntry => "update_entry",
+            Self::TagEntry => "tag_entry",
+            Self::AssociatePolicy => "associate_policy",
+            Self::DisassociatePolicy => "disassociate_policy",
+            Self::DeleteEntry => "delete_entry",
+        }
+    }
+}
+
+impl std::fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to an audited operation (the detail is beside it, in
+/// [`AuditRecord::outcome_detail`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// The call succeeded.
+    Applied,
+    /// Converged without a change (a 404 on delete, a 409 on create of our own entry).
+    AlreadyDone,
+    /// The call failed; the next run retries.
+    Failed,
+    /// Not attempted (a dependency failed, or it could lock people out).
+    NotAttempted,
+}
+
+impl AuditOutcome {
+    /// The snake_case name (`already_done`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::AlreadyDone => "already_done",
+            Self::Failed => "failed",
+            Self::NotAttempted => "not_attempted",
+        }
+    }
+
+    /// The outcome of an operation's result, and its detail.
+    pub fn of(outcome: &super::Outcome) -> (Self, Option<String>) {
+        use super::Outcome;
+        match outcome {
+            Outcome::Applied => (Self::Applied, None),
+            Outcome::AlreadyDone { detail } => (Self::AlreadyDone, Some(detail.clone())),
+            Outcome::Failed { error } => (Self::Failed, Some(error.to_string())),
+            Outcome::NotAttempted { reason } => (Self::NotAttempted, Some(reason.clone())),
+        }
+    }
 }
 
 /// Where a run came from, as every audit record of it names: the trigger and the mapping.
@@ -59,8 +145,9 @@ impl AuditRecord {
         operation: &Operation,
         origin: &RunOrigin,
         rules: Vec<String>,
-        outcome: String,
+        outcome: &super::Outcome,
     ) -> Self {
+        let (outcome, outcome_detail) = AuditOutcome::of(outcome);
         let (before, after, reason) = describe(operation);
         let reason = match (rules.is_empty(), operation) {
             (true, _) | (_, Operation::CreateEntry { .. }) => reason,
@@ -70,7 +157,7 @@ impl AuditRecord {
             time: now_rfc3339(),
             cluster: cluster.clone(),
             principal: operation.principal().cloned(),
-            operation: operation_kind(operation).to_owned(),
+            operation: operation_kind(operation),
             before,
             after,
             reason,
@@ -79,6 +166,7 @@ impl AuditRecord {
             rules,
             mapping_sha256: origin.mapping_sha256.clone(),
             outcome,
+            outcome_detail,
         }
     }
 
@@ -97,23 +185,24 @@ impl AuditRecord {
             trigger_event_id = self.trigger_event_id.as_deref(),
             trigger = self.trigger.as_deref(),
             mapping_sha256 = self.mapping_sha256.as_deref(),
-            outcome = %self.outcome,
+            outcome = self.outcome.as_str(),
+            outcome_detail = self.outcome_detail.as_deref(),
             "access change"
         );
     }
 }
 
-/// The stable snake_case name of an operation, as serialized in plans.
-pub fn operation_kind(operation: &Operation) -> &'static str {
+/// The kind of an operation, as serialized in plans.
+pub fn operation_kind(operation: &Operation) -> OperationKind {
     match operation {
-        Operation::SetAuthenticationMode { .. } => "set_authentication_mode",
-        Operation::CreateEntry { .. } => "create_entry",
-        Operation::RecreateEntry { .. } => "recreate_entry",
-        Operation::UpdateEntry { .. } => "update_entry",
-        Operation::TagEntry { .. } => "tag_entry",
-        Operation::AssociatePolicy { .. } => "associate_policy",
-        Operation::DisassociatePolicy { .. } => "disassociate_policy",
-        Operation::DeleteEntry { .. } => "delete_entry",
+        Operation::SetAuthenticationMode { .. } => OperationKind::SetAuthenticationMode,
+        Operation::CreateEntry { .. } => OperationKind::CreateEntry,
+        Operation::RecreateEntry { .. } => OperationKind::RecreateEntry,
+        Operation::UpdateEntry { .. } => OperationKind::UpdateEntry,
+        Operation::TagEntry { .. } => OperationKind::TagEntry,
+        Operation::AssociatePolicy { .. } => OperationKind::AssociatePolicy,
+        Operation::DisassociatePolicy { .. } => OperationKind::DisassociatePolicy,
+        Operation::DeleteEntry { .. } => OperationKind::DeleteEntry,
     }
 }
 

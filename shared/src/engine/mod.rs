@@ -24,7 +24,7 @@ pub use affected::{
     scope_for_sso_role,
 };
 pub use apply::{ApplyReport, OperationResult, Outcome, apply_plan};
-pub use audit::{AuditRecord, RunOrigin};
+pub use audit::{AuditOutcome, AuditRecord, OperationKind, RunOrigin};
 pub use read::{InventoryReader, read_actual, read_decisive};
 pub use reconcile::{
     ClusterReport, EngineError, ReconcileContext, ReconcileOptions, ReconcileStatus,

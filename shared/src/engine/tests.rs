@@ -357,7 +357,11 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
     assert_eq!(audit.trigger_event_id.as_deref(), Some("evt-1"));
     assert_eq!(audit.trigger.as_deref(), Some("membership_added"));
     assert_eq!(audit.mapping_sha256.as_deref(), Some("abc123"));
+    assert_eq!(audit.operation, super::OperationKind::CreateEntry);
+    assert_eq!(audit.outcome, super::AuditOutcome::AlreadyDone);
+    assert!(audit.outcome_detail.is_some(), "what was found: {audit:?}");
     let removal = &report.audit[1];
+    assert_eq!(removal.operation, super::OperationKind::DeleteEntry);
     assert_eq!(removal.rules, ["old-rule"]);
     assert!(removal.reason.contains("(rules old-rule)"), "{removal:?}");
 }

@@ -40,6 +40,9 @@ pub struct CloudTrailDetail {
     /// CloudTrail's own id for the record.
     #[serde(rename = "eventID")]
     pub event_id: Option<String>,
+    /// The id of the API request the record is about: the same in every copy of the record.
+    #[serde(rename = "requestID")]
+    pub request_id: Option<String>,
     /// The account whose trail recorded the call: the account the resource lives in.
     pub recipient_account_id: Option<String>,
 }

@@ -1,4 +1,5 @@
-//! `eks.amazonaws.com` records: clusters created, reconfigured, tagged or deleted.
+//! `eks.amazonaws.com` records: clusters created, reconfigured, tagged or deleted, and (through
+//! [`super::access_entry`]) access entries changed by someone else.
 //!
 //! These are the only cluster triggers EKS offers (there is no "cluster became ACTIVE" event,
 //! AWS-FACTS §3); they arrive in the cluster's own account and region.
@@ -6,8 +7,9 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
+use super::access_entry::{self, ENTRY_OPERATIONS};
 use super::cloudtrail::{CloudTrailDetail, record_account, record_region};
-use super::fields::first_of;
+use super::fields::{first_of, percent_decoded};
 use super::{EventError, Trigger};
 use crate::domain::{ClusterName, ClusterRef, ClusterStatus, PrincipalArn};
 
@@ -32,23 +34,29 @@ pub(crate) fn classify_call(
             cluster: cluster_by_name(event, detail, context)?,
             status: status(detail, context)?,
         },
-        "TagResource" => {
+        name if ENTRY_OPERATIONS.contains(&name) => {
+            access_entry::classify_entry_call(event, name, detail, context)?
+        }
+        "TagResource" | "UntagResource" => {
             let request = detail.request(context);
-            let arn = request.req_str("resourceArn")?;
-            match ClusterRef::from_arn(arn) {
+            let arn = percent_decoded(request.req_str("resourceArn")?);
+            let path = request.path_of("resourceArn");
+            if let Some(trigger) = access_entry::classify_tagging(name, &arn, detail, &path)? {
+                return Ok(trigger);
+            }
+            // Removing a tag changes selection as much as adding one: a cluster can leave a
+            // rule's `clusters:` or the mapping's scope.
+            match ClusterRef::from_arn(&arn) {
                 Ok(cluster) => Trigger::ClusterTagged {
                     cluster,
                     status: None,
                 },
                 // Node groups, add-ons, access entries ... are tagged through the same call.
-                Err(_) if is_other_eks_resource(arn) => {
-                    Trigger::ignored(format!("TagResource on {arn}, which is not a cluster"))
+                Err(_) if is_other_eks_resource(&arn) => {
+                    Trigger::ignored(format!("{name} on {arn}, which is not a cluster"))
                 }
                 Err(e) => {
-                    return Err(EventError::invalid(
-                        request.path_of("resourceArn"),
-                        e.to_string(),
-                    ));
+                    return Err(EventError::invalid(path, e.to_string()));
                 }
             }
         }

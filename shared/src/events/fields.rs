@@ -105,6 +105,36 @@ pub(crate) fn first_of(candidates: &[(Fields<'_>, &str)]) -> Result<Option<Strin
     Ok(None)
 }
 
+/// `raw` with `%XX` escapes decoded. CloudTrail records REST URI path parameters as they were
+/// sent, percent-encoded (`arn%3Aaws%3Aiam%3A%3A…`); values without escapes, and escapes that do
+/// not decode to UTF-8, come back unchanged.
+pub(crate) fn percent_decoded(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains('%') {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        let escaped = (byte == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(decoded) => {
+                out.push(decoded);
+                i += 3;
+            }
+            None => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_or(std::borrow::Cow::Borrowed(raw), std::borrow::Cow::Owned)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -123,6 +153,20 @@ mod tests {
         );
         let err = fields.opt_str("count").unwrap_err();
         assert_eq!(err.field_path(), Some("detail.requestParameters.count"));
+    }
+
+    #[test]
+    fn percent_encoded_path_parameters_are_decoded() {
+        assert_eq!(
+            percent_decoded("arn%3Aaws%3Aiam%3A%3A012345678901%3Arole%2Fci"),
+            "arn:aws:iam::012345678901:role/ci"
+        );
+        assert_eq!(
+            percent_decoded("arn:aws:iam::1:role/x"),
+            "arn:aws:iam::1:role/x"
+        );
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
     }
 
     #[test]

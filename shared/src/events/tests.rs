@@ -11,9 +11,20 @@ use crate::domain::{AccountId, ClusterName, ClusterRef, ClusterStatus, Principal
 /// Every sample in `events/` and the trigger kind it must classify as. A new sample without an
 /// entry here fails [`every_sample_classifies_as_expected`].
 const EXPECTED: &[(&str, &str)] = &[
+    ("eks-associate-access-policy.json", "access_entry_changed"),
+    ("eks-create-access-entry.json", "access_entry_changed"),
     ("eks-create-cluster.json", "cluster_created"),
+    ("eks-delete-access-entry.json", "access_entry_changed"),
     ("eks-delete-cluster.json", "cluster_deleted"),
+    (
+        "eks-disassociate-access-policy.json",
+        "access_entry_changed",
+    ),
+    ("eks-tag-access-entry.json", "access_entry_changed"),
     ("eks-tag-resource.json", "cluster_tagged"),
+    ("eks-untag-access-entry.json", "access_entry_changed"),
+    ("eks-untag-resource.json", "cluster_tagged"),
+    ("eks-update-access-entry.json", "access_entry_changed"),
     ("eks-update-cluster-config.json", "cluster_config_updated"),
     ("iam-create-role-sso.json", "sso_role_created"),
     ("iam-delete-role-sso.json", "sso_role_deleted"),
@@ -29,6 +40,10 @@ const EXPECTED: &[(&str, &str)] = &[
     ("identitystore-delete-group.json", "group_deleted"),
     ("identitystore-update-group.json", "group_updated"),
     ("ignored-error-code.json", "ignored"),
+    (
+        "ignored-eks-own-session-delete-access-entry.json",
+        "ignored",
+    ),
     ("ignored-eks-tag-nodegroup.json", "ignored"),
     ("ignored-iam-create-role-non-sso.json", "ignored"),
     ("native-group-created.json", "group_created"),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AccountId, ClusterRef, ClusterStatus, PrincipalArn};
+use crate::domain::{AccountId, ClusterRef, ClusterStatus, EntryChange, PrincipalArn};
 pub use crate::ports::PrincipalType;
 
 /// What an event says happened, reduced to what decides which clusters to reconcile.
@@ -144,11 +144,12 @@ pub enum Trigger {
         /// The cluster status, when the record carries it.
         status: Option<ClusterStatus>,
     },
-    /// A cluster's tags changed, which may change which mapping rules select it.
+    /// A cluster's tags changed (`TagResource` or `UntagResource`), which may change which
+    /// mapping rules select it.
     ClusterTagged {
         /// The cluster.
         cluster: ClusterRef,
-        /// Never carried by `TagResource` records.
+        /// Never carried by `TagResource`/`UntagResource` records.
         status: Option<ClusterStatus>,
     },
     /// `DeleteCluster` was called.
@@ -157,6 +158,15 @@ pub enum Trigger {
         cluster: ClusterRef,
         /// The status the response reported (`DELETING`), when present.
         status: Option<ClusterStatus>,
+    },
+    /// Someone other than eks-sso-sync changed an access entry of a cluster (created, updated,
+    /// deleted, associated or disassociated a policy, tagged or untagged it): drift to repair
+    /// at once. eks-sso-sync's own calls classify as [`Trigger::Ignored`].
+    AccessEntryChanged {
+        /// The cluster whose entry changed.
+        cluster: ClusterRef,
+        /// What changed, to whom, by whom and when, as the record tells it.
+        change: EntryChange,
     },
     /// The periodic full sweep.
     ScheduledSweep,
@@ -187,6 +197,7 @@ impl Trigger {
             Self::ClusterConfigUpdated { .. } => "cluster_config_updated",
             Self::ClusterTagged { .. } => "cluster_tagged",
             Self::ClusterDeleted { .. } => "cluster_deleted",
+            Self::AccessEntryChanged { .. } => "access_entry_changed",
             Self::ScheduledSweep => "scheduled_sweep",
             Self::Ignored { .. } => "ignored",
         }
@@ -210,7 +221,8 @@ impl Trigger {
             Self::ClusterCreated { .. }
             | Self::ClusterConfigUpdated { .. }
             | Self::ClusterTagged { .. }
-            | Self::ClusterDeleted { .. } => Some(Handler::ClusterBootstrap),
+            | Self::ClusterDeleted { .. }
+            | Self::AccessEntryChanged { .. } => Some(Handler::ClusterBootstrap),
             Self::ScheduledSweep => Some(Handler::Reconciler),
             Self::Ignored { .. } => None,
         }
@@ -230,7 +242,7 @@ impl Trigger {
 pub enum Handler {
     /// `functions/group-sync`: Identity Center, assignment and SSO-role events.
     GroupSync,
-    /// `functions/cluster-bootstrap`: EKS cluster events.
+    /// `functions/cluster-bootstrap`: EKS cluster and access-entry events.
     ClusterBootstrap,
     /// `functions/reconciler`: the scheduled sweep.
     Reconciler,

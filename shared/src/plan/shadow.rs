@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AccessScope, ActualEntry, ClusterInfo, EntryType, PolicyArn, PrincipalArn};
+use crate::domain::{
+    AccessScope, ActualEntry, ClusterInfo, EntryChange, EntryType, PolicyArn, PrincipalArn,
+};
 
 use super::{PlanOptions, contains_principal, is_creator_entry};
 
@@ -26,6 +28,11 @@ pub struct UnmanagedAdmin {
     /// `remove_creator_admin` removes it). Listed but not counted in `UnmanagedAdmins`; without
     /// the record nothing tells it from a hand-made admin, so it is not marked.
     pub creator: bool,
+    /// Who made the entry an admin, and when, when the event that triggered this reconcile says
+    /// so: someone else's `CreateAccessEntry` or `AssociateAccessPolicy` naming this principal
+    /// (see [`attribute`]). `None` otherwise — a sweep, `plan` or `explain` has no record to ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<EntryChange>,
 }
 
 /// One admin-class policy of an unmanaged entry.
@@ -66,10 +73,23 @@ pub fn unmanaged_admins(
                 policies,
                 created_at: e.created_at,
                 creator: is_creator_entry(e, cluster),
+                made_by: None,
             })
         })
         .collect();
     found.sort();
+    found
+}
+
+/// Names `change` as the origin of the unmanaged admin it granted: the entry of the principal a
+/// `CreateAccessEntry` or `AssociateAccessPolicy` record names. Returns whether one was found
+/// (an entry the change made that is not an admin, or no longer exists, is not reported).
+pub fn attribute(admins: &mut [UnmanagedAdmin], change: &EntryChange) -> bool {
+    let mut found = false;
+    for admin in admins.iter_mut().filter(|a| change.grants_to(&a.principal)) {
+        admin.made_by = Some(change.clone());
+        found = true;
+    }
     found
 }
 

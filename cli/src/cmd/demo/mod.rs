@@ -44,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCod
     changes::new_cluster(&world, &mut n).await?;
     n.step("A scope change, applied in place");
     changes::scope_change(&mut world, &mut n).await?;
-    n.step("Drift repaired by the sweep");
+    n.step("Drift repaired at once from its CloudTrail records");
     changes::drift(&world, &mut n).await?;
     n.step("A typo in the mapping: held and reported, never a deletion");
     proposals::typo(&world, &mut n).await?;
@@ -58,9 +58,9 @@ pub async fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCod
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match format {
         OutputFormat::Table => {
-            println!("\n== Effective access\n{}", report::access_table(&rows));
-            println!("\n== AWS API calls\n{}", report::calls_table(&counts));
-            println!("\ndemo finished in {:.1} s", elapsed_ms as f64 / 1000.0);
+            outln!("\n== Effective access\n{}", report::access_table(&rows));
+            outln!("\n== AWS API calls\n{}", report::calls_table(&counts));
+            outln!("\ndemo finished in {:.1} s", elapsed_ms as f64 / 1000.0);
         }
         OutputFormat::Json => output::print_json(&json!({
             "schema_version": 1,

@@ -32,7 +32,7 @@ impl Narrator {
     pub fn step(&mut self, title: impl Into<String>) {
         let title = title.into();
         if self.live {
-            println!("\n== {}. {title}", self.steps.len() + 1);
+            outln!("\n== {}. {title}", self.steps.len() + 1);
         }
         self.steps.push(Step {
             title,
@@ -44,7 +44,7 @@ impl Narrator {
     pub fn note(&mut self, note: impl Into<String>) {
         let note = note.into();
         if self.live {
-            println!("   {note}");
+            outln!("   {note}");
         }
         if let Some(step) = self.steps.last_mut() {
             step.notes.push(note);

@@ -44,7 +44,12 @@ pub fn writes_since(world: &DemoWorld, before: &BTreeMap<String, u64>) -> String
 pub fn narrate_drain(n: &mut Narrator, drained: &DrainReport) {
     for outcome in &drained.outcomes {
         match outcome {
-            MessageOutcome::Done { cluster, status, changes } => {
+            MessageOutcome::Done {
+                cluster,
+                status,
+                changes,
+                ..
+            } => {
                 n.note(format!("reconciler: {}: {} ({changes} change(s))", cluster.name, status_label(status)))
             }
             MessageOutcome::Waiting { cluster, delay_secs } => n.note(format!(

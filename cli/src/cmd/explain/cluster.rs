@@ -2,7 +2,10 @@
 //! manages it, and the entries the mapping wants there that do not exist yet.
 
 use eks_sso_sync::desired::{self, ClusterDesired};
-use eks_sso_sync::domain::{ActualEntry, ClusterRef, ClusterStatus, ManagedTags};
+use eks_sso_sync::domain::{
+    ActualEntry, ClusterInfo, ClusterRef, ClusterStatus, ManagedTags, PrincipalArn,
+};
+use eks_sso_sync::inventory::Inventory;
 use eks_sso_sync::{engine, plan};
 
 use super::access::Lookup;
@@ -10,26 +13,38 @@ use super::{ClusterView, EntryLine, policy_lines, sorted};
 use crate::args::ClusterFilter;
 use crate::connect::{self, Session};
 
-/// The view of the cluster `name` (a managed cluster's name, or any cluster's ARN).
-pub async fn view(
-    session: &Session,
-    lookup: &mut Lookup<'_>,
-    name: &str,
-) -> anyhow::Result<ClusterView> {
+/// What explaining one cluster reads: the cluster, its inventory, what the mapping wants there
+/// (`None`: not managed) and its entries as they are.
+pub struct ClusterState {
+    /// The cluster.
+    pub cluster: ClusterRef,
+    /// `DescribeCluster`.
+    pub info: ClusterInfo,
+    /// Identity Center and IAM as the reader saw them, for this cluster.
+    pub inventory: Inventory,
+    /// The desired state of a managed cluster.
+    pub wanted: Option<ClusterDesired>,
+    /// The access entries (none on a `CONFIG_MAP` cluster or one not yet `ACTIVE`).
+    pub actual: Vec<ActualEntry>,
+}
+
+/// Reads the cluster `name` (a managed cluster's name, or any cluster's ARN).
+pub async fn read_state(session: &Session, name: &str) -> anyhow::Result<ClusterState> {
     let filter = ClusterFilter {
         clusters: vec![name.to_owned()],
     };
     let chosen = connect::resolve_clusters(session, &filter).await?;
-    let Some(cluster) = chosen.first() else {
+    let Some(cluster) = chosen.into_iter().next() else {
         anyhow::bail!("no cluster matches {name:?}");
     };
     let ctx = &session.ctx;
-    let inventory = ctx.reader().for_cluster(cluster).await?;
+    let inventory = ctx.reader().for_cluster(&cluster).await?;
     let mut state = desired::compute(&session.mapping, &inventory);
-    let wanted = state.clusters.remove(cluster);
+    let wanted = state.clusters.remove(&cluster);
     let info = inventory
         .clusters
         .first()
+        .cloned()
         .ok_or_else(|| anyhow::anyhow!("DescribeCluster returned nothing for {cluster}"))?;
     // Access-entry calls fail on CONFIG_MAP clusters and are unconfirmed before ACTIVE.
     let actual = if info.status == ClusterStatus::Active
@@ -40,11 +55,31 @@ pub async fn view(
     } else {
         Vec::new()
     };
-    let shadow: Vec<_> = plan::unmanaged_admins(info, &actual, &session.mapping.plan_options())
-        .into_iter()
-        .filter(|a| !a.creator)
-        .map(|a| a.principal)
-        .collect();
+    Ok(ClusterState {
+        cluster,
+        info,
+        inventory,
+        wanted,
+        actual,
+    })
+}
+
+/// The view of the cluster `name` (a managed cluster's name, or any cluster's ARN).
+pub async fn view(
+    session: &Session,
+    lookup: &mut Lookup<'_>,
+    name: &str,
+) -> anyhow::Result<ClusterView> {
+    let ClusterState {
+        cluster,
+        info,
+        wanted,
+        actual,
+        ..
+    } = read_state(session, name).await?;
+    let cluster = &cluster;
+    let info = &info;
+    let shadow = shadow_admins(session, info, &actual);
     let mut entries = Vec::with_capacity(actual.len());
     for entry in &actual {
         let mut line = entry_line(session, lookup, cluster, entry, wanted.as_ref()).await?;
@@ -78,7 +113,21 @@ pub async fn view(
     })
 }
 
-async fn entry_line(
+/// The principals of the unmanaged entries that grant admin access undeclared (shadow admins).
+pub fn shadow_admins(
+    session: &Session,
+    info: &ClusterInfo,
+    actual: &[ActualEntry],
+) -> Vec<PrincipalArn> {
+    plan::unmanaged_admins(info, actual, &session.mapping.plan_options())
+        .into_iter()
+        .filter(|a| !a.creator)
+        .map(|a| a.principal)
+        .collect()
+}
+
+/// One entry as it is, who reaches it and whether it is managed and desired.
+pub async fn entry_line(
     session: &Session,
     lookup: &mut Lookup<'_>,
     cluster: &ClusterRef,

@@ -2,6 +2,7 @@
 
 use comfy_table::Table;
 
+use super::entry::EntryView;
 use super::{AccessLine, ClusterView, ExplainDocument, PolicyLine};
 
 /// Every section of `document` that was asked for, as text.
@@ -43,7 +44,114 @@ pub fn tables(document: &ExplainDocument) -> String {
     if let Some(cluster) = &document.cluster {
         out.push_str(&cluster_tables(cluster));
     }
+    if let Some(entry) = &document.entry {
+        out.push_str(&entry_text(entry));
+    }
     out
+}
+
+/// One entry: as it is, as wanted and why, what a plan does, what changed it last.
+fn entry_text(view: &EntryView) -> String {
+    let mut out = format!(
+        "entry of {} on {}
+",
+        view.principal, view.cluster
+    );
+    match &view.actual {
+        Some(a) => out.push_str(&format!(
+            "  on the cluster: {} {}, username {}, kubernetes groups {}
+    {}
+",
+            a.entry_type,
+            if a.managed {
+                "(managed)"
+            } else {
+                "(not managed)"
+            },
+            a.username.as_deref().unwrap_or("(default)"),
+            list_or(&a.kubernetes_groups, "none"),
+            list_or(&policy_items(&a.policies), "no policies"),
+        )),
+        None => out.push_str(
+            "  on the cluster: no entry
+",
+        ),
+    }
+    match &view.desired {
+        Some(d) => out.push_str(&format!(
+            "  wanted: kubernetes groups {}; {}
+",
+            list_or(&d.kubernetes_groups, "none"),
+            list_or(&policy_items(&d.policies), "no policies")
+        )),
+        None => out.push_str(
+            "  wanted: nothing (no rule produces this entry)
+",
+        ),
+    }
+    for c in &view.because {
+        let source = c.permission_set.as_deref().unwrap_or("its principal ARN");
+        let captures: Vec<String> = c.captures.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let filter = c
+            .groups_filter
+            .as_ref()
+            .map_or("any group".to_owned(), |g| g.join(", "));
+        out.push_str(&format!(
+            "  because rule {} ({source}; groups: {filter}{}) gives {}{}
+",
+            c.rule,
+            if captures.is_empty() {
+                String::new()
+            } else {
+                format!("; captured {}", captures.join(", "))
+            },
+            list_or(&policy_items(&c.policies), "no policies"),
+            if c.kubernetes_groups.is_empty() {
+                String::new()
+            } else {
+                format!(", kubernetes groups {}", c.kubernetes_groups.join(", "))
+            },
+        ));
+    }
+    if let Some(held) = &view.held {
+        out.push_str(&format!(
+            "  HELD: {}
+",
+            held.detail
+        ));
+    }
+    let ops = |values: &[serde_json::Value]| -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    };
+    out.push_str(&format!(
+        "  a plan now: {}
+",
+        list_or(&ops(&view.pending), "nothing to change")
+    ));
+    for w in ops(&view.withheld) {
+        out.push_str(&format!(
+            "  WITHHELD: {w}
+"
+        ));
+    }
+    let last = &view.last_change;
+    out.push_str(&format!(
+        "  last change: created {}, rules tag {}
+  audit records (CloudWatch Logs Insights):
+    {}
+",
+        last.created_at.as_deref().unwrap_or("(unknown)"),
+        last.rules_tag.as_deref().unwrap_or("(none)"),
+        last.audit_query
+    ));
+    out
+}
+
+fn policy_items(lines: &[PolicyLine]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|p| format!("{} ({})", p.policy, p.scope))
+        .collect()
 }
 
 fn access_table(lines: &[AccessLine]) -> String {
@@ -145,11 +253,7 @@ fn cluster_tables(cluster: &ClusterView) -> String {
 }
 
 fn policies(lines: &[PolicyLine]) -> String {
-    lines
-        .iter()
-        .map(|p| format!("{} ({})", p.policy, p.scope))
-        .collect::<Vec<_>>()
-        .join("\n")
+    policy_items(lines).join("\n")
 }
 
 fn list_or(items: &[String], empty: &str) -> String {

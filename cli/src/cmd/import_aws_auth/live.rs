@@ -3,11 +3,14 @@
 //! through their Kubernetes API with an EKS token, and their access entries for the
 //! equivalence check.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use eks_sso_sync::aws::{self, SdkConnector, kubernetes};
+use eks_sso_sync::aws::{self, SdkConnector, setup};
+use eks_sso_sync::config::{ClusterSelector, Mapping};
+use eks_sso_sync::engine;
+
+use super::kubernetes;
 use eks_sso_sync::domain::{AccountId, ClusterName, PrincipalArn, Region};
 use eks_sso_sync::migrate::ConfigMapSource;
 use eks_sso_sync::migrate::ImportReport;
@@ -55,14 +58,52 @@ pub async fn connect(
     })
 }
 
+/// The connection and the clusters of an existing mapping: every cluster of its accounts and
+/// regions that its `clusters:` selectors pick, reached with its member-role settings, exactly
+/// as `plan` finds them. An account that cannot be listed fails the import: a cluster missed
+/// would be a ConfigMap whose entries nobody replaces.
+pub async fn mapping_clusters(
+    mapping: Mapping,
+    endpoint: Option<&str>,
+) -> anyhow::Result<(Connection, Vec<Found>)> {
+    let mapping = Arc::new(mapping);
+    let endpoint = endpoint.map(|url| (url, crate::connect::endpoint_credentials()));
+    let sdk = setup::sdk_config(&mapping, endpoint).await;
+    let caller = aws::caller_account(&sdk)
+        .await
+        .context("cannot tell which account the credentials belong to (sts get-caller-identity)")?;
+    let ports = setup::ports(&mapping, &sdk).await;
+    let ctx = setup::context(mapping, &ports);
+    let (managed, errors) = engine::list_managed_clusters(&ctx, None).await;
+    if let Some((account, region, error)) = errors.first() {
+        bail!(
+            "cannot list the clusters of {account} in {region} ({error}): the import must read \
+             every cluster the mapping selects, or it would miss their aws-auth entries"
+        );
+    }
+    let found = managed
+        .into_iter()
+        .map(|c| Found {
+            account: c.account,
+            region: c.region,
+            name: c.name,
+        })
+        .collect();
+    let conn = Connection {
+        connector: ports.connector,
+        caller,
+    };
+    Ok((conn, found))
+}
+
 /// The clusters to read: `names` in whichever account and region has them, or every cluster
-/// carrying all of `tags`.
+/// `selector` (the `--tag` globs) picks.
 pub async fn find_clusters(
     conn: &Connection,
     accounts: &[AccountId],
     regions: &[Region],
     names: &[ClusterName],
-    tags: &BTreeMap<String, String>,
+    selector: &ClusterSelector,
 ) -> anyhow::Result<Vec<Found>> {
     let mut found = Vec::new();
     for account in accounts {
@@ -74,7 +115,7 @@ pub async fn find_clusters(
                 .with_context(|| format!("cannot list the clusters of {account} in {region}"))?;
             for name in listed {
                 let wanted = names.is_empty() || names.contains(&name);
-                if wanted && has_tags(eks.as_ref(), &name, tags).await? {
+                if wanted && selected(eks.as_ref(), &name, selector).await? {
                     found.push(Found {
                         account: account.clone(),
                         region: region.clone(),
@@ -96,20 +137,20 @@ pub async fn find_clusters(
     Ok(found)
 }
 
-/// Whether `cluster` carries every tag of `tags` (no call when there are none).
-async fn has_tags(
+/// Whether `selector` picks `cluster` (no call when it selects on nothing).
+async fn selected(
     eks: &dyn EksApi,
     cluster: &ClusterName,
-    tags: &BTreeMap<String, String>,
+    selector: &ClusterSelector,
 ) -> anyhow::Result<bool> {
-    if tags.is_empty() {
+    if selector == &ClusterSelector::default() {
         return Ok(true);
     }
     let info = eks
         .describe_cluster(cluster)
         .await
         .with_context(|| format!("cannot describe cluster {cluster}"))?;
-    Ok(tags.iter().all(|(k, v)| info.tags.get(k) == Some(v)))
+    Ok(selector.matches(&info))
 }
 
 /// The distinct names of `clusters`, in order.
@@ -118,6 +159,14 @@ pub fn names_of(clusters: &[Found]) -> Vec<ClusterName> {
     names.sort();
     names.dedup();
     names
+}
+
+/// The distinct regions of `clusters`, in order.
+pub fn regions_of(clusters: &[Found]) -> Vec<Region> {
+    let mut regions: Vec<Region> = clusters.iter().map(|c| c.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
+    regions
 }
 
 /// The distinct accounts of `clusters`, in order.
@@ -145,7 +194,7 @@ pub async fn read_configmaps(
         let token = kubernetes::eks_token(&config, &c.name, &c.region)
             .await
             .with_context(|| format!("{origin}: cannot make an EKS token"))?;
-        match kubernetes::get_aws_auth(&api, &token)
+        match kubernetes::get_aws_auth(&api, token)
             .await
             .with_context(|| format!("{origin}: cannot read kube-system/aws-auth"))?
         {

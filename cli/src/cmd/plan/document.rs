@@ -99,6 +99,16 @@ impl PlanDocument {
         !self.failed.is_empty() || !self.unreachable.is_empty()
     }
 
+    /// Whether anything is still to happen: operations to apply, or a cluster not yet `ACTIVE`
+    /// (`CREATING`, `UPDATING`) whose entries follow once it is: never "in sync".
+    pub fn pending(&self) -> bool {
+        self.changing().next().is_some()
+            || self
+                .clusters
+                .iter()
+                .any(|c| matches!(c.status, ReconcileStatus::Waiting { .. }))
+    }
+
     /// The clusters whose plan has operations to apply.
     pub fn changing(&self) -> impl Iterator<Item = &plan::ClusterPlan> {
         self.plan
@@ -136,7 +146,7 @@ pub fn exit_code(document: &PlanDocument, interrupted: bool, apply_failed: bool)
         exit::ERROR
     } else if document.needs_attention() {
         exit::NEEDS_ATTENTION
-    } else if document.changing().next().is_some() {
+    } else if document.pending() {
         exit::CHANGES_PENDING
     } else {
         exit::IN_SYNC

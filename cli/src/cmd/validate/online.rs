@@ -25,8 +25,9 @@ struct UnknownName {
     did_you_mean: Vec<String>,
 }
 
-/// Looks the names up and reports; exit 3 when any is unknown.
-pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+/// Looks the names up and reports (a table is printed; the JSON findings are returned for the
+/// caller's one document); exit 3 when any is unknown.
+pub async fn run(global: &GlobalArgs) -> anyhow::Result<(ExitCode, Option<serde_json::Value>)> {
     let session = connect::connect(global).await?;
     let reader = session.ctx.reader();
     let known = reader.permission_set_names().await?;
@@ -57,15 +58,24 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let catalogue = super::catalogue::check(&session).await?;
+    let code = ExitCode::from(if unknown.is_empty() && !catalogue.has_problems() {
+        exit::IN_SYNC
+    } else {
+        exit::NEEDS_ATTENTION
+    });
     match output::format(global) {
-        OutputFormat::Json => output::print_json(&serde_json::json!({
-            "online": true,
-            "permission_sets_known": known.len(),
-            "unknown": unknown,
-        }))?,
+        OutputFormat::Json => {
+            let document = serde_json::json!({
+                "permission_sets_known": known.len(),
+                "unknown": unknown,
+                "access_policies": catalogue,
+            });
+            return Ok((code, Some(document)));
+        }
         OutputFormat::Table => {
             for u in &unknown {
-                println!(
+                outln!(
                     "{}: rule {}: {} {} does not exist in Identity Center{}",
                     global.config.display(),
                     u.rule,
@@ -74,16 +84,37 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                     did_you_mean(&u.did_you_mean)
                 );
             }
-            println!(
+            outln!(
                 "online check: {} unknown name(s) among the mapping's exact names ({} permission sets in the instance)",
                 unknown.len(),
                 known.len()
             );
+            print_catalogue(global, &catalogue);
         }
     }
-    Ok(ExitCode::from(if unknown.is_empty() {
-        exit::IN_SYNC
-    } else {
-        exit::NEEDS_ATTENTION
-    }))
+    Ok((code, None))
+}
+
+/// The access-policy catalogue findings, one line each.
+fn print_catalogue(global: &GlobalArgs, catalogue: &super::catalogue::CatalogueReport) {
+    for name in &catalogue.missing {
+        outln!(
+            "{}: the mapping grants {name}, which the access-policy catalogue in {} does not offer",
+            global.config.display(),
+            catalogue.read_in
+        );
+    }
+    for name in &catalogue.new {
+        outln!(
+            "note: the access-policy catalogue offers {name}, which this version of eks-sso-sync \
+             does not know: rules cannot grant it until a release classifies it"
+        );
+    }
+    outln!(
+        "access policies: {} offered in {}, {} new, {} granted but not offered",
+        catalogue.offered,
+        catalogue.read_in,
+        catalogue.new.len(),
+        catalogue.missing.len()
+    );
 }

@@ -113,6 +113,8 @@ pub struct Cluster {
 pub struct EksState {
     /// Clusters by key.
     pub clusters: BTreeMap<ClusterKey, Cluster>,
+    /// Access policies the catalogue offers beyond [`policies::ACCESS_POLICIES`] (seeded).
+    pub extra_policies: Vec<String>,
 }
 
 /// EKS's per-cluster access entry quota (not adjustable).

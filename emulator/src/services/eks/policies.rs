@@ -10,20 +10,24 @@ use crate::clock::epoch_seconds;
 use crate::services::{ApiError, opt_str};
 use crate::world::{Caller, World};
 
-/// The access policies EKS offers (people's policies first, then those for AWS-created entries).
-pub const ACCESS_POLICIES: [&str; 12] = [
+/// The access policies EKS offers (people's policies first, then those for AWS-created entries),
+/// as the EKS user guide lists them; the real catalogue has more, which a seed can add.
+pub const ACCESS_POLICIES: [&str; 15] = [
     "AmazonEKSAdminPolicy",
     "AmazonEKSAdminViewPolicy",
     "AmazonEKSClusterAdminPolicy",
     "AmazonEKSEditPolicy",
     "AmazonEKSSecretReaderPolicy",
     "AmazonEKSViewPolicy",
+    "AmazonAIOpsAssistantPolicy",
+    "AmazonARCRegionSwitchScalingPolicy",
     "AmazonEKSAutoNodePolicy",
     "AmazonEKSBlockStoragePolicy",
     "AmazonEKSComputePolicy",
     "AmazonEKSHybridPolicy",
     "AmazonEKSLoadBalancingPolicy",
     "AmazonEKSNetworkingPolicy",
+    "AmazonEKSSecretAdminPolicy",
 ];
 
 /// The ARN of an access policy.
@@ -38,7 +42,12 @@ pub(crate) fn dispatch(
     input: &Value,
 ) -> Result<Value, ApiError> {
     if op == "ListAccessPolicies" {
-        let policies: Vec<Value> = ACCESS_POLICIES
+        let mut names: Vec<&str> = ACCESS_POLICIES.to_vec();
+        names.extend(world.eks.extra_policies.iter().map(String::as_str));
+        // The catalogue lists by name, as AWS does.
+        names.sort_unstable();
+        names.dedup();
+        let policies: Vec<Value> = names
             .iter()
             .map(|name| json!({"name": name, "arn": policy_arn(name)}))
             .collect();
@@ -111,7 +120,12 @@ fn parse_scope(input: &Value) -> Result<(String, Vec<String>), ApiError> {
 
 fn associate(world: &mut World, caller: &Caller, input: &Value) -> Result<Value, ApiError> {
     let arn = opt_str(input, "policyArn").unwrap_or_default().to_owned();
-    if !ACCESS_POLICIES.iter().any(|name| policy_arn(name) == arn) {
+    let offered = ACCESS_POLICIES
+        .iter()
+        .copied()
+        .chain(world.eks.extra_policies.iter().map(String::as_str))
+        .any(|name| policy_arn(name) == arn);
+    if !offered {
         return Err(invalid_parameter(format!(
             "The specified policyArn is invalid: {arn}"
         )));

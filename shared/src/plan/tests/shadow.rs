@@ -50,3 +50,31 @@ fn the_creators_bootstrap_entry_is_listed_but_not_counted() {
     assert!(found[0].creator);
     assert_eq!(shadow_admin_count(&found), 0);
 }
+
+#[test]
+fn the_change_that_made_an_admin_is_named_on_that_entry_only() {
+    let info = cluster_info(ClusterStatus::Active, AuthenticationMode::Api);
+    let all = [
+        unmanaged("shadow", &[(ADMIN, AccessScope::Cluster)]),
+        unmanaged("other", &[(ADMIN, AccessScope::Cluster)]),
+    ];
+    let mut found = unmanaged_admins(&info, &all, &PlanOptions::default());
+    let change = |operation: &str| crate::domain::EntryChange {
+        operation: operation.to_owned(),
+        principal: Some(arn("shadow")),
+        policy: Some(policy(ADMIN)),
+        by: Some("arn:aws:sts::111122223333:assumed-role/ops/alice".to_owned()),
+        at: Some("2026-11-28T10:15:47Z".to_owned()),
+    };
+    // A deletion or an update makes no admin: nothing is attributed.
+    assert!(!attribute(&mut found, &change("UpdateAccessEntry")));
+    assert!(found.iter().all(|a| a.made_by.is_none()));
+    assert!(attribute(&mut found, &change("AssociateAccessPolicy")));
+    let named: Vec<(&PrincipalArn, bool)> = found
+        .iter()
+        .map(|a| (&a.principal, a.made_by.is_some()))
+        .collect();
+    assert_eq!(named, [(&arn("other"), false), (&arn("shadow"), true)]);
+    // Attribution changes what is reported, not what is counted.
+    assert_eq!(shadow_admin_count(&found), 2);
+}
