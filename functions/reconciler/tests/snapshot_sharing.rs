@@ -2,6 +2,8 @@
 //! log: the batches of one sweep share a warm container's snapshot, an event-driven job reads
 //! fresh (and sees the change that triggered it), and a new sweep reads again.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
+
 mod support;
 
 use eks_sso_sync::domain::ClusterRef;
