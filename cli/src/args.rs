@@ -268,4 +268,31 @@ pub struct BenchArgs {
     /// Skip the cold-start measurement of the function binaries.
     #[arg(long)]
     pub skip_cold_start: bool,
+    /// `in-process`: one process reconciles every cluster with one shared cache. `lambda`: the
+    /// deployed topology (scheduled sweep → SQS FIFO → reconciler batches on concurrent warm
+    /// containers, and group-sync for an assignment event); see docs/benchmarks.md.
+    #[arg(long, value_enum, default_value_t = Topology::InProcess)]
+    pub topology: Topology,
+    /// Permission sets in the Identity Center instance (at least 4; the extra ones alternate
+    /// between one a rule wants and one none wants, all assigned in every account).
+    #[arg(long, default_value_t = 4)]
+    pub permission_sets: usize,
+    /// `--topology lambda`: concurrent reconciler containers draining the queue (the template's
+    /// `ReconcileConcurrency` default).
+    #[arg(long, default_value_t = 10)]
+    pub consumers: usize,
+    /// `--topology lambda`: messages per SQS batch (the template's `BatchSize`; SQS FIFO
+    /// delivers at most 10).
+    #[arg(long, default_value_t = 10)]
+    pub batch_size: usize,
+}
+
+/// Which deployment `bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    /// One process, one shared cache.
+    InProcess,
+    /// The SAM template's functions, queue and batch size.
+    Lambda,
 }

@@ -101,6 +101,14 @@ pub trait EksApi: Send + Sync {
         &self,
         cluster: &ClusterName,
     ) -> Result<Vec<PrincipalArn>, PortError>;
+    /// `ListAccessEntries` with `associatedPolicyArn`, all pages: the entries `policy` is
+    /// associated with (in any scope). One call answers "who holds this policy" for the whole
+    /// cluster, instead of one `ListAssociatedAccessPolicies` per entry.
+    async fn list_access_entries_with_policy(
+        &self,
+        cluster: &ClusterName,
+        policy: &PolicyArn,
+    ) -> Result<Vec<PrincipalArn>, PortError>;
     /// `DescribeAccessEntry` (policies are left empty; see [`EksApi::list_associated_policies`]).
     async fn describe_access_entry(
         &self,
@@ -318,6 +326,12 @@ pub struct ReconcileJob {
     /// jobs from other triggers and in messages of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator: Option<PrincipalArn>,
+    /// The sweep that enqueued the job (absent in event-driven jobs and older messages). The
+    /// reconciler's batches of one sweep share one Identity Center and IAM snapshot per warm
+    /// container; a job without a generation always reads Identity Center fresh, so it sees
+    /// the change that triggered it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
     /// What identifies the change behind the job whatever copy of its event arrived
     /// ([`crate::events::Classified::change_id`]); when present, the FIFO deduplication id is
     /// built from it instead of the event id and time, so the copies a replicated Identity
@@ -347,9 +361,16 @@ impl ReconcileJob {
             first_enqueued_at: now,
             attempt: 0,
             creator: None,
+            generation: None,
             change_id: None,
             entry_change: None,
         }
+    }
+
+    /// The job, stamped with the generation (the sweep) that enqueued it.
+    pub fn with_generation(mut self, generation: impl Into<String>) -> Self {
+        self.generation = Some(generation.into());
+        self
     }
 
     /// The job, carrying the cluster's creator from its `CreateCluster` record.

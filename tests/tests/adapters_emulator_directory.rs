@@ -193,6 +193,7 @@ fn job(name: &str, event_id: &str) -> ReconcileJob {
         first_enqueued_at: 1_700_000_000,
         attempt: 0,
         creator: None,
+        generation: None,
         change_id: None,
         entry_change: None,
     }

@@ -332,8 +332,10 @@ async fn one_item_pages_see_every_entry_and_policy() {
     let report = reconcile(&ctx, "prod-1").await;
     assert_eq!(report.status, ReconcileStatus::Applied);
     let counts = eks_successes(&emulator);
+    // One page per entry, and one (empty) page each for the holders of ClusterAdmin and Admin.
     assert_eq!(
-        counts["ListAccessEntries"], 24,
+        counts["ListAccessEntries"],
+        24 + 2,
         "one page per entry: {counts:?}"
     );
     assert_eq!(
@@ -353,8 +355,11 @@ async fn one_item_pages_see_every_entry_and_policy() {
     );
     let counts = eks_successes(&emulator);
     assert_eq!(counts["DescribeAccessEntry"], 26);
-    // One-item pages: one call per entry, and one more for the entry with two policies.
-    assert_eq!(counts["ListAssociatedAccessPolicies"], 26 + 1, "{counts:?}");
+    // Policies only where they can change a decision: the two managed entries (one-item
+    // pages: one more for the entry with two policies); the 24 unmanaged View entries hold no
+    // admin policy, as the `associatedPolicyArn` lists (one page each) show.
+    assert_eq!(counts["ListAssociatedAccessPolicies"], 2 + 1, "{counts:?}");
+    assert_eq!(counts["ListAccessEntries"], 26 + 2, "{counts:?}");
     assert_eq!(eks_writes(&emulator), Vec::<String>::new());
     emulator.shutdown().await;
 }

@@ -3,12 +3,16 @@
 //! against the minimum needed), and the cold start and peak memory of each function binary.
 
 mod cold_start;
+mod lambda;
+mod lambda_phases;
+mod lambda_render;
 mod minimum;
 mod onboarding;
 mod org;
 mod phases;
 mod render;
 mod runtime_api;
+mod topology;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,7 +25,7 @@ use eks_sso_sync::engine::ReconcileContext;
 use eks_sso_sync_emulator::{Emulator, EmulatorConfig, Faults, RunningEmulator};
 use serde::Serialize;
 
-use crate::args::{BenchArgs, GlobalArgs, OutputFormat};
+use crate::args::{BenchArgs, GlobalArgs, OutputFormat, Topology};
 use crate::connect;
 use crate::output;
 
@@ -62,8 +66,36 @@ pub struct Parameters {
     pub skip_cold_start: bool,
 }
 
+/// The JSON document `bench --topology lambda --output json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct LambdaBenchReport {
+    /// Bumped on any incompatible change.
+    pub schema_version: u32,
+    /// Always `lambda`.
+    pub topology: Topology,
+    /// The organization and latency.
+    pub parameters: Parameters,
+    /// The topology's bounds.
+    pub topology_parameters: lambda_phases::TopologyParameters,
+    /// The three phases, in order.
+    pub phases: Vec<lambda_phases::LambdaPhase>,
+}
+
 /// Runs `bench` and prints the figures.
 pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.topology == Topology::Lambda {
+        let report = run_lambda_bench(args, Progress::for_stderr()).await?;
+        match output::format(global) {
+            OutputFormat::Json => output::print_json(&report)?,
+            OutputFormat::Table => print!("{}", lambda_render::render_lambda(&report)),
+        }
+        let failed = report.phases.iter().any(|p| !p.errors.is_empty());
+        return Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let report = run_bench(args, Progress::for_stderr()).await?;
     match output::format(global) {
         OutputFormat::Json => output::print_json(&report)?,
@@ -77,15 +109,30 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     })
 }
 
-/// Generates the organization, starts the emulator, runs the phases and the cold starts.
-pub async fn run_bench(args: &BenchArgs, progress: Progress) -> anyhow::Result<BenchReport> {
+/// The organization of `args`, its mapping, and the emulator seeded with it.
+async fn start(
+    args: &BenchArgs,
+    progress: &Progress,
+) -> anyhow::Result<(SyntheticOrg, Mapping, RunningEmulator)> {
     if args.accounts == 0 || args.clusters_per_account == 0 || args.concurrency == 0 {
         bail!("--accounts, --clusters-per-account and --concurrency must be at least 1");
+    }
+    if args.consumers == 0 || !(1..=10).contains(&args.batch_size) {
+        bail!(
+            "--consumers must be at least 1 and --batch-size between 1 and 10 (SQS FIFO delivers at most 10)"
+        );
+    }
+    if args.permission_sets < org::ASSIGNED.len() {
+        bail!(
+            "--permission-sets must be at least {} (the organization's fixed sets)",
+            org::ASSIGNED.len()
+        );
     }
     let org = org::generate(OrgShape {
         accounts: args.accounts,
         clusters_per_account: args.clusters_per_account,
         entries_per_cluster: args.entries_per_cluster,
+        permission_sets: args.permission_sets,
     });
     let mapping = Mapping::from_str(&org.mapping_yaml, "bench mapping")
         .map_err(|report| anyhow::anyhow!("the generated mapping is invalid:\n{report}"))?;
@@ -101,9 +148,55 @@ pub async fn run_bench(args: &BenchArgs, progress: Progress) -> anyhow::Result<B
     .await
     .context("starting the emulator")?;
     spinner.finish_and_clear();
+    Ok((org, mapping, emulator))
+}
+
+/// Generates the organization, starts the emulator, runs the phases and the cold starts.
+pub async fn run_bench(args: &BenchArgs, progress: Progress) -> anyhow::Result<BenchReport> {
+    let (org, mapping, emulator) = start(args, &progress).await?;
     let result = measure(&emulator, &org, Arc::new(mapping), args, progress).await;
     emulator.shutdown().await;
     result
+}
+
+/// `bench --topology lambda`: the deployed topology's three phases (see `lambda.rs`).
+pub async fn run_lambda_bench(
+    args: &BenchArgs,
+    progress: Progress,
+) -> anyhow::Result<LambdaBenchReport> {
+    // The handlers flush their metrics as EMF on stdout, where the report goes.
+    eks_sso_sync::metrics::emit_to_stdout(false);
+    let (org, mapping, emulator) = start(args, &progress).await?;
+    let mapping = Arc::new(mapping);
+    let fan_out = connect::connect_with(mapping.clone(), Some(&emulator.endpoint))
+        .await?
+        .ctx
+        .concurrency;
+    let bounds = lambda::bounds(args.consumers, args.batch_size, fan_out);
+    let result =
+        lambda_phases::run_all(&emulator, &org, mapping, bounds, args.latency_ms, &progress).await;
+    emulator.shutdown().await;
+    Ok(LambdaBenchReport {
+        schema_version: 1,
+        topology: Topology::Lambda,
+        parameters: parameters(args),
+        topology_parameters: lambda_phases::TopologyParameters {
+            bounds,
+            permission_sets: org.shape.permission_set_count(),
+        },
+        phases: result?,
+    })
+}
+
+fn parameters(args: &BenchArgs) -> Parameters {
+    Parameters {
+        accounts: args.accounts,
+        clusters_per_account: args.clusters_per_account,
+        entries_per_cluster: args.entries_per_cluster,
+        latency_ms: args.latency_ms,
+        concurrency: args.concurrency,
+        skip_cold_start: args.skip_cold_start,
+    }
 }
 
 async fn measure(
@@ -125,14 +218,7 @@ async fn measure(
     };
     Ok(BenchReport {
         schema_version: 1,
-        parameters: Parameters {
-            accounts: args.accounts,
-            clusters_per_account: args.clusters_per_account,
-            entries_per_cluster: args.entries_per_cluster,
-            latency_ms: args.latency_ms,
-            concurrency: args.concurrency,
-            skip_cold_start: args.skip_cold_start,
-        },
+        parameters: parameters(args),
         minimum_definition: minimum::DEFINITION.to_owned(),
         phases,
         cold_starts,
@@ -227,6 +313,10 @@ mod tests {
             latency_ms: 0,
             concurrency: 2,
             skip_cold_start: true,
+            topology: Topology::InProcess,
+            permission_sets: 4,
+            consumers: 2,
+            batch_size: 10,
         };
         let report = run_bench(&args, Progress::new(false)).await.unwrap();
         let [cold, onboard, noop] = report.phases.as_slice() else {
@@ -262,5 +352,51 @@ mod tests {
         assert_eq!(noop.workload.entries_before, vec![7, 7]);
         assert!(noop.ratio >= 1.0, "calls below the minimum: {noop:?}");
         assert!(report.cold_starts.is_empty());
+    }
+
+    /// The deployed topology on a tiny organization: batches of two on two containers, every
+    /// job finished, the entries created once, and the no-op sweep only enqueues.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_lambda_topology_drains_every_job_through_the_handlers() {
+        let args = BenchArgs {
+            accounts: 1,
+            clusters_per_account: 3,
+            entries_per_cluster: 2,
+            latency_ms: 0,
+            concurrency: 2,
+            skip_cold_start: true,
+            topology: Topology::Lambda,
+            permission_sets: 5,
+            consumers: 2,
+            batch_size: 2,
+        };
+        let report = run_lambda_bench(&args, Progress::new(false)).await.unwrap();
+        let [cold, event, noop] = report.phases.as_slice() else {
+            panic!("three phases expected, got {:?}", report.phases);
+        };
+        for phase in [cold, event, noop] {
+            assert!(
+                phase.errors.is_empty(),
+                "{}: {:?}",
+                phase.phase,
+                phase.errors
+            );
+            assert!(phase.ratio >= 0.99, "{}: below the minimum", phase.phase);
+        }
+        // 3 clusters × 4 wanted sets (3 fixed + EKSTeam-Team00): create + associate each.
+        assert_eq!(cold.jobs, 3);
+        assert_eq!(cold.batches, 2, "batches of two");
+        assert_eq!(
+            cold.calls_by_operation.get("eks:CreateAccessEntry"),
+            Some(&12)
+        );
+        assert_eq!(event.jobs, 3);
+        assert_eq!(
+            event.calls_by_operation.get("eks:CreateAccessEntry"),
+            Some(&3)
+        );
+        assert_eq!(noop.calls_by_operation.get("eks:CreateAccessEntry"), None);
+        assert_eq!(noop.mutations, 1, "one SendMessageBatch, nothing else");
+        assert!(noop.critical_path.calls > 0 && noop.critical_path_ratio.is_none());
     }
 }

@@ -30,6 +30,7 @@ use futures::stream::{self, StreamExt};
 use tokio::time::Instant;
 
 use crate::handler::{DEADLINE_MARGIN, MessageOutcome, PERMANENT_FAILURES, Reconciler};
+use crate::snapshots::BatchContexts;
 
 /// What becomes of a message once the function answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,11 +108,12 @@ impl Reconciler {
         batch: &SqsEvent,
         deadline: Option<Instant>,
     ) -> Vec<ItemReport> {
-        let ctx = self.ctx.fresh();
+        // Identity Center once per sweep per container, EKS fresh per reconcile.
+        let contexts = self.snapshots.contexts(&self.ctx, &batch.records);
         let metrics = Mutex::new(Metrics::new("reconciler"));
         let cutoff = deadline.map(|d| d.checked_sub(DEADLINE_MARGIN).unwrap_or(d));
         let mut reports: Vec<(usize, ItemReport)> = stream::iter(groups(batch))
-            .map(|group| self.process_group(&ctx, group, cutoff, &metrics))
+            .map(|group| self.process_group(&contexts, group, cutoff, &metrics))
             .buffer_unordered(self.concurrency)
             .flat_map(stream::iter)
             .collect()
@@ -133,7 +135,7 @@ impl Reconciler {
     /// unprocessed, and nothing starts after `cutoff`.
     async fn process_group(
         &self,
-        ctx: &ReconcileContext,
+        contexts: &BatchContexts,
         group: Group<'_>,
         cutoff: Option<Instant>,
         metrics: &Mutex<Metrics>,
@@ -148,6 +150,7 @@ impl Reconciler {
                     ItemReport::redeliver(message, "not started: the invocation deadline is near")
                 }
                 None => {
+                    let ctx = contexts.for_message(message);
                     let work = self.process(ctx, message, &mut done, metrics);
                     match cutoff {
                         Some(c) => tokio::time::timeout_at(c, work).await.unwrap_or_else(|_| {

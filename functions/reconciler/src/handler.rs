@@ -168,6 +168,8 @@ pub struct Reconciler {
     pub(crate) wait: WaitPolicy,
     pub(crate) now: Arc<dyn Fn() -> i64 + Send + Sync>,
     pub(crate) concurrency: usize,
+    /// The Identity Center snapshot of the sweep being drained (warm-container memory).
+    pub(crate) snapshots: crate::snapshots::SnapshotCache,
 }
 
 impl Reconciler {
@@ -179,7 +181,13 @@ impl Reconciler {
             wait,
             now: Arc::new(|| time::OffsetDateTime::now_utc().unix_timestamp()),
             concurrency: BATCH_CONCURRENCY,
+            snapshots: crate::snapshots::SnapshotCache::default(),
         }
+    }
+
+    /// The engine context this reconciler was built with (its ports and mapping).
+    pub fn context(&self) -> &ReconcileContext {
+        &self.ctx
     }
 
     /// Replaces the clock (tests).

@@ -6,4 +6,5 @@
 pub mod batch;
 pub mod handler;
 pub mod local;
+pub mod snapshots;
 pub mod sweep;

@@ -45,11 +45,18 @@ impl LocalEventSource {
     /// One delivery: up to ten visible messages (FIFO: at most one per message group in
     /// flight), in the shape Lambda hands the function. Empty when nothing is visible.
     pub async fn receive(&self) -> Result<SqsEvent, aws_sdk_sqs::Error> {
+        self.receive_up_to(10).await
+    }
+
+    /// One delivery of at most `batch_size` messages (the event source mapping's `BatchSize`;
+    /// SQS caps one receive at 10).
+    pub async fn receive_up_to(&self, batch_size: usize) -> Result<SqsEvent, aws_sdk_sqs::Error> {
+        let max = i32::try_from(batch_size.clamp(1, 10)).unwrap_or(10);
         let received = self
             .client
             .receive_message()
             .queue_url(&self.queue_url)
-            .max_number_of_messages(10)
+            .max_number_of_messages(max)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
             .await?;

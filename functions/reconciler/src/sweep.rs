@@ -77,8 +77,12 @@ impl Reconciler {
             kinds.push(FailureKind::of(error));
             tracing::error!(account = %account, region = %region, error = %error, "cannot list clusters; the sweep will fail for retry");
         }
+        // One generation per sweep: its jobs may share an Identity Center snapshot (see
+        // `crate::snapshots`). A retried sweep has the same event id and time, so the same one.
+        let generation = format!("{}@{enqueued_at}", event_id.as_deref().unwrap_or("sweep"));
         let job = |c: &ClusterRef, reason: &str| {
             ReconcileJob::new(c.clone(), reason, event_id.clone(), enqueued_at)
+                .with_generation(generation.clone())
         };
         // Out-of-scope clusters are reconciled too: their managed entries (orphans) are reported
         // and handled as options.on_unmanaged_cluster says, never silently forgotten.

@@ -146,6 +146,26 @@ impl EksApi for SdkEks {
         Ok(parse_listed_principals(cluster, arns))
     }
 
+    async fn list_access_entries_with_policy(
+        &self,
+        cluster: &ClusterName,
+        policy: &PolicyArn,
+    ) -> Result<Vec<PrincipalArn>, PortError> {
+        let arns: Vec<String> = self
+            .client
+            .list_access_entries()
+            .cluster_name(cluster.as_str())
+            .associated_policy_arn(policy.as_str())
+            .set_max_results(self.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| port_error("ListAccessEntries", e))?;
+        Ok(parse_listed_principals(cluster, arns))
+    }
+
     async fn describe_access_entry(
         &self,
         cluster: &ClusterName,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::aws::errors::port_error;
 use crate::domain::ClusterRef;
@@ -14,6 +15,8 @@ use crate::ports::{ErrorKind, JobQueue, PortError, ReconcileJob};
 
 /// SQS takes at most ten entries per `SendMessageBatch`.
 const BATCH_SIZE: usize = 10;
+/// `SendMessageBatch` calls in flight at once for jobs of distinct clusters.
+const SEND_CONCURRENCY: usize = 8;
 
 /// The reconcile queue.
 #[derive(Debug, Clone)]
@@ -143,10 +146,23 @@ impl JobQueue for SdkJobQueue {
     /// safe: deduplication drops what already went through); entries SQS refuses are collected
     /// over all batches and reported together.
     async fn enqueue(&self, jobs: &[ReconcileJob]) -> Result<(), PortError> {
-        let mut refused = Vec::new();
-        for batch in jobs.chunks(BATCH_SIZE) {
-            refused.extend(self.send_batch(batch).await?);
-        }
+        // Batches for distinct clusters are independent (FIFO order only binds one message
+        // group), so a sweep's batches go out SEND_CONCURRENCY at a time; a cluster named twice
+        // keeps the batches in order.
+        let clusters: std::collections::BTreeSet<&ClusterRef> =
+            jobs.iter().map(|j| &j.cluster).collect();
+        let width = if clusters.len() == jobs.len() {
+            SEND_CONCURRENCY
+        } else {
+            1
+        };
+        let chunks: Vec<Vec<ReconcileJob>> = jobs.chunks(BATCH_SIZE).map(<[_]>::to_vec).collect();
+        let sent: Vec<Vec<(String, String, bool)>> = futures::stream::iter(chunks)
+            .map(|batch| async move { self.send_batch(&batch).await })
+            .buffered(width)
+            .try_collect()
+            .await?;
+        let refused: Vec<(String, String, bool)> = sent.into_iter().flatten().collect();
         if refused.is_empty() {
             return Ok(());
         }
@@ -208,6 +224,7 @@ mod tests {
             first_enqueued_at: 1_700_000_000,
             attempt,
             creator: None,
+            generation: None,
             change_id: None,
             entry_change: None,
         }

@@ -15,6 +15,7 @@ mod orphans;
 mod read;
 mod reconcile;
 mod retry;
+mod snapshot;
 mod sweep;
 
 pub use access::{GroupAccess, access_via_group, held_on_path};
@@ -24,12 +25,13 @@ pub use affected::{
 };
 pub use apply::{ApplyReport, OperationResult, Outcome, apply_plan};
 pub use audit::{AuditOutcome, AuditRecord, OperationKind, RunOrigin};
-pub use read::{InventoryReader, read_actual};
+pub use read::{InventoryReader, read_actual, read_decisive};
 pub use reconcile::{
     ClusterReport, EngineError, ReconcileContext, ReconcileOptions, ReconcileStatus,
     reconcile_cluster,
 };
 pub use retry::RetryPolicy;
+pub use snapshot::IdentitySnapshot;
 pub use sweep::{ClusterListing, list_clusters, list_managed_clusters};
 
 #[cfg(test)]

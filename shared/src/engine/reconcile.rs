@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use super::apply::{ApplyReport, apply_plan};
-use super::read::{InventoryReader, read_actual};
+use super::read::{InventoryReader, read_decisive};
 use super::retry::RetryPolicy;
+use super::snapshot::IdentitySnapshot;
 use crate::config::Mapping;
 use crate::desired::{self, ClusterDesired, Problem};
 use crate::domain::{ClusterRef, ClusterStatus, PrincipalArn};
@@ -80,6 +81,15 @@ impl ReconcileContext {
         )
         .with_retry(self.retry.clone())
         .with_concurrency(self.concurrency)
+    }
+
+    /// The same mapping, ports and settings with empty per-run caches but Identity Center and
+    /// IAM read from `snapshot`: for runs that may see the same Identity Center state (the
+    /// batches of one sweep). EKS state is still read fresh.
+    pub fn sharing(&self, snapshot: Arc<IdentitySnapshot>) -> Self {
+        let mut ctx = self.fresh();
+        ctx.reader = InventoryReader::with_snapshot(self.connector.clone(), snapshot);
+        ctx
     }
 
     /// The per-run inventory reader.
@@ -314,7 +324,12 @@ async fn reconcile_in_span(
     let mut actual = if info.status == ClusterStatus::Active
         && info.authentication_mode.supports_access_entries()
     {
-        read_actual(eks.as_ref(), &cluster.name, ctx.concurrency)
+        // Policies only where they can change a decision (see `read_decisive`).
+        let desired_entries = &cluster_desired.entries;
+        let needs_policies = |e: &crate::domain::ActualEntry| {
+            e.is_managed() || desired_entries.contains_key(&e.principal)
+        };
+        read_decisive(eks.as_ref(), cluster, ctx.concurrency, &needs_policies)
             .await
             .map_err(read_err)?
     } else {

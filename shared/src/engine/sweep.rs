@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::reconcile::ReconcileContext;
-use crate::domain::{AccountId, ClusterRef, Region};
+use crate::domain::{AccountId, ClusterInfo, ClusterRef, Region};
 use crate::ports::PortError;
 
 /// Every cluster found in the mapping's accounts and regions, split by whether it is managed,
@@ -83,10 +83,19 @@ async fn list_in(
     region: &Region,
 ) -> Result<Vec<(ClusterRef, bool)>, PortError> {
     let eks = ctx.connector.eks(account, region).await?;
-    let mut found = Vec::new();
-    for name in eks.list_clusters().await? {
-        // Selectors match on tags, which only DescribeCluster returns.
-        let info = eks.describe_cluster(&name).await?;
+    let names = eks.list_clusters().await?;
+    // Selectors match on tags, which only DescribeCluster returns; the clusters are
+    // independent, so they are described `ctx.concurrency` at a time (in listing order).
+    let described: Vec<ClusterInfo> = stream::iter(names)
+        .map(|name| {
+            let eks = eks.clone();
+            async move { eks.describe_cluster(&name).await }
+        })
+        .buffered(ctx.concurrency)
+        .try_collect()
+        .await?;
+    let mut found = Vec::with_capacity(described.len());
+    for info in described {
         ctx.reader().remember_cluster(&info).await;
         let managed = ctx.mapping.manages(&info);
         found.push((info.cluster, managed));

@@ -283,6 +283,16 @@ impl crate::ports::EksApi for YieldingEks {
         tokio::task::yield_now().await;
         self.0.list_access_entries(cluster).await
     }
+    async fn list_access_entries_with_policy(
+        &self,
+        cluster: &ClusterName,
+        policy: &PolicyArn,
+    ) -> Result<Vec<PrincipalArn>, crate::ports::PortError> {
+        tokio::task::yield_now().await;
+        self.0
+            .list_access_entries_with_policy(cluster, policy)
+            .await
+    }
     async fn describe_access_entry(
         &self,
         cluster: &ClusterName,

@@ -129,6 +129,20 @@ impl EksApi for MemoryEks {
         Ok(c.entries.keys().cloned().collect())
     }
 
+    async fn list_access_entries_with_policy(
+        &self,
+        cluster: &ClusterName,
+        policy: &PolicyArn,
+    ) -> Result<Vec<PrincipalArn>, PortError> {
+        let mut w = self.aws.world();
+        let c = entry_cluster(&mut w, &self.cluster_ref(cluster), "ListAccessEntries")?;
+        Ok(c.entries
+            .iter()
+            .filter(|(_, e)| e.entry.policies.contains_key(policy))
+            .map(|(p, _)| p.clone())
+            .collect())
+    }
+
     async fn describe_access_entry(
         &self,
         cluster: &ClusterName,

@@ -21,8 +21,12 @@
 //!     at: 1 `DescribeCluster` (tags, status and mode select and gate it);
 //!   - per cluster reconciled: the `ListAccessEntries` pages (100 per page), and per entry present
 //!     before the phase 1 `DescribeAccessEntry` (tags say who manages it; groups and username are
-//!     only there) + 1 `ListAssociatedAccessPolicies` (policies, which the lockout guard counts on
-//!     every entry, managed or not).
+//!     only there); 2 `ListAccessEntries(associatedPolicyArn)` (who holds ClusterAdmin, Admin);
+//!     1 `ListAssociatedAccessPolicies` per entry whose policies can change a decision (managed,
+//!     or holding an admin policy: the lockout guard counts those); 1 IAM `GetRole` per
+//!     unmanaged admin-policy holder (only an existing role gives working access). Until
+//!     `ListAccessEntries(associatedPolicyArn)` was used, the minimum counted
+//!     `ListAssociatedAccessPolicies` on every entry.
 //!
 //! Not in the minimum, so visible as overhead: a second `DescribeCluster` of a cluster already
 //! described while listing, repeated Identity Center reads, retries, failed calls.
@@ -35,11 +39,15 @@ per phase ListInstances + ListPermissionSets pages + 1 DescribePermissionSet per
 per account 1 AssumeRole (first phase only: credentials are cached after), 1 ListPermissionSetsProvisionedToAccount, \
 1 ListAccountAssignments per wanted permission set, 1 IAM ListRoles; 1 DescribeGroup per distinct group; \
 per (account, region) the ListClusters pages and 1 DescribeCluster per cluster; per reconciled cluster the \
-ListAccessEntries pages and, per entry present before the phase, 1 DescribeAccessEntry + 1 ListAssociatedAccessPolicies \
+ListAccessEntries pages + 2 ListAccessEntries(associatedPolicyArn) (ClusterAdmin, Admin), per entry present before the phase \
+1 DescribeAccessEntry, 1 ListAssociatedAccessPolicies per managed or admin-policy entry, 1 GetRole per unmanaged admin \
 (pages of 100). ratio = calls / minimum; failed and retried calls count as calls, not in the minimum.";
 
 /// List pages the services return at most (EKS, Identity Center: 100).
 const PAGE: usize = 100;
+
+/// `ListAccessEntries(associatedPolicyArn)` calls per cluster: ClusterAdmin and Admin.
+pub const ADMIN_POLICY_LISTS: u64 = 2;
 
 /// The emulator's `<service>:<Operation>` names of mutating calls.
 pub const MUTATING_OPERATIONS: [&str; 10] = [
@@ -79,6 +87,10 @@ pub struct Workload {
     pub listings: Vec<usize>,
     /// Entries on each reconciled cluster before the phase (one item per cluster).
     pub entries_before: Vec<usize>,
+    /// Of those, the entries whose policies are read (managed, or holding an admin policy).
+    pub decisive_before: Vec<usize>,
+    /// Of those, the unmanaged admin-policy holders (1 IAM `GetRole` each).
+    pub unmanaged_admins_before: Vec<usize>,
 }
 
 /// The minimum, by kind of call.
@@ -115,17 +127,20 @@ impl Workload {
             + self.accounts as u64
             + self.assigned_permission_sets as u64
             + self.groups as u64;
-        let iam = self.accounts as u64; // ListRoles under the SSO path
+        // ListRoles under the SSO path; GetRole per unmanaged admin entry.
+        let iam = self.accounts as u64 + self.unmanaged_admins_before.iter().sum::<usize>() as u64;
         let listing: u64 = self
             .listings
             .iter()
             .map(|&clusters| pages(clusters) + clusters as u64)
             .sum();
+        let decisive: u64 = self.decisive_before.iter().sum::<usize>() as u64;
         let entries: u64 = self
             .entries_before
             .iter()
-            .map(|&n| pages(n) + 2 * n as u64)
-            .sum();
+            .map(|&n| pages(n) + ADMIN_POLICY_LISTS + n as u64)
+            .sum::<u64>()
+            + decisive;
         // A cluster reconciled without being listed still needs its one DescribeCluster.
         let listed: usize = self.listings.iter().sum();
         let unlisted = self.entries_before.len().saturating_sub(listed) as u64;
@@ -165,16 +180,18 @@ mod tests {
             groups: 3,
             listings: vec![2],
             entries_before: vec![3, 3],
+            decisive_before: vec![1, 1],
+            unmanaged_admins_before: vec![1, 1],
         };
         let min = workload.minimum(12);
         // ListInstances + ListPermissionSets + 4 DescribePermissionSet
         // + ListPermissionSetsProvisionedToAccount + 3 ListAccountAssignments + 3 DescribeGroup.
         assert_eq!(min.identity_center, 1 + 1 + 4 + 1 + 3 + 3);
-        assert_eq!(min.iam, 1);
+        assert_eq!(min.iam, 1 + 2, "ListRoles, and GetRole per unmanaged admin");
         assert_eq!(min.sts, 1);
-        // ListClusters + 2 DescribeCluster; per cluster ListAccessEntries + 3 × (Describe + ListPolicies).
-        assert_eq!(min.eks_reads, (1 + 2) + 2 * (1 + 3 * 2));
-        assert_eq!(min.total, 13 + 1 + 1 + 17 + 12);
+        // ListClusters + 2 DescribeCluster; per cluster ListAccessEntries + 2 admin-policy lists + 3 describes + 1 policy list.
+        assert_eq!(min.eks_reads, (1 + 2) + 2 * (1 + 2 + 3 + 1));
+        assert_eq!(min.total, 13 + 1 + 3 + 17 + 12);
     }
 
     #[test]
@@ -186,8 +203,8 @@ mod tests {
         };
         let min = workload.minimum(0);
         // ListClusters: 1 for the empty region, 3 pages for 250; 250 DescribeCluster;
-        // 250 empty ListAccessEntries.
-        assert_eq!(min.eks_reads, 1 + 3 + 250 + 250);
+        // 250 × (empty ListAccessEntries + 2 admin-policy lists).
+        assert_eq!(min.eks_reads, 1 + 3 + 250 + 250 * 3);
         assert_eq!(min.identity_center, 1 /* ListPermissionSets */);
         assert_eq!(min.sts, 0);
     }
@@ -198,7 +215,8 @@ mod tests {
             entries_before: vec![1],
             ..Workload::default()
         };
-        assert_eq!(workload.minimum(0).eks_reads, 1 + 1 + 2);
+        // DescribeCluster, ListAccessEntries, 2 admin-policy lists, 1 DescribeAccessEntry.
+        assert_eq!(workload.minimum(0).eks_reads, 1 + 1 + 2 + 1);
     }
 
     #[test]

@@ -9,13 +9,23 @@ use eks_sso_sync::engine::ReconcileContext;
 
 use super::org::{ONBOARDING_GROUP, ONBOARDING_PERMISSION_SET, REGION};
 
-/// Creates the onboarding permission set and assigns it to the onboarding group in `account`;
-/// returns the permission set ARN (what the `CreateAccountAssignment` event carries).
+/// The assignment the onboarding phase made: what its `CreateAccountAssignment` record names.
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    /// The Identity Center instance.
+    pub instance_arn: String,
+    /// The new permission set.
+    pub permission_set_arn: String,
+    /// The group it was assigned to.
+    pub group_id: String,
+}
+
+/// Creates the onboarding permission set and assigns it to the onboarding group in `account`.
 pub async fn assign_new_permission_set(
     endpoint: &str,
     ctx: &ReconcileContext,
     account: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<NewAssignment> {
     let instance = ctx
         .sso_admin
         .list_instances()
@@ -53,9 +63,13 @@ pub async fn assign_new_permission_set(
         .target_type(TargetType::AwsAccount)
         .permission_set_arn(&arn)
         .principal_type(PrincipalType::Group)
-        .principal_id(group_id)
+        .principal_id(&group_id)
         .send()
         .await
         .context("CreateAccountAssignment")?;
-    Ok(arn)
+    Ok(NewAssignment {
+        instance_arn: instance.instance_arn,
+        permission_set_arn: arn,
+        group_id,
+    })
 }

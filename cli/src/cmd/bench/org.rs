@@ -35,8 +35,39 @@ pub const ASSIGNED: [(&str, &str); 4] = [
     ("Billing", "finance"),
 ];
 
-/// Access entries a rule of the mapping gives each cluster: one per wanted permission set.
-pub const MANAGED_ENTRIES_PER_CLUSTER: usize = 3;
+/// The permission sets of [`ASSIGNED`] some rule wants: each gives every cluster one entry.
+pub const WANTED_OF_ASSIGNED: usize = 3;
+
+/// The group holding every unwanted extra permission set (as `Billing`).
+const UNWANTED_GROUP: &str = "finance";
+
+/// What a cluster's entries ask of a reconcile's reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryCounts {
+    /// Entries (each is described).
+    pub total: usize,
+    /// Entries whose policies are read: managed ones and holders of an admin-class policy.
+    pub decisive: usize,
+    /// Unmanaged holders of an admin-class policy (the lockout guard checks their role: 1
+    /// `GetRole` each).
+    pub unmanaged_admins: usize,
+}
+
+/// The counts of `entries`, as the emulator holds them.
+pub fn entry_counts(entries: &[eks_sso_sync_emulator::EntryView]) -> EntryCounts {
+    let admin = |e: &eks_sso_sync_emulator::EntryView| {
+        e.policies.keys().any(|p| {
+            p.ends_with("/AmazonEKSClusterAdminPolicy") || p.ends_with("/AmazonEKSAdminPolicy")
+        })
+    };
+    let managed =
+        |e: &eks_sso_sync_emulator::EntryView| e.tags.contains_key("eks-sso-sync:managed");
+    EntryCounts {
+        total: entries.len(),
+        decisive: entries.iter().filter(|e| managed(e) || admin(e)).count(),
+        unmanaged_admins: entries.iter().filter(|e| !managed(e) && admin(e)).count(),
+    }
+}
 
 /// The size of the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +78,43 @@ pub struct OrgShape {
     pub clusters_per_account: usize,
     /// Unmanaged entries (plain IAM roles) on each cluster, besides the creator's entry.
     pub entries_per_cluster: usize,
+    /// Permission sets in the instance, at least [`ASSIGNED`]'s four. The extra ones alternate
+    /// between a team set the `teams` rule wants (`EKSTeam-Team00`, group `team-team00`: one
+    /// more managed entry per cluster) and a set no rule wants (`App01`, group `finance`: only
+    /// read), all assigned in every account.
+    pub permission_sets: usize,
+}
+
+impl OrgShape {
+    /// The permission sets and the group holding each, in every account: [`ASSIGNED`] and the
+    /// extra ones (see [`OrgShape::permission_sets`]).
+    pub fn assigned(&self) -> Vec<(String, String)> {
+        let fixed = ASSIGNED
+            .iter()
+            .map(|(ps, group)| ((*ps).to_owned(), (*group).to_owned()));
+        let extra = (0..self.permission_sets.saturating_sub(ASSIGNED.len())).map(|k| {
+            if k % 2 == 0 {
+                (format!("EKSTeam-Team{k:02}"), format!("team-team{k:02}"))
+            } else {
+                (format!("App{k:02}"), UNWANTED_GROUP.to_owned())
+            }
+        });
+        fixed.chain(extra).collect()
+    }
+
+    /// Access entries the mapping gives each cluster: one per wanted permission set.
+    pub fn managed_entries_per_cluster(&self) -> usize {
+        WANTED_OF_ASSIGNED
+            + self
+                .permission_sets
+                .saturating_sub(ASSIGNED.len())
+                .div_ceil(2)
+    }
+
+    /// Permission sets in the instance before any phase.
+    pub fn permission_set_count(&self) -> usize {
+        self.permission_sets.max(ASSIGNED.len())
+    }
 }
 
 /// A generated organization: the seed to load and the mapping (YAML) that manages it.
@@ -80,6 +148,7 @@ fn app_role(index: usize) -> String {
 /// Generates the organization of `shape`.
 pub fn generate(shape: OrgShape) -> SyntheticOrg {
     let accounts: Vec<String> = (0..shape.accounts).map(account_id).collect();
+    let assigned = shape.assigned();
     let seed = Seed {
         default_account: Some(HUB_ACCOUNT.to_owned()),
         accounts: std::iter::once((HUB_ACCOUNT.to_owned(), "hub".to_owned()))
@@ -89,21 +158,21 @@ pub fn generate(shape: OrgShape) -> SyntheticOrg {
                 name: Some(name),
             })
             .collect(),
-        groups: groups(),
-        permission_sets: ASSIGNED
+        groups: groups(&assigned),
+        permission_sets: assigned
             .iter()
             .map(|(name, _)| SeedPermissionSet {
-                name: (*name).to_owned(),
+                name: name.clone(),
                 description: None,
             })
             .collect(),
         assignments: accounts
             .iter()
             .flat_map(|account| {
-                ASSIGNED.iter().map(|(ps, group)| SeedAssignment {
-                    permission_set: (*ps).to_owned(),
+                assigned.iter().map(|(ps, group)| SeedAssignment {
+                    permission_set: ps.clone(),
                     account: account.clone(),
-                    group: Some((*group).to_owned()),
+                    group: Some(group.clone()),
                     user: None,
                 })
             })
@@ -120,11 +189,14 @@ pub fn generate(shape: OrgShape) -> SyntheticOrg {
     }
 }
 
-fn groups() -> Vec<SeedGroup> {
-    ASSIGNED
+fn groups(assigned: &[(String, String)]) -> Vec<SeedGroup> {
+    let names: std::collections::BTreeSet<&str> = assigned
         .iter()
-        .map(|(_, group)| *group)
+        .map(|(_, group)| group.as_str())
         .chain([ONBOARDING_GROUP])
+        .collect();
+    names
+        .into_iter()
         .map(|name| SeedGroup {
             display_name: name.to_owned(),
             description: None,
@@ -224,6 +296,7 @@ mod tests {
         accounts: 3,
         clusters_per_account: 4,
         entries_per_cluster: 5,
+        permission_sets: 4,
     };
 
     #[test]
@@ -242,12 +315,36 @@ mod tests {
         let wants =
             |name: &str| mapping.wants_permission_set(&PermissionSetName::new(name).unwrap());
         let wanted = ASSIGNED.iter().filter(|(ps, _)| wants(ps)).count();
-        assert_eq!(wanted, MANAGED_ENTRIES_PER_CLUSTER);
+        assert_eq!(wanted, SHAPE.managed_entries_per_cluster());
         assert!(
             wants(ONBOARDING_PERMISSION_SET),
             "the onboarding set must be covered"
         );
         assert!(!wants("Billing"));
+    }
+
+    #[test]
+    fn extra_permission_sets_alternate_between_wanted_and_unwanted() {
+        let shape = OrgShape {
+            permission_sets: 9,
+            ..SHAPE
+        };
+        let org = generate(shape);
+        let mapping = Mapping::from_str(&org.mapping_yaml, "bench").unwrap();
+        let assigned = shape.assigned();
+        assert_eq!(assigned.len(), 9);
+        let wanted = assigned
+            .iter()
+            .filter(|(ps, _)| mapping.wants_permission_set(&PermissionSetName::new(ps).unwrap()))
+            .count();
+        assert_eq!(wanted, shape.managed_entries_per_cluster());
+        assert_eq!(wanted, 3 + 3, "Team00, Team02 and Team04 are wanted");
+        assert_eq!(org.seed.assignments.len(), 3 * 9);
+        eks_sso_sync_emulator::state::EmulatorState::new(eks_sso_sync_emulator::EmulatorConfig {
+            seed: Some(org.seed.clone()),
+            ..Default::default()
+        })
+        .unwrap();
     }
 
     #[test]

@@ -81,7 +81,9 @@ pub async fn run_all(
         .context("the organization has no account")?
         .clone();
     let permission_set_arn =
-        onboarding::assign_new_permission_set(&emulator.endpoint, ctx, &account).await?;
+        onboarding::assign_new_permission_set(&emulator.endpoint, ctx, &account)
+            .await?
+            .permission_set_arn;
     let workload = workload_for(
         emulator,
         org,
@@ -225,21 +227,22 @@ fn workload_for(
     onboarded: Option<&String>,
 ) -> Workload {
     let onboarded_here = usize::from(onboarded.is_some_and(|a| accounts.contains(a)));
-    let wanted = org::MANAGED_ENTRIES_PER_CLUSTER;
-    let entries_before = accounts
+    let wanted = org.shape.managed_entries_per_cluster();
+    let counts: Vec<org::EntryCounts> = accounts
         .iter()
         .flat_map(|account| {
             (0..org.shape.clusters_per_account).map(move |i| {
-                emulator
-                    .entries(account, REGION, &org::cluster_name(i))
-                    .len()
+                org::entry_counts(&emulator.entries(account, REGION, &org::cluster_name(i)))
             })
         })
         .collect();
+    let entries_before = counts.iter().map(|c| c.total).collect();
+    let decisive_before = counts.iter().map(|c| c.decisive).collect();
+    let unmanaged_admins_before = counts.iter().map(|c| c.unmanaged_admins).collect();
     Workload {
         // The generated mapping names no instance: every run discovers it.
         discover_instance: true,
-        permission_sets: org::ASSIGNED.len() + usize::from(onboarded.is_some()),
+        permission_sets: org.shape.permission_set_count() + usize::from(onboarded.is_some()),
         assumed_accounts: if assumed { accounts.len() } else { 0 },
         accounts: accounts.len(),
         assigned_permission_sets: accounts.len() * wanted + onboarded_here,
@@ -250,6 +253,8 @@ fn workload_for(
         },
         listings: vec![org.shape.clusters_per_account; accounts.len()],
         entries_before,
+        decisive_before,
+        unmanaged_admins_before,
     }
 }
 

@@ -32,13 +32,13 @@ pub fn render(report: &BenchReport) -> String {
     out
 }
 
-fn table(header: Vec<&str>) -> Table {
+pub(super) fn table(header: Vec<&str>) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header(header);
     table
 }
 
-fn right_align(table: &mut Table, from: usize) {
+pub(super) fn right_align(table: &mut Table, from: usize) {
     let columns = table.column_count();
     for i in from..columns {
         if let Some(column) = table.column_mut(i) {
