@@ -20,6 +20,7 @@
 
 mod access;
 mod document;
+mod options;
 mod pattern;
 mod report;
 mod rule;
@@ -34,13 +35,13 @@ mod validation_tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+pub use options::{DeletionLimit, Options, PlanOptions, UnmanagedClusterPolicy};
 pub use pattern::{CaptureCase, Captures, Glob, NamePattern, PermissionSetMatcher, Template};
 pub use report::{ConfigProblem, ValidationReport};
 pub use rule::{Grant, GrantScope, PolicyGrant, PrincipalRule, Rule, RuleMatch};
 pub use selector::{ClusterScope, ClusterSelector};
 
 use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, Region};
-use crate::plan::{DeletionLimit, PlanOptions, UnmanagedClusterPolicy};
 
 /// The role each member account offers to eks-sso-sync when its entry names no `role`.
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "eks-sso-sync-target";
@@ -109,44 +110,6 @@ pub enum AccountRole {
     Arn(PrincipalArn),
     /// `role: none`: use the caller's own credentials (the hub account itself).
     CallerCredentials,
-}
-
-/// The `options:` section.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// Delete managed entries that are no longer desired (default true).
-    pub prune: bool,
-    /// Take over an unmanaged entry of a desired principal (default false).
-    pub adopt_existing: bool,
-    /// Switch `CONFIG_MAP` clusters to `API_AND_CONFIG_MAP`, one-way (default false).
-    pub switch_auth_mode: bool,
-    /// Drop the creator's bootstrap admin entry once a managed admin exists (default false).
-    pub remove_creator_admin: bool,
-    /// Principals never touched; the lockout guard counts them as admins only when their entry
-    /// works (see [`PlanOptions::break_glass`]).
-    pub break_glass: std::collections::BTreeSet<PrincipalArn>,
-    /// Principals whose Kubernetes RBAC makes them cluster admins (e.g. their groups are bound to
-    /// `cluster-admin`): the lockout guard counts their working entries as admins.
-    pub rbac_admins: std::collections::BTreeSet<PrincipalArn>,
-    /// How many managed entries one run may delete per cluster.
-    pub max_deletions: DeletionLimit,
-    /// What to do with managed entries on a cluster that left the mapping's scope.
-    pub on_unmanaged_cluster: UnmanagedClusterPolicy,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            prune: true,
-            adopt_existing: false,
-            switch_auth_mode: false,
-            remove_creator_admin: false,
-            break_glass: Default::default(),
-            rbac_admins: Default::default(),
-            max_deletions: DeletionLimit::default(),
-            on_unmanaged_cluster: UnmanagedClusterPolicy::default(),
-        }
-    }
 }
 
 impl Mapping {

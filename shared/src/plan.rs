@@ -29,99 +29,20 @@ pub use render::{SCHEMA_VERSION, render_table, to_json};
 pub use shadow::{AdminPolicy, UnmanagedAdmin, attribute, shadow_admin_count, unmanaged_admins};
 pub use simulate::{apply_to_actual, default_username};
 pub use withhold::confirmed_problems;
+// The options moved to the mapping (`config`), where they are read; re-exported so that
+// `plan::PlanOptions` keeps naming them.
+pub use crate::config::{DeletionLimit, PlanOptions, UnmanagedClusterPolicy};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::desired::{Conflict, DesiredState};
+use crate::domain::NewEntry;
 use crate::domain::{
     AccessScope, ActualEntry, AuthenticationMode, ClusterRef, KubernetesGroup, PolicyArn,
     PrincipalArn, RoleId, Username,
 };
-use crate::ports::NewEntry;
-
-/// How many managed entries one run may delete on one cluster: the larger of a count and a
-/// share of the cluster's managed entries (`options.max_deletions`).
-///
-/// Why both: a share alone lets a small cluster lose everything in one run (20 % of 3 is 0, so
-/// nothing could ever be pruned there, or 100 % if rounded up); a count alone lets a large cluster
-/// lose hundreds of entries to one bad mapping change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeletionLimit {
-    /// Deletions always allowed per cluster and run.
-    pub entries: usize,
-    /// Deletions allowed as a percentage of the cluster's managed entries.
-    pub percent: u8,
-}
-
-impl Default for DeletionLimit {
-    fn default() -> Self {
-        Self {
-            entries: 5,
-            percent: 20,
-        }
-    }
-}
-
-impl DeletionLimit {
-    /// The deletions allowed on a cluster with `managed` managed entries.
-    pub fn allowed(&self, managed: usize) -> usize {
-        self.entries
-            .max(managed.saturating_mul(usize::from(self.percent)) / 100)
-    }
-}
-
-/// What happens to managed entries on a cluster that left the mapping's scope (its tag was
-/// removed, it was excluded, or its region or account was removed from the mapping).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnmanagedClusterPolicy {
-    /// List them (plan, explain, the sweep's `OrphanedEntries` metric) and change nothing.
-    #[default]
-    Report,
-    /// Remove the managed tags: the entries stay, as ordinary unmanaged entries.
-    Release,
-    /// Delete them, under the same lockout guard and deletion limit as any prune.
-    Prune,
-}
-
-impl UnmanagedClusterPolicy {
-    /// Parses the mapping value (`report`, `release`, `prune`).
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "report" => Some(Self::Report),
-            "release" => Some(Self::Release),
-            "prune" => Some(Self::Prune),
-            _ => None,
-        }
-    }
-}
-
-/// The mapping's `options` that steer planning.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanOptions {
-    /// Delete managed entries that are no longer desired.
-    pub prune: bool,
-    /// Take over an unmanaged entry of a desired principal (else: report a conflict).
-    pub adopt_existing: bool,
-    /// Switch `CONFIG_MAP` clusters to `API_AND_CONFIG_MAP` (one-way).
-    pub switch_auth_mode: bool,
-    /// Delete the cluster creator's bootstrap entry once a managed cluster-admin entry exists.
-    pub remove_creator_admin: bool,
-    /// Principals never touched. The lockout guard counts a break-glass entry as an admin only
-    /// when it works: `STANDARD`, cluster-wide `AmazonEKSClusterAdminPolicy` (or listed in
-    /// `rbac_admins`), and its principal exists and is not newer than the entry.
-    pub break_glass: BTreeSet<PrincipalArn>,
-    /// Principals whose Kubernetes RBAC makes them cluster admins: the lockout guard counts their
-    /// working entries as admins even without `AmazonEKSClusterAdminPolicy`.
-    pub rbac_admins: BTreeSet<PrincipalArn>,
-    /// How many managed entries one run may delete per cluster.
-    pub max_deletions: DeletionLimit,
-    /// The operator's override (`apply --allow-mass-deletion`): deletions beyond
-    /// `max_deletions`, and in an account whose reads yield no desired entry, go ahead.
-    pub allow_mass_deletion: bool,
-}
 
 /// Whether `set` holds `principal` as IAM compares principals: role and user names are unique in
 /// an account regardless of case (and of path), while EKS keeps each ARN as it was given.

@@ -1,6 +1,7 @@
 //! Ports: the small async traits through which the engine reaches AWS. The SDK adapters in
-//! [`crate::aws`] implement them for real; [`crate::memory`] implements them in memory for pure
-//! engine tests. Everything crossing a port is a domain type, never an SDK type.
+//! `crate::aws` (feature `aws`) implement them for real; `crate::memory` (tests, feature
+//! `memory`) implements them in memory for pure engine tests. Everything crossing a port is a
+//! domain type, never an SDK type.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -70,18 +71,9 @@ impl PortError {
     }
 }
 
-/// The request to create one access entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewEntry {
-    /// The principal (full path).
-    pub principal: PrincipalArn,
-    /// Kubernetes groups.
-    pub kubernetes_groups: BTreeSet<KubernetesGroup>,
-    /// Username; `None` lets EKS fill its default.
-    pub username: Option<Username>,
-    /// Tags set at creation (the managed tags).
-    pub tags: BTreeMap<String, String>,
-}
+/// The request to create one access entry: a domain value the planner builds, re-exported here
+/// because [`EksApi::create_access_entry`] takes it.
+pub use crate::domain::NewEntry;
 
 /// EKS in one account and region.
 #[async_trait]

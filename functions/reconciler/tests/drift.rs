@@ -3,8 +3,8 @@
 //! the emulator holds) goes through cluster-bootstrap onto the real SQS FIFO queue, and the
 //! reconciler repairs the cluster — one job, for that one cluster. The same change made by
 //! eks-sso-sync's own session produces no job; an admin entry made by someone else is reported
-//! with who made it and when, and left alone. Replica copies of one Identity Center event lead to
-//! one job per cluster.
+//! with who made it and when, and left alone. (Replica copies of one Identity Center event are
+//! group-sync's: `functions/group-sync/tests/handler.rs`.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod support;
@@ -16,8 +16,7 @@ use reconciler::batch::ItemReport;
 use reconciler::handler::{MessageOutcome, WaitPolicy};
 use serde_json::{Value, json};
 use support::{
-    HOME, HUB, MEMBER, World, cluster_arn, managed_arns, payments_policies, policies, sample,
-    sso_entry,
+    HOME, HUB, MEMBER, World, cluster_arn, payments_policies, policies, sample, sso_entry,
 };
 
 /// Who changes entries by hand in these tests: the person of the samples.
@@ -292,59 +291,6 @@ async fn an_admin_entry_made_by_hand_is_reported_with_who_and_when_and_left_alon
         .expect("left alone");
     assert!(kept.policies.contains_key(CLUSTER_ADMIN));
     assert!(world.writes().iter().all(|w| w.service != "eks"));
-}
-
-/// `event` as another Region's bus delivers it: a new envelope id, region and time.
-fn replica(mut event: Value, region: &str, id: &str, time: &str) -> Value {
-    event["id"] = json!(id);
-    event["region"] = json!(region);
-    event["time"] = json!(time);
-    event
-}
-
-#[tokio::test]
-async fn copies_of_one_identity_center_event_from_replica_regions_make_one_job_per_cluster() {
-    let world = World::start().await;
-    let group = world.group_id("payments-devs").await;
-    let bo = world.user_id("bo").await;
-    let (_, store) = world.instance().await;
-    let mut event = sample("native-group-membership-created.json");
-    event["detail"]["identityStoreId"] = json!(store);
-    event["detail"]["groupId"] = json!(group);
-    event["detail"]["memberId"]["userId"] = json!(bo);
-    let now = time::OffsetDateTime::now_utc();
-    let stamp = |offset: i64| {
-        (now - time::Duration::seconds(offset))
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("formats")
-    };
-
-    let copies = [
-        replica(
-            event.clone(),
-            HOME,
-            "6c1d0e1a-0001-4000-8000-000000000001",
-            &stamp(3),
-        ),
-        replica(
-            event.clone(),
-            "us-east-1",
-            "6c1d0e1a-0002-4000-8000-000000000002",
-            &stamp(2),
-        ),
-        replica(
-            event,
-            "ap-southeast-2",
-            "6c1d0e1a-0003-4000-8000-000000000003",
-            &stamp(1),
-        ),
-    ];
-    for copy in copies {
-        let outcome = world.group_sync().handle(copy).await.expect("handled");
-        assert_eq!(outcome.clusters.len(), managed_arns().len());
-    }
-    // Each copy enqueued a job per cluster; SQS kept one per cluster.
-    assert_eq!(world.queued_clusters().await, managed_arns());
 }
 
 #[tokio::test]

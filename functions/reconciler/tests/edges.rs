@@ -1,6 +1,7 @@
-//! The Lambda edges of the three functions, end to end on the emulator: what the reconciler
-//! accepts, how sweeps and group-sync fail when part of the work fails, the invocation deadline,
-//! concurrency across FIFO groups, permanent failures, and the `errorType`s Lambda sees.
+//! The Lambda edges of the reconciler and cluster-bootstrap, end to end on the emulator: what the
+//! reconciler accepts, how sweeps fail when part of the work fails, the invocation deadline,
+//! concurrency across FIFO groups, permanent failures, and the `errorType`s Lambda sees
+//! (group-sync's own edges are in `functions/group-sync/tests/`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
 mod support;
@@ -146,29 +147,6 @@ async fn a_sweep_that_cannot_enqueue_fails_retryable() {
         diagnostic.error_message.contains("SendMessageBatch"),
         "{diagnostic:?}"
     );
-}
-
-#[tokio::test]
-async fn group_sync_enqueues_what_it_found_and_reports_the_unlisted_account() {
-    let world = World::start_with(member_unreachable).await;
-    // The record hides the group: every managed cluster, in both accounts.
-    let error = world
-        .group_sync()
-        .handle(sample("identitystore-delete-group-membership.json"))
-        .await
-        .expect_err("fails for retry");
-    let InvocationError::Incomplete {
-        failures,
-        completed,
-        ..
-    } = &error
-    else {
-        panic!("incomplete: {error:?}");
-    };
-    assert!(failures.iter().all(|f| f.contains(MEMBER)), "{failures:?}");
-    assert!(completed.contains("1 job"), "{completed}");
-    assert_eq!(Diagnostic::from(error).error_type, "AccessDenied");
-    assert_eq!(world.queued_clusters().await, [cluster_arn(HUB, "hub-1")]);
 }
 
 #[tokio::test]

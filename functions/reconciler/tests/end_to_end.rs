@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use cluster_bootstrap::handler::BootstrapAction;
 use eks_sso_sync::domain::ClusterRef;
-use eks_sso_sync::invocation::{InvocationError, respond};
 use eks_sso_sync::ports::{JobQueue, ReconcileJob};
 use reconciler::batch::{Disposition, ItemReport};
 use reconciler::handler::{MessageOutcome, WaitPolicy};
@@ -341,60 +340,6 @@ async fn the_sweep_repairs_drift_made_behind_its_back() {
     world.drain(&reconciler).await;
     let repaired: Vec<_> = MANAGED.iter().map(|(a, n)| world.entries(a, n)).collect();
     assert_eq!(repaired, converged);
-}
-
-#[tokio::test]
-async fn a_malformed_event_is_rejected_by_field_and_changes_nothing() {
-    let world = World::start().await;
-    let mut event = sample("sso-create-account-assignment.json");
-    let params = event["detail"]["requestParameters"]
-        .as_object_mut()
-        .expect("object");
-    params.remove("targetId");
-    world.emulator.clear_requests();
-
-    let result = world.group_sync().handle(event.clone()).await;
-    let Err(InvocationError::InvalidEvent(error)) = &result else {
-        panic!("an invalid event: {result:?}");
-    };
-    assert_eq!(
-        error.field_path(),
-        Some("detail.requestParameters.targetId")
-    );
-    assert!(
-        error
-            .to_string()
-            .contains("detail.requestParameters.targetId"),
-        "{error}"
-    );
-    assert!(
-        world.emulator.requests().is_empty(),
-        "no call at all: {:?}",
-        world.emulator.requests()
-    );
-
-    let answer = respond(world.group_sync().handle(event).await).expect("answered, not retried");
-    let rejected = answer["rejected"].as_str().unwrap_or_default();
-    assert!(
-        rejected.contains("detail.requestParameters.targetId"),
-        "{answer}"
-    );
-    assert!(world.queued_clusters().await.is_empty(), "no job enqueued");
-}
-
-#[tokio::test]
-async fn a_membership_removal_that_hides_the_group_reconciles_every_managed_cluster() {
-    let world = World::start().await;
-    // `DeleteGroupMembership` carries only the membership id: the group cannot be known.
-    let outcome = world
-        .group_sync()
-        .handle(sample("identitystore-delete-group-membership.json"))
-        .await
-        .expect("handled");
-    assert_eq!(outcome.scope, eks_sso_sync::engine::Scope::Everything);
-    assert_eq!(arns(&outcome.clusters), managed_arns());
-    assert!(outcome.onboarding.is_none());
-    assert_eq!(world.queued_clusters().await, managed_arns());
 }
 
 #[tokio::test]

@@ -9,11 +9,10 @@ use super::rule::{PrincipalRule, Rule, SeenNames, read_principal_rule, read_rule
 use super::selector::read_scope;
 use super::yaml::{self, Fields, Node, Problems};
 use super::{
-    AccountRole, AccountSettings, DEFAULT_MEMBER_ROLE_NAME, IdentityCenterSettings, Mapping,
-    Options,
+    AccountRole, AccountSettings, DEFAULT_MEMBER_ROLE_NAME, DeletionLimit, IdentityCenterSettings,
+    Mapping, Options, UnmanagedClusterPolicy,
 };
 use crate::domain::{AccountId, PrincipalArn, PrincipalKind, Region};
-use crate::plan::{DeletionLimit, UnmanagedClusterPolicy};
 
 const TOP_KEYS: &[&str] = &[
     "version",

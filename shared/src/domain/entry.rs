@@ -1,11 +1,11 @@
-//! Access entries as they exist on a cluster, the IAM roles they point at, and the tags that mark
-//! an entry as managed by eks-sso-sync.
+//! Access entries as they exist on a cluster, the IAM roles they point at, the tags that mark
+//! an entry as managed by eks-sso-sync, and the request that creates one ([`NewEntry`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccessScope, PolicyArn, PrincipalArn, RoleId};
+use super::{AccessScope, KubernetesGroup, PolicyArn, PrincipalArn, RoleId, Username};
 
 /// The access entry type. Only `STANDARD` entries take groups, usernames and policies; the others
 /// are how nodes join the cluster and are never touched.
@@ -218,4 +218,17 @@ mod tests {
         assert_eq!(EntryType::parse("STANDARD"), EntryType::Standard);
         assert_eq!(EntryType::parse("EC2_LINUX").as_str(), "EC2_LINUX");
     }
+}
+
+/// The request to create one access entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEntry {
+    /// The principal (full path).
+    pub principal: PrincipalArn,
+    /// Kubernetes groups.
+    pub kubernetes_groups: BTreeSet<KubernetesGroup>,
+    /// Username; `None` lets EKS fill its default.
+    pub username: Option<Username>,
+    /// Tags set at creation (the managed tags).
+    pub tags: BTreeMap<String, String>,
 }

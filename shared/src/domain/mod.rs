@@ -15,7 +15,7 @@ pub use arn::{
 };
 pub use change::EntryChange;
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
-pub use entry::{ActualEntry, EntryType, ManagedTags, PrincipalStatus, RoleInfo};
+pub use entry::{ActualEntry, EntryType, ManagedTags, NewEntry, PrincipalStatus, RoleInfo};
 pub(crate) use ids::names_the_session;
 pub use ids::{
     AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,

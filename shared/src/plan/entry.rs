@@ -2,8 +2,8 @@
 //! new role id, or correct it in place (groups, username, tags, policy scopes).
 
 use crate::desired::DesiredEntry;
+use crate::domain::NewEntry;
 use crate::domain::{ActualEntry, ManagedTags};
-use crate::ports::NewEntry;
 
 use super::Operation;
 

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::NewEntry;
 use crate::domain::{ActualEntry, EntryType, PrincipalArn, PrincipalKind};
-use crate::ports::NewEntry;
 
 use super::Operation;
 
