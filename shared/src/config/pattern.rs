@@ -267,46 +267,40 @@ impl Template {
     }
 }
 
-/// A shell-style glob over names and tag values: `*` matches any run of characters, `?` one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Glob(String);
+/// A shell-style glob over names and tag values: `*` matches any run of characters, `?` one;
+/// matched by the `wildmatch` crate.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    text: String,
+    compiled: wildmatch::WildMatch,
+}
 
 impl Glob {
     /// Wraps a glob; every string is a valid glob.
     pub fn new(text: impl Into<String>) -> Self {
-        Self(text.into())
+        let text = text.into();
+        let compiled = wildmatch::WildMatch::new(&text);
+        Self { text, compiled }
     }
 
     /// Whether the whole of `value` matches.
     pub fn matches(&self, value: &str) -> bool {
-        let pattern: Vec<char> = self.0.chars().collect();
-        let text: Vec<char> = value.chars().collect();
-        // Classic linear-time wildcard matching with backtracking to the last `*`.
-        let (mut p, mut t) = (0, 0);
-        let mut star: Option<(usize, usize)> = None;
-        while t < text.len() {
-            if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-                p += 1;
-                t += 1;
-            } else if p < pattern.len() && pattern[p] == '*' {
-                star = Some((p, t));
-                p += 1;
-            } else if let Some((sp, st)) = star {
-                p = sp + 1;
-                t = st + 1;
-                star = Some((sp, st + 1));
-            } else {
-                return false;
-            }
-        }
-        pattern[p..].iter().all(|c| *c == '*')
+        self.compiled.matches(value)
     }
 
     /// The glob as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Glob {}
 
 #[cfg(test)]
 mod tests {
