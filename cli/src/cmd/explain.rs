@@ -236,8 +236,8 @@ pub async fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<Exit
         (Some(name), None) => {
             document.cluster = Some(cluster::view(&session, &mut lookup, name).await?);
         }
-        (None, Some(_)) => bail!("--principal needs --cluster: the cluster whose entry to explain"),
-        (None, None) => {}
+        // clap refuses `--principal` without `--cluster` (`requires`).
+        (None, _) => {}
     }
     match output::format(global) {
         OutputFormat::Json => output::print_json(&document)?,

@@ -64,32 +64,8 @@ pub async fn read_decisive(
     );
     let (principals, holders) = futures::try_join!(eks.list_access_entries(name), holders)?;
     let admins: BTreeSet<PrincipalArn> = holders.into_iter().flatten().collect();
-    let entries: Vec<Option<ActualEntry>> = stream::iter(principals)
-        .map(|principal| {
-            let admins = &admins;
-            async move {
-                let mut entry = match eks.describe_access_entry(name, &principal).await {
-                    Ok(entry) => entry,
-                    Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
-                    Err(e) => return Err(e),
-                };
-                if !(admins.contains(&principal) || needs_policies(&entry)) {
-                    return Ok(Some(entry));
-                }
-                entry.policies = match eks.list_associated_policies(name, &principal).await {
-                    Ok(policies) => policies,
-                    Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
-                    Err(e) => return Err(e),
-                };
-                Ok(Some(entry))
-            }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .try_collect()
-        .await?;
-    let mut entries: Vec<ActualEntry> = entries.into_iter().flatten().collect();
-    entries.sort_by(|a, b| a.principal.cmp(&b.principal));
-    Ok(entries)
+    let wants = |entry: &ActualEntry| admins.contains(&entry.principal) || needs_policies(entry);
+    read_some(eks, name, principals, concurrency, &wants).await
 }
 
 /// Reads the entries of `principals` on `cluster` with their policies, as [`read_actual`] does
@@ -100,6 +76,19 @@ pub async fn read_entries(
     principals: Vec<PrincipalArn>,
     concurrency: usize,
 ) -> Result<Vec<ActualEntry>, PortError> {
+    read_some(eks, cluster, principals, concurrency, &|_| true).await
+}
+
+/// Describes each of `principals` on `cluster` (bounded by `concurrency`), and lists the
+/// policies of those `wants_policies` names; an entry gone in between (404) is left out. Sorted
+/// by principal.
+async fn read_some(
+    eks: &dyn EksApi,
+    cluster: &ClusterName,
+    principals: Vec<PrincipalArn>,
+    concurrency: usize,
+    wants_policies: &(dyn Fn(&ActualEntry) -> bool + Sync),
+) -> Result<Vec<ActualEntry>, PortError> {
     let entries: Vec<Option<ActualEntry>> = stream::iter(principals)
         .map(|principal| async move {
             let mut entry = match eks.describe_access_entry(cluster, &principal).await {
@@ -107,6 +96,9 @@ pub async fn read_entries(
                 Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
             };
+            if !wants_policies(&entry) {
+                return Ok(Some(entry));
+            }
             entry.policies = match eks.list_associated_policies(cluster, &principal).await {
                 Ok(policies) => policies,
                 Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
