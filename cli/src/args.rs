@@ -201,6 +201,30 @@ pub struct EmulatorArgs {
     /// Fraction of calls answered with a 5xx error (0..1).
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
+    /// Token buckets per operation and account, as AWS throttles (`aws`: Identity Center 20
+    /// requests/s in total, Identity Store 20 requests/s per API).
+    #[arg(long, value_enum, default_value_t = RateLimits::None)]
+    pub rate_limits: RateLimits,
+}
+
+/// Which token buckets the emulator enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RateLimits {
+    /// No buckets: only the random faults throttle.
+    None,
+    /// The rates AWS documents or is commonly observed to enforce.
+    Aws,
+}
+
+impl RateLimits {
+    /// The emulator's rules for this choice.
+    pub fn rules(self) -> Vec<eks_sso_sync_emulator::RateLimit> {
+        match self {
+            Self::None => Vec::new(),
+            Self::Aws => eks_sso_sync_emulator::RateLimit::aws_defaults(),
+        }
+    }
 }
 
 /// `import-aws-auth`.
@@ -285,6 +309,10 @@ pub struct BenchArgs {
     /// delivers at most 10).
     #[arg(long, default_value_t = 10)]
     pub batch_size: usize,
+    /// Token buckets the emulator enforces (`aws`: as AWS throttles); the report then gives
+    /// the rate each bucket sustained.
+    #[arg(long, value_enum, default_value_t = RateLimits::None)]
+    pub rate_limits: RateLimits,
 }
 
 /// Which deployment `bench` measures.

@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<EmulatorState>> {
         .route("/requests/counts", get(counts))
         .route("/requests/clear", post(clear))
         .route("/faults", get(faults).put(set_faults))
+        .route("/faults/rate-limits", get(rate_limits))
         .route("/entries/{account}/{region}/{cluster}", get(entries))
         .route("/roles/{account}/{name}/recreate", post(recreate_role))
         .route(
@@ -94,18 +95,15 @@ async fn faults(State(state): Shared) -> Response {
 }
 
 async fn set_faults(State(state): Shared, Json(faults): Json<Faults>) -> Response {
-    let valid = |rate: f64| (0.0..=1.0).contains(&rate);
-    if !valid(faults.throttle_rate)
-        || !valid(faults.error_rate)
-        || !valid(faults.throttle_rate + faults.error_rate)
-    {
-        return failure(
-            StatusCode::BAD_REQUEST,
-            "rates must be within 0..=1 and add up to at most 1".to_owned(),
-        );
+    if let Some(problem) = faults.problem() {
+        return failure(StatusCode::BAD_REQUEST, problem);
     }
     state.set_faults(faults.clone());
     Json(faults).into_response()
+}
+
+async fn rate_limits(State(state): Shared) -> Response {
+    Json(state.rate_limit_report()).into_response()
 }
 
 async fn entries(

@@ -1,9 +1,12 @@
 //! Fault injection: added latency, throttling, server errors and the eventual-consistency
-//! window, drawn from a seeded generator so that a run can be reproduced exactly.
+//! window, drawn from a seeded generator so that a run can be reproduced exactly; and
+//! throttling as AWS throttles, by token buckets ([`crate::rate_limits`]).
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::rate_limits::{BucketReport, Buckets, RateLimit};
 
 /// The faults to inject into service calls (never into the admin API).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -20,6 +23,27 @@ pub struct Faults {
     /// Eventual-consistency window in emulator-clock seconds: a role younger than this is an
     /// "invalid principal" to CreateAccessEntry, and AssociateAccessPolicy on a younger entry 404s.
     pub consistency_window_seconds: u64,
+    /// Token buckets per operation (or service) and account: a call finding its bucket empty
+    /// gets the throttling error, whatever the random draw. Empty: no buckets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rate_limits: Vec<RateLimit>,
+}
+
+impl Faults {
+    /// Why these faults cannot be injected, if they cannot: rates outside 0..1 or a rate limit
+    /// that is not a positive rate.
+    pub fn problem(&self) -> Option<String> {
+        let share = |x: f64| (0.0..=1.0).contains(&x);
+        if !share(self.throttle_rate)
+            || !share(self.error_rate)
+            || !share(self.throttle_rate + self.error_rate)
+        {
+            return Some(
+                "throttle_rate and error_rate must be within 0..1 and add up to at most 1".to_owned(),
+            );
+        }
+        self.rate_limits.iter().find_map(RateLimit::problem)
+    }
 }
 
 /// What to do to one service call.
@@ -33,18 +57,42 @@ pub enum Injected {
     ServerError,
 }
 
-/// Draws one decision per service call from a generator seeded by [`Faults::seed`].
-#[derive(Debug, Clone)]
+/// Draws one decision per service call from a generator seeded by [`Faults::seed`], and keeps
+/// the token buckets of [`Faults::rate_limits`].
+#[derive(Debug)]
 pub struct FaultInjector {
     faults: Faults,
     rng: ChaCha8Rng,
+    buckets: Buckets,
 }
 
 impl FaultInjector {
-    /// An injector for `faults`, its generator freshly seeded.
+    /// An injector for `faults`, its generator freshly seeded and its buckets full.
     pub fn new(faults: Faults) -> Self {
         let rng = ChaCha8Rng::seed_from_u64(faults.seed);
-        Self { faults, rng }
+        let buckets = Buckets::new(faults.rate_limits.clone());
+        Self {
+            faults,
+            rng,
+            buckets,
+        }
+    }
+
+    /// The decision for the next call of `operation` on `service` by `account`: throttled when
+    /// its token bucket is empty, else the random draw. The draw is made either way, so the
+    /// random sequence still depends only on the seed and the number of calls.
+    pub fn decide(&mut self, service: &str, operation: &str, account: &str) -> Injected {
+        let drawn = self.draw();
+        if self.buckets.admit(service, operation, account) {
+            drawn
+        } else {
+            Injected::Throttle
+        }
+    }
+
+    /// What each token bucket admitted and throttled so far.
+    pub fn bucket_report(&self) -> Vec<BucketReport> {
+        self.buckets.report()
     }
 
     /// The configured faults.

@@ -12,6 +12,7 @@ pub mod faults;
 pub mod ids;
 pub mod policy;
 pub mod protocol;
+pub mod rate_limits;
 pub mod rendered;
 pub mod seed;
 pub mod server;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 mod fidelity_tests;
 
 pub use faults::Faults;
+pub use rate_limits::{BucketReport, LimitScope, RateLimit};
 pub use seed::Seed;
 pub use services::eks::entries::{EntryView, ScopeView};
 pub use state::{EmulatorState, RequestRecord};
@@ -224,6 +226,11 @@ impl RunningEmulator {
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
         self.state.set_faults(faults);
+    }
+
+    /// What each token bucket of the faults' `rate_limits` admitted and throttled.
+    pub fn rate_limit_report(&self) -> Vec<BucketReport> {
+        self.state.rate_limit_report()
     }
 
     /// Replaces the world by one built from `seed`.

@@ -229,9 +229,13 @@ async fn service_call(
     };
     let caller = state.with_world(|w| w.resolve_caller(&key, &region));
     let decoded = decode(service, &method, &uri, &headers, &body);
+    let operation = match &decoded {
+        Ok((op, _)) | Err((op, _)) => op.as_str(),
+    };
     let (decision, latency) = {
         let mut faults = lock(&state.faults);
-        (faults.draw(), faults.faults().latency_ms)
+        let decision = faults.decide(service.name(), operation, &caller.account);
+        (decision, faults.faults().latency_ms)
     };
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;

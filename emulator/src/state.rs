@@ -160,7 +160,14 @@ impl EmulatorState {
         lock(&self.faults).faults().clone()
     }
 
-    /// Replaces the faults (the fault generator is reseeded from `faults.seed`).
+    /// What each token bucket of the faults' `rate_limits` admitted and throttled since the
+    /// faults were last set.
+    pub fn rate_limit_report(&self) -> Vec<crate::rate_limits::BucketReport> {
+        lock(&self.faults).bucket_report()
+    }
+
+    /// Replaces the faults (the fault generator is reseeded from `faults.seed`, and every
+    /// token bucket starts full).
     pub fn set_faults(&self, faults: Faults) {
         lock(&self.world).consistency_window_seconds = faults.consistency_window_seconds;
         *lock(&self.faults) = FaultInjector::new(faults);

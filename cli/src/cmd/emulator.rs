@@ -27,12 +27,6 @@ pub async fn run(args: &EmulatorArgs) -> anyhow::Result<ExitCode> {
 
 /// The emulator configuration the arguments describe.
 fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
-    let rates_ok = (0.0..=1.0).contains(&args.throttle_rate)
-        && (0.0..=1.0).contains(&args.error_rate)
-        && args.throttle_rate + args.error_rate <= 1.0;
-    if !rates_ok {
-        bail!("--throttle-rate and --error-rate must be within 0..1 and add up to at most 1");
-    }
     let seed = match &args.seed {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -41,15 +35,21 @@ fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
         }
         None => None,
     };
+    let faults = Faults {
+        latency_ms: args.latency_ms,
+        throttle_rate: args.throttle_rate,
+        error_rate: args.error_rate,
+        rate_limits: args.rate_limits.rules(),
+        ..Faults::default()
+    };
+    if let Some(problem) = faults.problem() {
+        // The flags' names, not the admin API's fields.
+        bail!("{}", problem.replace("throttle_rate", "--throttle-rate").replace("error_rate", "--error-rate"));
+    }
     Ok(EmulatorConfig {
         home_region: args.home_region.clone(),
         seed,
-        faults: Faults {
-            latency_ms: args.latency_ms,
-            throttle_rate: args.throttle_rate,
-            error_rate: args.error_rate,
-            ..Faults::default()
-        },
+        faults,
         ..EmulatorConfig::default()
     })
 }
