@@ -39,7 +39,8 @@ impl Faults {
             || !share(self.throttle_rate + self.error_rate)
         {
             return Some(
-                "throttle_rate and error_rate must be within 0..1 and add up to at most 1".to_owned(),
+                "throttle_rate and error_rate must be within 0..1 and add up to at most 1"
+                    .to_owned(),
             );
         }
         self.rate_limits.iter().find_map(RateLimit::problem)

@@ -100,6 +100,10 @@ impl RateLimit {
     }
 }
 
+/// A bucket that admitted this many bursts' worth of calls was used long enough for its
+/// sustained rate to say something about the callers.
+const BUSY_BURSTS: u64 = 3;
+
 /// The bucket one call draws from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct BucketKey {
@@ -140,8 +144,8 @@ pub struct BucketReport {
     /// Milliseconds from the first to the last admitted call.
     pub span_ms: u64,
     /// Admitted calls per second beyond the initial burst, over that span: at most
-    /// `per_second`, and close to it when callers kept the bucket busy. `None` when the span
-    /// holds no more than the burst (too short to say).
+    /// `per_second`, and close to it when callers kept the bucket busy. `None` when the bucket
+    /// admitted fewer than three bursts' worth: too few calls for a rate to mean anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sustained_per_second: Option<f64>,
 }
@@ -221,8 +225,9 @@ impl<C: Clock + Clone> Buckets<C> {
                 };
                 let burst = limit.burst_size().get();
                 let beyond_burst = bucket.accepted.saturating_sub(u64::from(burst));
-                let sustained = (beyond_burst > 0 && !span.is_zero())
-                    .then(|| beyond_burst as f64 / span.as_secs_f64());
+                let busy = bucket.accepted >= BUSY_BURSTS * u64::from(burst);
+                let sustained =
+                    (busy && !span.is_zero()).then(|| beyond_burst as f64 / span.as_secs_f64());
                 Some(BucketReport {
                     service: limit.service.clone(),
                     operation: (!key.operation.is_empty()).then(|| key.operation.clone()),
@@ -253,19 +258,37 @@ mod tests {
     #[test]
     fn a_full_bucket_admits_its_burst_then_refills_at_the_rate() {
         let (mut b, clock) = buckets(RateLimit::aws_defaults());
-        let admitted = (0..30).filter(|_| b.admit("sso", "ListPermissionSets", "1")).count();
+        let admitted = (0..30)
+            .filter(|_| b.admit("sso", "ListPermissionSets", "1"))
+            .count();
         assert_eq!(admitted, 20, "a bucket of 20 admits 20 at once");
         clock.advance(Duration::from_millis(500));
-        let admitted = (0..30).filter(|_| b.admit("sso", "ListInstances", "1")).count();
-        assert_eq!(admitted, 10, "half a second refills 10 tokens, shared by every sso operation");
+        let admitted = (0..30)
+            .filter(|_| b.admit("sso", "ListInstances", "1"))
+            .count();
+        assert_eq!(
+            admitted, 10,
+            "half a second refills 10 tokens, shared by every sso operation"
+        );
     }
 
     #[test]
     fn identity_store_buckets_are_per_operation_and_account() {
         let (mut b, _clock) = buckets(RateLimit::aws_defaults());
-        assert_eq!((0..25).filter(|_| b.admit("identitystore", "ListGroups", "1")).count(), 20);
-        assert!(b.admit("identitystore", "DescribeGroup", "1"), "another API has its own bucket");
-        assert!(b.admit("identitystore", "ListGroups", "2"), "another account has its own bucket");
+        assert_eq!(
+            (0..25)
+                .filter(|_| b.admit("identitystore", "ListGroups", "1"))
+                .count(),
+            20
+        );
+        assert!(
+            b.admit("identitystore", "DescribeGroup", "1"),
+            "another API has its own bucket"
+        );
+        assert!(
+            b.admit("identitystore", "ListGroups", "2"),
+            "another account has its own bucket"
+        );
         assert!(!b.admit("identitystore", "ListGroups", "1"));
     }
 

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod iam;
 pub mod identity_center;
 pub mod member;
+pub mod pacing;
 pub mod setup;
 pub mod sqs;
 pub mod ssm;
@@ -68,12 +69,26 @@ impl AwsPorts {
         role_for_account: impl Fn(&AccountId) -> Option<PrincipalArn> + Send + Sync + 'static,
     ) -> AwsPorts {
         let region = config::sdk_region(identity_center_region);
-        let sso_admin = aws_sdk_ssoadmin::config::Builder::from(base)
+        let partition = config::identity_center_retry_partition();
+        let mut sso_admin = aws_sdk_ssoadmin::config::Builder::from(base)
             .region(region.clone())
-            .build();
-        let identity_store = aws_sdk_identitystore::config::Builder::from(base)
+            .retry_config(config::identity_center_retry_config())
+            .retry_partition(partition.clone());
+        let mut identity_store = aws_sdk_identitystore::config::Builder::from(base)
             .region(region)
-            .build();
+            .retry_config(config::identity_center_retry_config())
+            .retry_partition(partition);
+        // Our own token buckets, under the SDK's retries (see `pacing`).
+        sso_admin.set_http_client(Some(pacing::PacedHttpClient::wrap(
+            base.http_client(),
+            pacing::Pacer::identity_center(pacing::Share::Service),
+        )));
+        identity_store.set_http_client(Some(pacing::PacedHttpClient::wrap(
+            base.http_client(),
+            pacing::Pacer::identity_center(pacing::Share::PerOperation),
+        )));
+        let sso_admin = sso_admin.build();
+        let identity_store = identity_store.build();
         AwsPorts {
             connector: Arc::new(SdkConnector::new(
                 base.clone(),

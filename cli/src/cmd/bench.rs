@@ -141,6 +141,7 @@ async fn start(
         seed: Some(org.seed.clone()),
         faults: Faults {
             latency_ms: args.latency_ms,
+            rate_limits: args.rate_limits.rules(),
             ..Faults::default()
         },
         ..EmulatorConfig::default()
@@ -300,6 +301,7 @@ const SAMPLE_GROUP_ID: &str = "9067d4c2-50a1-70e4-8b1c-2a3b4c5d6e7f";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::RateLimits;
 
     /// The whole bench on a tiny organization, in-process: the cold sweep creates exactly the
     /// entries the mapping asks for, onboarding adds one per cluster of one account, and the
@@ -317,6 +319,7 @@ mod tests {
             permission_sets: 4,
             consumers: 2,
             batch_size: 10,
+            rate_limits: RateLimits::None,
         };
         let report = run_bench(&args, Progress::new(false)).await.unwrap();
         let [cold, onboard, noop] = report.phases.as_slice() else {
@@ -369,6 +372,7 @@ mod tests {
             permission_sets: 5,
             consumers: 2,
             batch_size: 2,
+            rate_limits: RateLimits::Aws,
         };
         let report = run_lambda_bench(&args, Progress::new(false)).await.unwrap();
         let [cold, event, noop] = report.phases.as_slice() else {
@@ -397,6 +401,16 @@ mod tests {
         );
         assert_eq!(noop.calls_by_operation.get("eks:CreateAccessEntry"), None);
         assert_eq!(noop.mutations, 1, "one SendMessageBatch, nothing else");
+        // AWS's token buckets were enforced and reported; paced, nothing was throttled.
+        for phase in [cold, event, noop] {
+            assert_eq!(phase.throttled_calls, 0, "{}", phase.phase);
+            assert!(
+                phase.rate_limits.iter().any(|b| b.bucket.service == "sso"),
+                "{}: {:?}",
+                phase.phase,
+                phase.rate_limits
+            );
+        }
         assert!(noop.critical_path.calls > 0 && noop.critical_path_ratio.is_none());
     }
 }

@@ -44,7 +44,12 @@ fn config(args: &EmulatorArgs) -> anyhow::Result<EmulatorConfig> {
     };
     if let Some(problem) = faults.problem() {
         // The flags' names, not the admin API's fields.
-        bail!("{}", problem.replace("throttle_rate", "--throttle-rate").replace("error_rate", "--error-rate"));
+        bail!(
+            "{}",
+            problem
+                .replace("throttle_rate", "--throttle-rate")
+                .replace("error_rate", "--error-rate")
+        );
     }
     Ok(EmulatorConfig {
         home_region: args.home_region.clone(),

@@ -286,9 +286,12 @@ pub struct MeasuredPhase {
     pub log: Vec<eks_sso_sync_emulator::RequestRecord>,
     /// The batches and failures.
     pub drained: Drained,
+    /// What each of the emulator's token buckets admitted during the phase.
+    pub buckets: Vec<eks_sso_sync_emulator::BucketReport>,
 }
 
-/// Runs `trigger` then drains the queue, timed, with the emulator's log cleared first.
+/// Runs `trigger` then drains the queue, timed, with the emulator's log cleared and its token
+/// buckets refilled first.
 pub async fn measure<F, Fut>(
     emulator: &RunningEmulator,
     containers: &Containers,
@@ -299,6 +302,9 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     emulator.clear_requests();
+    // Full buckets at the start of each phase, as after a quiet spell in AWS: setup calls
+    // (container starts, the onboarding) do not eat into the phase's quota.
+    emulator.set_faults(emulator.state().faults());
     let started = Instant::now();
     trigger().await?;
     let drained = containers.drain().await?;
@@ -307,6 +313,7 @@ where
         wall,
         log: emulator.requests(),
         drained,
+        buckets: emulator.rate_limit_report(),
     })
 }
 

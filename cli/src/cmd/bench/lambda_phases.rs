@@ -36,8 +36,14 @@ pub struct LambdaPhase {
     pub calls: u64,
     /// The event source mapping's `ReceiveMessage` and `DeleteMessage` calls (Lambda's).
     pub esm_calls: u64,
-    /// Calls that failed.
+    /// Calls that failed (throttling excluded).
     pub failed_calls: u64,
+    /// Calls answered with a throttling error (retried by the SDK; not in `calls`).
+    pub throttled_calls: u64,
+    /// Per token bucket the emulator enforced (`bench --rate-limits aws`): what it admitted,
+    /// what it throttled and the rate the functions sustained against it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rate_limits: Vec<BucketUse>,
     /// Calls per `<service>:<Operation>`, the event source mapping's included.
     pub calls_by_operation: BTreeMap<String, u64>,
     /// The functions' calls per service.
@@ -60,6 +66,27 @@ pub struct LambdaPhase {
     pub errors: Vec<String>,
     /// The work the minimum and the critical path were computed from.
     pub work: PhaseWork,
+}
+
+/// One token bucket during a phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketUse {
+    /// What the emulator reported.
+    #[serde(flatten)]
+    pub bucket: eks_sso_sync_emulator::BucketReport,
+    /// sustained ÷ the bucket's rate: how much of the quota the functions used while they had
+    /// calls to make (goal ≥ 0.8); absent when the phase made too few calls to say.
+    pub sustained_ratio: Option<f64>,
+}
+
+impl BucketUse {
+    fn of(bucket: eks_sso_sync_emulator::BucketReport) -> Self {
+        let sustained_ratio = bucket.sustained_per_second.map(|s| s / bucket.per_second);
+        Self {
+            bucket,
+            sustained_ratio,
+        }
+    }
 }
 
 /// The topology measured, next to the phases.
@@ -253,7 +280,12 @@ fn figures(
     bounds: &Bounds,
     latency_ms: u64,
 ) -> LambdaPhase {
-    let MeasuredPhase { wall, log, drained } = measured;
+    let MeasuredPhase {
+        wall,
+        log,
+        drained,
+        buckets,
+    } = measured;
     work.batches = drained.batches;
     let counts = Counts::of(&log);
     let minimum = work.minimum(counts.mutations);
@@ -281,6 +313,8 @@ fn figures(
         calls: counts.functions,
         esm_calls: counts.esm,
         failed_calls: counts.failed,
+        throttled_calls: counts.throttled,
+        rate_limits: buckets.into_iter().map(BucketUse::of).collect(),
         calls_by_operation: counts.by_operation,
         calls_by_service: counts.by_service,
         identity_center_calls_per_batch: if batches == 0 {
@@ -305,6 +339,7 @@ struct Counts {
     functions: u64,
     esm: u64,
     failed: u64,
+    throttled: u64,
     mutations: u64,
     by_operation: BTreeMap<String, u64>,
     by_service: BTreeMap<String, u64>,
@@ -315,6 +350,11 @@ impl Counts {
         let mut counts = Counts::default();
         for record in log {
             let name = format!("{}:{}", record.service, record.operation);
+            if is_throttling(record) {
+                // An attempt AWS answered without doing anything: the SDK retries it.
+                counts.throttled += 1;
+                continue;
+            }
             let ok = record.status < 300;
             counts.mutations += u64::from(ok && is_mutating(&name));
             counts.failed += u64::from(!ok);
@@ -328,4 +368,12 @@ impl Counts {
         }
         counts
     }
+}
+
+/// Whether the emulator answered `record` with a service's throttling error.
+fn is_throttling(record: &RequestRecord) -> bool {
+    matches!(
+        record.error_code.as_deref(),
+        Some("ThrottlingException" | "Throttling")
+    )
 }

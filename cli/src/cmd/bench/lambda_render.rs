@@ -33,6 +33,7 @@ pub fn render_lambda(report: &super::LambdaBenchReport) -> String {
         "critical path calls",
         "wall / bound",
         "ESM calls",
+        "throttled",
     ]);
     for ph in &report.phases {
         t.add_row(vec![
@@ -48,6 +49,7 @@ pub fn render_lambda(report: &super::LambdaBenchReport) -> String {
             ph.critical_path_ratio
                 .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
             ph.esm_calls.to_string(),
+            ph.throttled_calls.to_string(),
         ]);
     }
     right_align(&mut t, 1);
@@ -95,10 +97,57 @@ pub fn render_lambda(report: &super::LambdaBenchReport) -> String {
             steps.join(" + ")
         ));
     }
+    out.push_str(&render_buckets(report));
     for ph in &report.phases {
         for error in &ph.errors {
             out.push_str(&format!("error in {}: {error}\n", ph.phase));
         }
     }
     out
+}
+
+/// The token buckets the emulator enforced, per phase: what each admitted and throttled and
+/// the rate sustained against it. Empty when no bucket was enforced.
+fn render_buckets(report: &super::LambdaBenchReport) -> String {
+    let mut t = table(vec![
+        "phase",
+        "bucket",
+        "account",
+        "rate/s",
+        "admitted",
+        "throttled",
+        "span ms",
+        "sustained/s",
+        "of rate",
+    ]);
+    let mut rows = 0;
+    for ph in &report.phases {
+        for b in &ph.rate_limits {
+            let bucket = &b.bucket;
+            rows += 1;
+            t.add_row(vec![
+                ph.phase.clone(),
+                format!(
+                    "{}:{}",
+                    bucket.service,
+                    bucket.operation.as_deref().unwrap_or("*")
+                ),
+                bucket.account.clone(),
+                format!("{:.0}", bucket.per_second),
+                bucket.accepted.to_string(),
+                bucket.throttled.to_string(),
+                bucket.span_ms.to_string(),
+                bucket
+                    .sustained_per_second
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}")),
+                b.sustained_ratio
+                    .map_or_else(|| "-".to_owned(), |r| format!("{:.0} %", r * 100.0)),
+            ]);
+        }
+    }
+    if rows == 0 {
+        return String::new();
+    }
+    right_align(&mut t, 3);
+    format!("\ntoken buckets (sustained: admitted beyond the burst ÷ span)\n{t}\n")
 }
