@@ -130,6 +130,10 @@ pub struct PlanArgs {
     /// Preview the plan as `apply --allow-mass-deletion` would make it.
     #[arg(long)]
     pub allow_mass_deletion: bool,
+    /// Clusters reconciled at once: one cluster's wait for EKS to see a new role overlaps the
+    /// others' work. 1 reconciles one after another.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub clusters_at_once: u16,
 }
 
 /// `apply`.
@@ -147,6 +151,10 @@ pub struct ApplyArgs {
     /// the Lambda functions never override the limit.
     #[arg(long)]
     pub allow_mass_deletion: bool,
+    /// Clusters reconciled at once: one cluster's wait for EKS to see a new role overlaps the
+    /// others' work. 1 reconciles one after another.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub clusters_at_once: u16,
 }
 
 /// `explain`.

@@ -251,7 +251,15 @@ fn ctrl_c_stops_an_apply_after_the_current_cluster_reports_it_and_exits_130() {
         .arg(&env.emulator.endpoint)
         .arg("--config")
         .arg(workspace().join("mapping.yaml"))
-        .args(["apply", "--yes", "--output", "json"])
+        // One cluster at a time, so that there is a next cluster not to start.
+        .args([
+            "apply",
+            "--yes",
+            "--output",
+            "json",
+            "--clusters-at-once",
+            "1",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -16,6 +16,7 @@ use eks_sso_sync::engine::{
     self, ClusterReport, ReconcileContext, ReconcileOptions, ReconcileStatus,
 };
 use eks_sso_sync::plan;
+use futures::StreamExt as _;
 
 pub use document::{FailedCluster, PlanDocument, Run, render};
 
@@ -29,7 +30,8 @@ pub async fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
     let session = connect::connect(global).await?;
     let targets = connect::resolve_targets(&session, &args.filter).await?;
     let options = options(true, args.allow_mass_deletion);
-    let mut run = reconcile_all(&session.ctx, &targets.clusters, &options, None).await;
+    let at_once = usize::from(args.clusters_at_once);
+    let mut run = reconcile_all(&session.ctx, &targets.clusters, &options, at_once, None).await;
     run.unreachable = targets.unreachable;
     let document = PlanDocument::of(&run);
     match output::format(global) {
@@ -43,10 +45,12 @@ pub async fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
 pub async fn run_apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let session = connect::connect(global).await?;
     let targets = connect::resolve_targets(&session, &args.filter).await?;
+    let at_once = usize::from(args.clusters_at_once);
     let mut preview_run = reconcile_all(
         &session.ctx,
         &targets.clusters,
         &options(true, args.allow_mass_deletion),
+        at_once,
         None,
     )
     .await;
@@ -76,7 +80,14 @@ pub async fn run_apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<
     // Apply re-reads each cluster: if something changed since the preview, the fresh plan is
     // what gets applied (and printed), never a stale one.
     let options = options(false, args.allow_mass_deletion);
-    let run = reconcile_all(&session.ctx.fresh(), &changing, &options, Some(interrupted)).await;
+    let run = reconcile_all(
+        &session.ctx.fresh(),
+        &changing,
+        &options,
+        at_once,
+        Some(interrupted),
+    )
+    .await;
     print_results(format, &run, &preview)?;
     let applied = PlanDocument::of(&run);
     let apply_failed = run
@@ -159,13 +170,18 @@ fn watch_ctrl_c() -> Arc<AtomicBool> {
     flag
 }
 
-/// Reconciles `clusters` one after another (each one's calls are concurrent inside the engine).
-/// A cluster that fails is recorded and the others go on: one account's failure is that
-/// account's.
+/// Reconciles `clusters`, `at_once` at a time (`--clusters-at-once`, as the reconciler
+/// reconciles a batch), reported in the order given. One cluster's eventual-consistency wait (a
+/// new role not yet visible to EKS) overlaps the others' work instead of delaying them; the
+/// engine's per-cluster bound keeps the calls in flight at most `at_once` times that. A cluster
+/// that fails is recorded and the others go on: one account's failure is that account's. Once
+/// `interrupted` is set no further cluster is started; those under way finish, and the run
+/// says it was interrupted.
 pub async fn reconcile_all(
     ctx: &ReconcileContext,
     clusters: &[ClusterRef],
     options: &ReconcileOptions,
+    at_once: usize,
     interrupted: Option<Arc<AtomicBool>>,
 ) -> Run {
     let label = if options.dry_run {
@@ -174,18 +190,38 @@ pub async fn reconcile_all(
         "applying"
     };
     let bar = Progress::for_stderr().bar(clusters.len() as u64, label);
-    let mut run = Run::default();
-    for cluster in clusters {
-        if interrupted
+    let stop = || {
+        interrupted
             .as_ref()
             .is_some_and(|f| f.load(Ordering::SeqCst))
-        {
-            run.interrupted = true;
-            break;
-        }
-        match engine::reconcile_cluster(cluster, ctx, options).await {
-            Ok(report) => run.reports.push(report),
-            Err(e) => {
+    };
+    // `buffered` starts each cluster only when a slot frees up, so the interruption is checked
+    // at each start, and yields the outcomes in the order of `clusters`.
+    let outcomes: Vec<_> = futures::stream::iter(clusters)
+        .map(|cluster| {
+            let bar = &bar;
+            async move {
+                if stop() {
+                    return None;
+                }
+                let outcome = engine::reconcile_cluster(cluster, ctx, options).await;
+                bar.inc(1);
+                Some((cluster, outcome))
+            }
+        })
+        .buffered(at_once.max(1))
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    let mut run = Run {
+        interrupted: stop(),
+        ..Run::default()
+    };
+    for outcome in outcomes {
+        match outcome {
+            None => run.interrupted = true,
+            Some((_, Ok(report))) => run.reports.push(report),
+            Some((cluster, Err(e))) => {
                 tracing::error!(cluster = %cluster.arn(), error = %e, "reconcile failed");
                 run.failed.push(FailedCluster {
                     cluster: cluster.arn(),
@@ -193,9 +229,7 @@ pub async fn reconcile_all(
                 });
             }
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
     run
 }
 
