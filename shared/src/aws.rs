@@ -69,15 +69,14 @@ impl AwsPorts {
         role_for_account: impl Fn(&AccountId) -> Option<PrincipalArn> + Send + Sync + 'static,
     ) -> AwsPorts {
         let region = config::sdk_region(identity_center_region);
-        let partition = config::identity_center_retry_partition();
         let mut sso_admin = aws_sdk_ssoadmin::config::Builder::from(base)
             .region(region.clone())
             .retry_config(config::identity_center_retry_config())
-            .retry_partition(partition.clone());
+            .retry_partition(config::retry_partition("sso"));
         let mut identity_store = aws_sdk_identitystore::config::Builder::from(base)
             .region(region)
             .retry_config(config::identity_center_retry_config())
-            .retry_partition(partition);
+            .retry_partition(config::retry_partition("identitystore"));
         // Our own token buckets, under the SDK's retries (see `pacing`).
         sso_admin.set_http_client(Some(pacing::PacedHttpClient::wrap(
             base.http_client(),

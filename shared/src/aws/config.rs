@@ -10,12 +10,14 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::domain::Region;
 
-/// Attempts per call (first try included): five ride out a throttling burst without stalling a
-/// Lambda. Standard mode (jittered exponential backoff), not adaptive: measured on the demo
-/// organisation's `apply` with 20 % of calls throttled and 5 % answered 5xx, adaptive mode's
-/// client-side limiter fell to its floor and the run took 395 s; standard mode with a 200 ms
-/// first delay took 5.5 s (0.23 s fault-free). README, "AWS behaviours it handles".
-pub const MAX_ATTEMPTS: u32 = 5;
+/// Attempts per call (first try included). Standard mode (jittered exponential backoff), not
+/// adaptive: measured on the CLI fixture organisation's `apply` with 20 % of calls throttled
+/// and 5 % answered 5xx at random, adaptive mode's client-side limiter fell to its floor and the
+/// run took 395 s; standard mode with a 200 ms first delay takes 4–5 s (1.5 s fault-free). At
+/// that fault rate one call in a thousand still fails five attempts in a row, which failed a
+/// cluster's read in about one `apply` in four; eight attempts (at most ≈ 16 s of backoff) make
+/// that one call in 65,000. README, "AWS behaviours it handles".
+pub const MAX_ATTEMPTS: u32 = 8;
 
 /// First retry delay (jittered, doubled per attempt).
 pub const INITIAL_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200);
@@ -47,32 +49,33 @@ pub fn identity_center_retry_config() -> RetryConfig {
         .with_max_backoff(IDENTITY_CENTER_MAX_BACKOFF)
 }
 
-/// Cost of a retry after a server error or a timeout in the Identity Center retry quota (the
-/// SDK's standard-mode default).
-const IDENTITY_CENTER_RETRY_COST: u32 = 14;
+/// Cost of a retry after a server error or a timeout in a client's retry quota (the SDK's
+/// standard-mode default).
+const RETRY_COST: u32 = 14;
 
-/// A retry partition of its own for the Identity Center clients of one [`super::AwsPorts`],
-/// whose retry quota charges nothing for throttling retries.
+/// A retry partition of its own for one client (one service in one account, and region for
+/// EKS), whose retry quota charges nothing for throttling retries.
 ///
 /// The quota exists to stop retry storms when a service is failing. Throttling is not a
-/// failure: our own bucket ([`super::pacing`]) and the jittered backoff already pace those
-/// retries, and charging them (5 tokens of 500, refunded only when that very retry succeeds)
-/// drained the quota within one bench sweep of ten warm reconcilers sharing the quota: every
-/// further call then failed at once and 198 of 200 messages were redelivered. Server errors
-/// and timeouts still cost what they cost by default.
+/// failure: our own bucket ([`super::pacing`], Identity Center) and the jittered backoff already
+/// pace those retries, and charging them (5 tokens of 500, refunded only when that very retry
+/// succeeds) drained the Identity Center quota within one bench sweep of ten warm reconcilers
+/// sharing it: every further call then failed at once and 198 of 200 messages were redelivered.
+/// Server errors and timeouts still cost what they cost by default.
 ///
-/// The SDK keeps one quota per partition name for the whole process, hence a name per set of
-/// ports: the bench's warm containers (one process) get a quota each, as Lambda containers do.
-pub fn identity_center_retry_partition() -> aws_sdk_ssoadmin::config::retry::RetryPartition {
+/// The SDK keeps one quota per partition name for the whole process, hence a name per client:
+/// one account's failing EKS does not spend another's quota, and the bench's warm containers
+/// (one process) get a quota each, as Lambda containers do. `service` names it in SDK logs.
+pub fn retry_partition(service: &str) -> aws_sdk_ssoadmin::config::retry::RetryPartition {
     use aws_sdk_ssoadmin::config::retry::{RetryPartition, TokenBucket};
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let quota = TokenBucket::builder()
-        .retry_cost(IDENTITY_CENTER_RETRY_COST)
-        .timeout_retry_cost(IDENTITY_CENTER_RETRY_COST)
+        .retry_cost(RETRY_COST)
+        .timeout_retry_cost(RETRY_COST)
         .throttling_retry_cost(0)
         .build();
-    RetryPartition::custom(format!("eks-sso-sync-identity-center-{n}"))
+    RetryPartition::custom(format!("eks-sso-sync-{service}-{n}"))
         .token_bucket(quota)
         .build()
 }

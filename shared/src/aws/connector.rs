@@ -114,6 +114,7 @@ impl SdkConnector {
         let config = self.account_config(account).await;
         let client_config = aws_sdk_eks::config::Builder::from(&config)
             .region(sdk_region(region))
+            .retry_partition(super::config::retry_partition("eks"))
             .build();
         let mut eks = SdkEks::new(
             aws_sdk_eks::Client::from_conf(client_config),
@@ -134,7 +135,8 @@ impl SdkConnector {
             return Arc::clone(iam);
         }
         let config = self.account_config(account).await;
-        let mut builder = aws_sdk_iam::config::Builder::from(&config);
+        let mut builder = aws_sdk_iam::config::Builder::from(&config)
+            .retry_partition(super::config::retry_partition("iam"));
         if config.region().is_none() {
             builder = builder.region(aws_config::Region::from_static(IAM_FALLBACK_REGION));
         }
