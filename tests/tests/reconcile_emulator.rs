@@ -435,7 +435,8 @@ async fn the_consistency_window_is_retried_until_it_passes() {
     let ctx = context(&emulator, mapping, None).await;
 
     // The engine's fast retries wait ~0.4 s in all; the window is on the emulator clock, so a
-    // concurrent task moves the clock on (1 s every 20 ms) while the engine is backing off.
+    // concurrent task moves the clock on (1 s every 20 ms) while the engine is backing off —
+    // from the first refusal on, however long the reads before it took.
     let clock = emulator.state().clone();
     let stop = Arc::new(AtomicBool::new(false));
     let advancing = tokio::spawn({
@@ -443,7 +444,13 @@ async fn the_consistency_window_is_retried_until_it_passes() {
         async move {
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                clock.advance_clock(1.0);
+                let refused = clock
+                    .requests()
+                    .iter()
+                    .any(|r| r.operation == "CreateAccessEntry" && r.status == 400);
+                if refused {
+                    clock.advance_clock(1.0);
+                }
             }
         }
     });
