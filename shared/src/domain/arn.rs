@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::is_permission_set_char;
-use super::{AccountId, InvalidValue, Partition, PermissionSetName, Region};
+use super::{AccountId, Arn, InvalidValue, Partition, PermissionSetName, Region};
 
 /// The IAM path prefix under which IAM Identity Center creates permission-set roles.
 pub const SSO_ROLE_PATH_PREFIX: &str = "/aws-reserved/sso.amazonaws.com/";
@@ -45,15 +45,14 @@ impl PrincipalArn {
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidValue> {
         let value = value.into();
         let err = |reason: &str| InvalidValue::new("IAM principal ARN", &value, reason);
-        let mut parts = value.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(rest)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource: rest,
+        }) = Arn::parse(&value)
+        else {
             return Err(err(
                 "expected arn:<partition>:iam::<account>:role/<path>/<name>",
             ));

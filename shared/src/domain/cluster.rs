@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountId, ClusterName, InvalidValue, Partition, PrincipalArn, Region};
+use super::{AccountId, Arn, ClusterName, InvalidValue, Partition, PrincipalArn, Region};
 
 /// Where a cluster lives: account, region and name. Orders by account, region, then name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -50,14 +50,16 @@ impl ClusterRef {
     pub fn from_arn(arn: &str) -> Result<Self, InvalidValue> {
         const SHAPE: &str = "expected arn:<partition>:eks:<region>:<account>:cluster/<name>";
         let err = |reason: &str| InvalidValue::new("cluster ARN", arn, reason);
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [prefix, partition, service, region, account, resource] = parts[..] else {
-            return Err(err(SHAPE));
-        };
-        let name = resource
-            .strip_prefix("cluster/")
-            .filter(|_| prefix == "arn" && service == "eks")
+        let parsed = Arn::of_service(arn, "eks").ok_or_else(|| err(SHAPE))?;
+        let name = parsed
+            .resource_after("cluster/")
             .ok_or_else(|| err(SHAPE))?;
+        let Arn {
+            partition,
+            region,
+            account,
+            ..
+        } = parsed;
         let partition = Partition::parse(partition).map_err(|reason| err(&reason))?;
         let region = Region::new(region).map_err(|e| err(&e.reason))?;
         if region.partition() != partition {

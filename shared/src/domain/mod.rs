@@ -2,6 +2,7 @@
 //! values (clusters, access entries, roles) the engine reasons about. No SDK types live here.
 
 mod arn;
+mod arn_syntax;
 mod change;
 mod cluster;
 mod entry;
@@ -13,6 +14,7 @@ pub use arn::{
     PrincipalArn, PrincipalKind, SSO_ROLE_PATH_PREFIX, is_sso_role_of, sso_role_path,
     sso_role_permission_set,
 };
+pub use arn_syntax::Arn;
 pub use change::EntryChange;
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, NewEntry, PrincipalStatus, RoleInfo};

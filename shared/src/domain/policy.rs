@@ -5,10 +5,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{InvalidValue, NamespacePattern, Partition};
+use super::{Arn, InvalidValue, NamespacePattern, Partition};
 
 /// What follows the partition in every EKS access policy ARN.
 const POLICY_ARN_RESOURCE: &str = ":eks::aws:cluster-access-policy/";
+
+/// The resource of an access policy ARN, before the policy name.
+const POLICY_RESOURCE_PREFIX: &str = "cluster-access-policy/";
 
 /// The access policies meant for people (AWS-FACTS §2). The others (Auto Mode, networking,
 /// storage, hybrid …) are for entries AWS creates itself, and a mapping may not hand them out.
@@ -86,9 +89,9 @@ impl PolicyArn {
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidValue> {
         const SHAPE: &str = "expected arn:<partition>:eks::aws:cluster-access-policy/<Name>";
         let value = value.into();
-        let parsed = value
-            .strip_prefix("arn:")
-            .and_then(|rest| rest.split_once(POLICY_ARN_RESOURCE));
+        let parsed = Arn::of_service(&value, "eks")
+            .filter(|arn| arn.region.is_empty() && arn.account == "aws")
+            .and_then(|arn| Some((arn.partition, arn.resource_after(POLICY_RESOURCE_PREFIX)?)));
         let Some((partition, name)) = parsed else {
             return Err(InvalidValue::new("access policy ARN", &value, SHAPE));
         };

@@ -17,7 +17,7 @@ use super::cloudtrail::{CloudTrailDetail, record_account, record_region};
 use super::fields::{first_of, percent_decoded};
 use super::{EventError, Trigger};
 use crate::domain::{
-    AccountId, ClusterName, ClusterRef, EntryChange, PolicyArn, PrincipalArn, Region,
+    AccountId, Arn, ClusterName, ClusterRef, EntryChange, PolicyArn, PrincipalArn, Region,
 };
 
 /// The access-entry operations whose records carry the cluster name and the principal.
@@ -103,13 +103,15 @@ pub(crate) fn classify_tagging(
 /// The cluster of `arn:<partition>:eks:<region>:<account>:access-entry/<cluster>/<kind>/…`;
 /// `Ok(None)` when `arn` is not an access-entry ARN, an error when it is one but malformed.
 fn access_entry_cluster(arn: &str) -> Result<Option<ClusterRef>, String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ["arn", _partition, "eks", region, account, resource] = parts[..] else {
+    let Some(parsed) = Arn::of_service(arn, "eks") else {
         return Ok(None);
     };
-    let Some(rest) = resource.strip_prefix("access-entry/") else {
+    let Some(rest) = parsed.resource_after("access-entry/") else {
         return Ok(None);
     };
+    let Arn {
+        region, account, ..
+    } = parsed;
     let name = rest.split('/').next().unwrap_or_default();
     let account = AccountId::new(account).map_err(|e| e.to_string())?;
     let region = Region::new(region).map_err(|e| e.to_string())?;
@@ -154,12 +156,9 @@ pub(crate) fn own_session(detail: &CloudTrailDetail) -> Option<&str> {
     if identity.identity_type.as_deref() != Some("AssumedRole") {
         return None;
     }
-    let arn = identity.arn.as_deref()?;
-    let (_, resource) = arn.split_once(":sts::")?;
-    let (_account, path) = resource.split_once(':')?;
-    let mut parts = path.splitn(3, '/');
-    let ("assumed-role", Some(_role), Some(session)) = (parts.next()?, parts.next(), parts.next())
-    else {
+    let arn = Arn::of_service(identity.arn.as_deref()?, "sts").filter(|a| a.region.is_empty())?;
+    let mut parts = arn.resource_after("assumed-role/")?.splitn(2, '/');
+    let (Some(_role), Some(session)) = (parts.next(), parts.next()) else {
         return None;
     };
     session.starts_with(OWN_SESSION_PREFIX).then_some(session)

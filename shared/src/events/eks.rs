@@ -11,7 +11,7 @@ use super::access_entry::{self, ENTRY_OPERATIONS};
 use super::cloudtrail::{CloudTrailDetail, record_account, record_region};
 use super::fields::{first_of, percent_decoded};
 use super::{EventError, Trigger};
-use crate::domain::{ClusterName, ClusterRef, ClusterStatus, PrincipalArn};
+use crate::domain::{Arn, ClusterName, ClusterRef, ClusterStatus, PrincipalArn};
 
 /// Classifies a cluster lifecycle record.
 pub(crate) fn classify_call(
@@ -126,18 +126,7 @@ fn status(detail: &CloudTrailDetail, context: &str) -> Result<Option<ClusterStat
 
 /// Whether `arn` is a well-formed EKS ARN of something other than a cluster.
 fn is_other_eks_resource(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("eks"), Some(_), Some(_), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    !resource.starts_with("cluster/")
+    Arn::of_service(arn, "eks").is_some_and(|arn| arn.resource_after("cluster/").is_none())
 }
 
 #[cfg(test)]

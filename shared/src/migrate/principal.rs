@@ -4,7 +4,7 @@
 //! a generic "not an IAM ARN".
 
 use super::entries::{AuthEntry, Section, slot};
-use crate::domain::PrincipalArn;
+use crate::domain::{Arn, PrincipalArn};
 
 /// The entry's principal, or why it cannot be one. `all` is every entry of the ConfigMap, so an
 /// STS session ARN can name the `mapRoles` entry of its role.
@@ -43,17 +43,15 @@ pub(super) fn principal_of(entry: &AuthEntry, all: &[AuthEntry]) -> Result<Princ
 
 /// Whether `arn` is `arn:<partition>:<service>:…`.
 fn is_service_arn(arn: &str, service: &str) -> bool {
-    let mut parts = arn.split(':');
-    parts.next() == Some("arn") && parts.nth(1) == Some(service)
+    Arn::of_service(arn, service).is_some()
 }
 
 /// The role name of `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
 fn assumed_role_name(arn: &str) -> Option<&str> {
-    if !is_service_arn(arn, "sts") {
-        return None;
-    }
-    let resource = arn.splitn(6, ':').nth(5)?;
-    resource.strip_prefix("assumed-role/")?.split('/').next()
+    Arn::of_service(arn, "sts")?
+        .resource_after("assumed-role/")?
+        .split('/')
+        .next()
 }
 
 fn sts_reason(role: &str, all: &[AuthEntry]) -> String {
