@@ -41,7 +41,9 @@ pub use report::{ConfigProblem, ValidationReport};
 pub use rule::{Grant, GrantScope, PolicyGrant, PrincipalRule, Rule, RuleMatch};
 pub use selector::{ClusterScope, ClusterSelector};
 
-use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, Region};
+use crate::domain::{
+    AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, Region, RuleName,
+};
 
 /// The role each member account offers to eks-sso-sync when its entry names no `role`.
 pub const DEFAULT_MEMBER_ROLE_NAME: &str = "eks-sso-sync-target";
@@ -173,7 +175,7 @@ impl Mapping {
     /// The exact group names of each rule's `groups:` filter (templates with captures are left
     /// out: they name a different group per permission set), by rule name. Each must exist in
     /// the Identity Store; one that does not is a typo that would silently narrow the rule.
-    pub fn literal_filter_groups(&self) -> BTreeMap<&str, BTreeSet<GroupName>> {
+    pub fn literal_filter_groups(&self) -> BTreeMap<&RuleName, BTreeSet<GroupName>> {
         self.rules
             .iter()
             .filter_map(|rule| {
@@ -184,7 +186,7 @@ impl Mapping {
                     .filter(|t| t.capture_names().is_empty())
                     .filter_map(|t| GroupName::new(t.as_str()).ok())
                     .collect();
-                (!names.is_empty()).then_some((rule.name.as_str(), names))
+                (!names.is_empty()).then_some((&rule.name, names))
             })
             .collect()
     }
@@ -214,12 +216,12 @@ impl Mapping {
 
     /// The rule (or `principals:` rule) called `name`.
     pub fn rule_named(&self, name: &str) -> Option<NamedRule<'_>> {
-        if let Some(rule) = self.rules.iter().find(|r| r.name == name) {
+        if let Some(rule) = self.rules.iter().find(|r| r.name.as_str() == name) {
             return Some(NamedRule::PermissionSet(rule));
         }
         self.principals
             .iter()
-            .find(|r| r.name == name)
+            .find(|r| r.name.as_str() == name)
             .map(NamedRule::Principal)
     }
 

@@ -38,6 +38,7 @@ mod merge;
 #[cfg(test)]
 mod merge_tests;
 mod roles;
+mod source;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -50,12 +51,15 @@ use serde::{Deserialize, Serialize};
 use crate::config::Mapping;
 use crate::domain::{
     AccessScope, AccountId, ClusterInfo, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn,
-    PrincipalArn, RoleId, Username,
+    PrincipalArn, RoleId, RuleName, Username,
 };
 use crate::inventory::Inventory;
 use demand::Inputs;
 pub use hint::{closest_names, did_you_mean};
 use merge::{Contribution, Merged};
+#[cfg(test)]
+pub(crate) use source::sources_named;
+pub use source::{RuleSource, RuleVia};
 
 /// One access entry a cluster should have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,8 +78,16 @@ pub struct DesiredEntry {
     pub username: Option<Username>,
     /// Policy → merged scope (namespaces unioned; `cluster` wins).
     pub policies: BTreeMap<PolicyArn, AccessScope>,
-    /// Names of the mapping rules that produced this entry.
-    pub rules: BTreeSet<String>,
+    /// The mapping rules that produced this entry, each with the values that made it apply
+    /// (permission set, captures, groups filter), in rule order: the entry's provenance.
+    pub sources: Vec<RuleSource>,
+}
+
+impl DesiredEntry {
+    /// The names of the rules that produced this entry, in order (what its rules tag records).
+    pub fn rules(&self) -> BTreeSet<&RuleName> {
+        self.sources.iter().map(|s| &s.rule).collect()
+    }
 }
 
 /// Everything desired for one cluster.
@@ -91,7 +103,7 @@ pub struct ClusterDesired {
     /// Rules with a problem that concerns this cluster (one in its account, or everywhere), by
     /// name: every managed entry whose rules tag names one is held as it is.
     #[serde(default)]
-    pub problem_rules: BTreeMap<String, Vec<Problem>>,
+    pub problem_rules: BTreeMap<RuleName, Vec<Problem>>,
     /// Principals a rule with a problem could have produced an entry for (the SSO roles whose
     /// name has the shape of the rule's permission set, a `principals:` rule's principal): their
     /// entries are held as they are, managed or not.
@@ -129,7 +141,7 @@ impl ClusterDesired {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Problem {
     /// The rule concerned.
-    pub rule: String,
+    pub rule: RuleName,
     /// The account concerned, if any (`None`: every account).
     pub account: Option<AccountId>,
     /// The one permission set concerned, when the problem is about one (a convention rule's
@@ -148,7 +160,7 @@ pub struct Conflict {
     /// The shared role.
     pub principal: PrincipalArn,
     /// The rules that disagree (at least two).
-    pub rules: BTreeSet<String>,
+    pub rules: BTreeSet<RuleName>,
     /// What they disagree on, for people.
     pub detail: String,
 }

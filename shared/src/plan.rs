@@ -37,11 +37,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::{Conflict, DesiredState};
+use crate::desired::{Conflict, DesiredState, RuleSource};
 use crate::domain::NewEntry;
 use crate::domain::{
     AccessScope, ActualEntry, AuthenticationMode, ClusterRef, KubernetesGroup, PolicyArn,
-    PrincipalArn, RoleId, Username,
+    PrincipalArn, RoleId, RuleName, Username,
 };
 
 /// Whether `set` holds `principal` as IAM compares principals: role and user names are unique in
@@ -203,7 +203,7 @@ pub enum WithholdReason {
     /// an ambiguous role, ...): its desired state is unknown, so the entry is held as it is.
     Problem {
         /// The rule with the problem.
-        rule: String,
+        rule: RuleName,
     },
     /// The cluster's deletions in this run exceed `options.max_deletions`.
     DeletionLimit {
@@ -263,7 +263,11 @@ pub struct ClusterPlan {
     /// `eks-sso-sync:rules` tag recorded (what made it). Empty for a principal no rule ever
     /// named (an adopted or creator entry).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub provenance: BTreeMap<PrincipalArn, BTreeSet<String>>,
+    pub provenance: BTreeMap<PrincipalArn, Vec<RuleSource>>,
+    /// What started the run that made the plan and which mapping it used; set by the engine
+    /// (the planner itself knows neither), absent in a plan made outside a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<RunOrigin>,
 }
 
 impl ClusterPlan {
@@ -276,6 +280,19 @@ impl ClusterPlan {
     pub fn withheld_count(&self, matches: impl Fn(&WithholdReason) -> bool) -> usize {
         self.withheld.iter().filter(|w| matches(&w.reason)).count()
     }
+}
+
+/// Where a run came from, as its plans and every audit record of it name: the trigger and the
+/// mapping.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOrigin {
+    /// The triggering EventBridge event id, if event-driven.
+    pub event_id: Option<String>,
+    /// What started the run: the trigger kind of an event-driven job (`membership_added`, ...),
+    /// `scheduled sweep`, or `operator` for the CLI.
+    pub trigger: Option<String>,
+    /// SHA-256 of the mapping text the run used: which version of the mapping made the plan.
+    pub mapping_sha256: Option<String>,
 }
 
 /// A plan for one or more clusters, in cluster order.

@@ -133,6 +133,7 @@ fn delete_plan(cluster: &ClusterRef, principal: &PrincipalArn) -> ClusterPlan {
         withheld: vec![],
         refused: None,
         provenance: Default::default(),
+        origin: None,
     }
 }
 
@@ -141,8 +142,7 @@ async fn apply(
     plan: &ClusterPlan,
     snapshot: &[eks_sso_sync::domain::ActualEntry],
 ) -> ApplyReport {
-    let origin = eks_sso_sync::engine::RunOrigin::default();
-    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4, &origin).await
+    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4).await
 }
 
 fn refused_as_lockout(report: &ApplyReport, cluster: &ClusterRef) -> bool {

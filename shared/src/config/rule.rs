@@ -12,7 +12,7 @@ use super::selector::{ClusterSelector, read_selector};
 use super::yaml::{self, Fields, Node, Problems};
 use crate::domain::{
     AccessScope, GroupName, InvalidValue, KubernetesGroup, NamespacePattern, PolicyArn,
-    PrincipalArn, PrincipalKind, Username,
+    PrincipalArn, PrincipalKind, RuleName, Username,
 };
 
 /// The access an entry gets from one rule, with every capture filled in and validated.
@@ -48,7 +48,7 @@ pub struct PolicyGrant {
 #[derive(Debug, Clone)]
 pub struct Rule {
     /// Unique among rules and principals; recorded on the entries it produces.
-    pub name: String,
+    pub name: RuleName,
     /// The permission set, exactly or by convention pattern.
     pub permission_set: PermissionSetMatcher,
     /// Only accounts where one of these groups holds the assignment (`None`: any account).
@@ -189,7 +189,7 @@ fn capture_values(template: &Template, captures: &Captures) -> String {
 #[derive(Debug, Clone)]
 pub struct PrincipalRule {
     /// Unique among rules and principals.
-    pub name: String,
+    pub name: RuleName,
     /// The principal, full ARN with path.
     pub principal: PrincipalArn,
     /// Which managed clusters the rule applies to (default: all).
@@ -230,7 +230,7 @@ fn read_allow_system_namespaces(fields: &Fields<'_, '_>, problems: &mut Problems
 }
 
 /// Rule and principal names seen so far, with their line, to report duplicates.
-pub(super) type SeenNames = BTreeMap<String, usize>;
+pub(super) type SeenNames = BTreeMap<RuleName, usize>;
 
 /// Reads a `rules:` item; `None` if anything in it is invalid (every problem is recorded).
 pub(super) fn read_rule(
@@ -356,36 +356,34 @@ fn read_name(
     fields: &Fields<'_, '_>,
     names: &mut SeenNames,
     problems: &mut Problems,
-) -> Option<String> {
+) -> Option<RuleName> {
     let node = fields.required("name", problems)?;
     let path = fields.path("name");
-    let name = yaml::string(node, &path, problems)?;
-    let well_formed = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !well_formed {
-        problems.at(
-            node,
-            &path,
-            format!("invalid rule name {name:?}"),
-            Some("1-64 letters, digits, '-', '_' or '.' (names are recorded in entry tags)".into()),
-        );
-        return None;
-    }
+    let text = yaml::string(node, &path, problems)?;
+    let name = match RuleName::new(text) {
+        Ok(name) => name,
+        Err(invalid) => {
+            problems.at(
+                node,
+                &path,
+                format!("invalid rule name {text:?}"),
+                Some(invalid.reason),
+            );
+            return None;
+        }
+    };
     let (line, _) = yaml::position(node);
-    if let Some(first) = names.get(name) {
+    if let Some(first) = names.get(&name) {
         problems.at(
             node,
             &path,
-            format!("duplicate rule name {name:?}"),
+            format!("duplicate rule name {text:?}"),
             Some(format!(
                 "already used on line {first}; rules and principals share one set of names"
             )),
         );
         return None;
     }
-    names.insert(name.to_owned(), line);
-    Some(name.to_owned())
+    names.insert(name.clone(), line);
+    Some(name)
 }

@@ -134,7 +134,7 @@ fn exact_rules_win_over_pattern_rules() {
     let names = |ps_name: &str| -> Vec<String> {
         m.rules_for_permission_set(&ps(ps_name))
             .iter()
-            .map(|r| r.rule.name.clone())
+            .map(|r| r.rule.name.to_string())
             .collect()
     };
     assert_eq!(names("EKSTeam-platform"), ["platform-1", "platform-2"]);

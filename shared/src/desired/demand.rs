@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Problem;
 use super::hint::{closest_names, did_you_mean};
 use super::merge::{Contribution, RoleDemand};
 use super::roles::resolve_sso_role;
+use super::{Problem, RuleSource, RuleVia};
 use crate::config::{Mapping, PermissionSetMatcher, RuleMatch};
-use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn};
+use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, RuleName};
 use crate::inventory::{Inventory, PermissionSetInventory};
 
 /// Every principal's demand, in principal order.
@@ -131,8 +131,17 @@ fn permission_set_rule<'m>(
                 contributions: Vec::new(),
             });
         demand.holders.extend(holders.iter().cloned());
+        let source = RuleSource {
+            rule: rule.name.clone(),
+            via: RuleVia::PermissionSet {
+                permission_set: name.clone(),
+                captures: rule_match.captures.clone(),
+                groups_filter: filter.clone(),
+                assigned_to: audience.clone().unwrap_or_else(|| holders.clone()),
+            },
+        };
         demand.contributions.push(Contribution {
-            rule: &rule.name,
+            source,
             grant: grant.clone(),
             audience,
             clusters: &rule.clusters,
@@ -177,7 +186,10 @@ fn principal_rules<'m>(
                 contributions: Vec::new(),
             });
         demand.contributions.push(Contribution {
-            rule: &rule.name,
+            source: RuleSource {
+                rule: rule.name.clone(),
+                via: RuleVia::Principal,
+            },
             grant: rule.grant.clone(),
             audience: None,
             clusters: &rule.clusters,
@@ -222,7 +234,7 @@ fn unresolved_names(inputs: &Inputs<'_, '_>, problems: &mut BTreeSet<Problem>) {
                 continue;
             };
             problems.insert(Problem {
-                rule: rule.to_owned(),
+                rule: rule.clone(),
                 account: None,
                 permission_set: None,
                 message: format!(
@@ -244,7 +256,7 @@ fn missing_templated_groups(
     filter: Option<&BTreeSet<GroupName>>,
 ) -> Option<BTreeSet<GroupName>> {
     let literal = inputs.mapping.literal_filter_groups();
-    let literal = literal.get(rule.name.as_str());
+    let literal = literal.get(&rule.name);
     let missing: BTreeSet<GroupName> = filter?
         .iter()
         .filter(|g| inputs.inventory.unknown_groups.contains_key(*g))
@@ -257,7 +269,7 @@ fn missing_templated_groups(
 /// The problem reported when an entry that `rule` produced for permission set `name` would
 /// change because its templated groups filter names groups that do not exist.
 fn unconfirmed_problem(
-    rule: &str,
+    rule: &RuleName,
     account: &AccountId,
     name: &PermissionSetName,
     missing: &BTreeSet<GroupName>,
@@ -274,7 +286,7 @@ fn unconfirmed_problem(
         })
         .collect();
     Problem {
-        rule: rule.to_owned(),
+        rule: rule.clone(),
         account: Some(account.clone()),
         permission_set: Some(name.clone()),
         message: format!(

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Problem;
 use super::hint::closest_names;
 use crate::config::{Mapping, NamedRule, PermissionSetMatcher, Rule};
-use crate::domain::{ClusterInfo, PermissionSetName, PrincipalArn, sso_role_permission_set};
+use crate::domain::{
+    ClusterInfo, PermissionSetName, PrincipalArn, RuleName, sso_role_permission_set,
+};
 use crate::inventory::Inventory;
 
 /// The problem rules concerning `cluster` (those in its account, or in no particular account)
@@ -19,7 +21,7 @@ pub(super) fn for_cluster(
     cluster: &ClusterInfo,
     problems: &BTreeSet<Problem>,
 ) -> (
-    BTreeMap<String, Vec<Problem>>,
+    BTreeMap<RuleName, Vec<Problem>>,
     BTreeMap<PrincipalArn, Problem>,
 ) {
     let account = &cluster.cluster.account;
@@ -33,7 +35,7 @@ pub(super) fn for_cluster(
             .entry(problem.rule.clone())
             .or_insert_with(Vec::new)
             .push(problem.clone());
-        match mapping.rule_named(&problem.rule) {
+        match mapping.rule_named(problem.rule.as_str()) {
             Some(NamedRule::PermissionSet(rule)) => {
                 // The role-name shape is the fallback for entries whose rules tag is gone or
                 // was written by an older mapping that named the rule differently. A misspelt

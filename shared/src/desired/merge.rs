@@ -3,15 +3,15 @@
 
 use std::collections::BTreeSet;
 
-use super::{Conflict, DesiredEntry};
+use super::{Conflict, DesiredEntry, RuleSource};
 use crate::config::{ClusterSelector, Grant};
-use crate::domain::{GroupName, PrincipalArn, RoleId};
+use crate::domain::{GroupName, PrincipalArn, RoleId, RuleName};
 
 /// One rule's grant for one role.
 #[derive(Debug, Clone)]
 pub(super) struct Contribution<'m> {
-    /// The rule's name.
-    pub rule: &'m str,
+    /// The rule, and the values that made it apply.
+    pub source: RuleSource,
     /// What it grants.
     pub grant: Grant,
     /// The groups it is meant for in this account (its `groups` filter ∩ the groups holding the
@@ -53,7 +53,7 @@ pub(super) fn merge(
     demand: &RoleDemand<'_>,
     applicable: &[&Contribution<'_>],
 ) -> Merged {
-    let rules: BTreeSet<String> = applicable.iter().map(|c| c.rule.to_owned()).collect();
+    let rules: BTreeSet<RuleName> = applicable.iter().map(|c| c.source.rule.clone()).collect();
     let conflict = |detail: String| Conflict {
         principal: principal.clone(),
         rules: rules.clone(),
@@ -82,7 +82,7 @@ pub(super) fn merge(
             let others: Vec<&str> = applicable
                 .iter()
                 .filter(|c| c.audience.as_ref().is_some_and(|a| !a.contains(&group)))
-                .map(|c| c.rule)
+                .map(|c| c.source.rule.as_str())
                 .collect();
             return Merged::Held(conflict(format!(
                 "the role is shared by every group assigned its permission set; merged, group \
@@ -98,8 +98,15 @@ pub(super) fn merge(
         kubernetes_groups: merged.kubernetes_groups,
         username: merged.username,
         policies: merged.policies,
-        rules,
+        sources: sources(applicable),
     })
+}
+
+/// The rules' sources in rule order, one per rule and route (a rule reaching a role through two
+/// permission sets is listed for each).
+fn sources(applicable: &[&Contribution<'_>]) -> Vec<RuleSource> {
+    let set: BTreeSet<&RuleSource> = applicable.iter().map(|c| &c.source).collect();
+    set.into_iter().cloned().collect()
 }
 
 /// The groups whose access the merge must not widen: every holder when some rule has no groups

@@ -1,8 +1,6 @@
 //! Table tests of shared-role merging: when the rules reaching one SSO role merge, and when
 //! they are held as a conflict.
 
-use std::collections::BTreeSet;
-
 use super::tests::{A1, World, at, cluster, mapping, ns, policy, sso_role};
 use super::*;
 
@@ -26,7 +24,7 @@ fn rules_that_would_widen_a_shared_role_are_held_as_a_conflict() {
     assert_eq!(conflict.principal, role.arn);
     assert_eq!(
         conflict.rules,
-        BTreeSet::from(["a-edit".to_owned(), "b-edit".to_owned()])
+        crate::domain::rule_names(["a-edit", "b-edit"])
     );
     for (region, name) in [("eu-west-1", "one"), ("us-east-1", "two")] {
         let desired = at(&state, A1, region, name);
@@ -46,7 +44,25 @@ fn rules_merge_when_no_group_gains_access_meant_for_another() {
     let state = compute(&mapping(SHARED), &world.0);
     assert!(state.conflicts.is_empty());
     let entry = &at(&state, A1, "eu-west-1", "one").entries[&role.arn];
-    assert_eq!(entry.rules, BTreeSet::from(["a-edit".to_owned()]));
+    assert_eq!(
+        entry.rules(),
+        crate::domain::rule_names(["a-edit"]).iter().collect()
+    );
+    let crate::desired::RuleVia::PermissionSet {
+        groups_filter,
+        assigned_to,
+        ..
+    } = &entry.sources[0].via
+    else {
+        panic!("{entry:?}");
+    };
+    let a = crate::domain::GroupName::new("a").unwrap();
+    assert_eq!(groups_filter.as_ref(), Some(&[a.clone()].into()));
+    assert_eq!(
+        *assigned_to,
+        [a].into(),
+        "the group whose assignment gives it"
+    );
 
     // Identical filters merge, even with different grants.
     let same = "rules:
@@ -116,5 +132,5 @@ fn scopes_merge_with_cluster_winning_and_namespaces_unioned() {
     assert_eq!(entry.policies[&policy("Edit")], ns(&["a", "b-*"]));
     assert_eq!(entry.policies[&policy("View")], AccessScope::Cluster);
     assert_eq!(entry.kubernetes_groups.len(), 2);
-    assert_eq!(entry.rules.len(), 2);
+    assert_eq!(entry.rules().len(), 2);
 }

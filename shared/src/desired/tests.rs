@@ -1,6 +1,6 @@
 //! Table tests of desired-state computation over hand-built inventories.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::*;
 use crate::config::Mapping;
@@ -178,8 +178,23 @@ fn a_convention_rule_onboards_a_new_permission_set() {
     );
     let groups: Vec<&str> = entry.kubernetes_groups.iter().map(|g| g.as_str()).collect();
     assert_eq!(groups, ["team-search"]);
-    assert_eq!(entry.rules, BTreeSet::from(["teams".to_owned()]));
+    assert_eq!(
+        entry.rules(),
+        crate::domain::rule_names(["teams"]).iter().collect()
+    );
     assert_eq!(entry.username, None);
+    // The provenance says which permission set, what it captured and whose assignment it is.
+    let [source] = entry.sources.as_slice() else {
+        panic!("one source: {:?}", entry.sources);
+    };
+    assert_eq!(
+        source.describe(),
+        "teams (EKSTeam-search: team=search; groups search-devs)"
+    );
+    let crate::desired::RuleVia::PermissionSet { groups_filter, .. } = &source.via else {
+        panic!("{source:?}");
+    };
+    assert_eq!(*groups_filter, None, "the rule has no groups filter");
 }
 
 #[test]

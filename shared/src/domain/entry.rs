@@ -160,12 +160,13 @@ impl ManagedTags {
     pub const MAX_VALUE_LEN: usize = 256;
 
     /// The tags for a managed entry produced by `rules` for the role `role_id`.
-    pub fn for_entry<'a>(
-        rules: impl IntoIterator<Item = &'a String>,
+    pub fn for_entry<'a, R: AsRef<str> + ?Sized + 'a>(
+        rules: impl IntoIterator<Item = &'a R>,
         role_id: &RoleId,
     ) -> BTreeMap<String, String> {
         let mut joined = String::new();
         for rule in rules {
+            let rule = rule.as_ref();
             // Keep whole rule names only; a truncated list says "+" at the end.
             let sep = usize::from(!joined.is_empty());
             if joined.len() + sep + rule.len() > Self::MAX_VALUE_LEN - 1 {

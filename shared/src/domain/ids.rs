@@ -122,6 +122,71 @@ validated_string!(
     check_role_id
 );
 
+validated_string!(
+    /// The name of a mapping rule (`rules:` or `principals:` item): 1–64 letters, digits, `-`,
+    /// `_` or `.`, unique in the mapping. Entries record it in their `eks-sso-sync:rules` tag,
+    /// so it is what ties an access entry back to the rule that made it.
+    RuleName,
+    "rule name",
+    check_rule_name
+);
+
+/// The longest rule name: short enough that a few fit in one 256-character EKS tag value.
+pub const MAX_RULE_NAME_LEN: usize = 64;
+
+fn check_rule_name(value: &str) -> Result<(), String> {
+    let well_formed = !value.is_empty()
+        && value.len() <= MAX_RULE_NAME_LEN
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if well_formed {
+        Ok(())
+    } else {
+        Err("1-64 letters, digits, '-', '_' or '.' (names are recorded in entry tags)".into())
+    }
+}
+
+impl RuleName {
+    /// The name standing for a mapping option (`options.remove_creator_admin`) where a problem
+    /// comes from an option rather than a rule. `key` is an option's key: a literal of letters
+    /// and `_`, so the name is always valid.
+    pub fn option(key: &'static str) -> Self {
+        let name = format!("options.{key}");
+        debug_assert!(check_rule_name(&name).is_ok(), "{name}");
+        Self(name)
+    }
+}
+
+impl PartialEq<str> for RuleName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RuleName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+/// The rule names `names` (each must be valid), for tests.
+#[cfg(test)]
+pub(crate) fn rule_names<const N: usize>(names: [&str; N]) -> std::collections::BTreeSet<RuleName> {
+    names
+        .into_iter()
+        .map(|n| RuleName::new(n).expect("a valid rule name"))
+        .collect()
+}
+
+// A rule name orders, compares and hashes as its string, so maps keyed by it can be searched
+// with the `&str` an entry's rules tag holds.
+impl std::borrow::Borrow<str> for RuleName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 fn check_account_id(value: &str) -> Result<(), String> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -533,6 +598,24 @@ mod tests {
                     .reaches_system_namespace()
             );
         }
+    }
+
+    #[test]
+    fn rule_names_fit_entry_tags() {
+        for ok in [
+            "admins",
+            "team.payments-2",
+            "a_b",
+            &"x".repeat(MAX_RULE_NAME_LEN),
+        ] {
+            assert!(RuleName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a,b", "a b", "ünï", &"x".repeat(MAX_RULE_NAME_LEN + 1)] {
+            assert!(RuleName::new(bad).is_err(), "{bad}");
+        }
+        // The one name not read from a mapping is still a valid one.
+        let option = RuleName::option("remove_creator_admin");
+        assert_eq!(RuleName::new(option.as_str()), Ok(option));
     }
 
     #[test]

@@ -19,10 +19,12 @@ pub use change::EntryChange;
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, NewEntry, PrincipalStatus, RoleInfo};
 pub(crate) use ids::names_the_session;
+#[cfg(test)]
+pub(crate) use ids::rule_names;
 pub use ids::{
-    AccountId, ClusterName, GroupName, KubernetesGroup, NamespacePattern, PermissionSetName,
-    RESERVED_USERNAME_PREFIXES, Region, RoleId, SYSTEM_NAMESPACE_PREFIX, SYSTEM_NAMESPACES,
-    USERNAME_TEMPLATES, Username,
+    AccountId, ClusterName, GroupName, KubernetesGroup, MAX_RULE_NAME_LEN, NamespacePattern,
+    PermissionSetName, RESERVED_USERNAME_PREFIXES, Region, RoleId, RuleName,
+    SYSTEM_NAMESPACE_PREFIX, SYSTEM_NAMESPACES, USERNAME_TEMPLATES, Username,
 };
 pub use partition::Partition;
 pub use policy::{AWS_ENTRY_POLICIES, AccessScope, PEOPLE_POLICIES, PolicyArn, PolicyAudience};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::reconcile::ReconcileContext;
 use crate::desired;
 use crate::domain::{
-    AccessScope, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn,
+    AccessScope, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn, RuleName,
 };
 use crate::ports::{PortError, PrincipalType};
 
@@ -27,7 +27,7 @@ pub struct GroupAccess {
     /// Policies and their scopes.
     pub policies: BTreeMap<PolicyArn, AccessScope>,
     /// The mapping rules that grant it.
-    pub rules: BTreeSet<String>,
+    pub rules: BTreeSet<RuleName>,
     /// Why this access is held on this path (rules conflicting on the shared role, or a
     /// templated groups filter that cannot be confirmed): the entry stays as it is, and
     /// `policies` is empty.
@@ -91,7 +91,7 @@ pub async fn access_via_group(
                     principal: entry.principal.clone(),
                     kubernetes_groups: entry.kubernetes_groups.clone(),
                     policies: entry.policies.clone(),
-                    rules: entry.rules.clone(),
+                    rules: entry.rules().into_iter().cloned().collect(),
                     held: None,
                 });
             }

@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::admin_removal::run_admin_removals;
-use super::audit::{AuditRecord, RunOrigin};
+use super::audit::AuditRecord;
 use super::retry::RetryPolicy;
 use crate::domain::{ActualEntry, ClusterName, PrincipalArn};
 use crate::plan::{ClusterPlan, Operation, removes_admin};
@@ -92,7 +92,6 @@ pub async fn apply_plan(
     actual: &[ActualEntry],
     retry: &RetryPolicy,
     concurrency: usize,
-    origin: &RunOrigin,
 ) -> ApplyReport {
     // A refusal is partial: the guard already moved what it refused to `withheld`, and every
     // operation left in the plan is safe to apply.
@@ -117,7 +116,7 @@ pub async fn apply_plan(
     results.sort_by_key(|(i, _)| *i);
 
     let results: Vec<OperationResult> = results.into_iter().map(|(_, r)| r).collect();
-    let audit = audit_trail(plan, &results, origin);
+    let audit = audit_trail(plan, &results);
     ApplyReport { results, audit }
 }
 
@@ -165,22 +164,20 @@ pub(super) fn not_attempted(op: &Operation, reason: &str) -> OperationResult {
     }
 }
 
-fn audit_trail(
-    plan: &ClusterPlan,
-    results: &[OperationResult],
-    origin: &RunOrigin,
-) -> Vec<AuditRecord> {
+fn audit_trail(plan: &ClusterPlan, results: &[OperationResult]) -> Vec<AuditRecord> {
+    let origin = plan.origin.clone().unwrap_or_default();
     results
         .iter()
         .filter(|r| r.attempts > 0)
         .map(|r| {
-            let rules = r
+            let sources = r
                 .operation
                 .principal()
                 .and_then(|p| plan.provenance.get(p))
-                .map(|rules| rules.iter().cloned().collect())
+                .cloned()
                 .unwrap_or_default();
-            let record = AuditRecord::new(&plan.cluster, &r.operation, origin, rules, &r.outcome);
+            let record =
+                AuditRecord::new(&plan.cluster, &r.operation, &origin, sources, &r.outcome);
             record.log();
             record
         })

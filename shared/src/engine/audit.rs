@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::domain::{ClusterRef, PrincipalArn};
+use crate::desired::RuleSource;
+use crate::domain::{ClusterRef, PrincipalArn, RuleName};
 use crate::plan::Operation;
 
 /// One change to one access entry (or cluster setting).
@@ -30,9 +31,14 @@ pub struct AuditRecord {
     /// `scheduled sweep`, or `operator` for the CLI.
     #[serde(default)]
     pub trigger: Option<String>,
-    /// The mapping rules behind the change (the plan's provenance of the principal).
+    /// The names of the mapping rules behind the change, for filtering (`provenance` has the
+    /// detail).
     #[serde(default)]
-    pub rules: Vec<String>,
+    pub rules: Vec<RuleName>,
+    /// The plan's provenance of the principal: each rule with the permission set, captures and
+    /// groups that made it apply, or that only the entry's rules tag recorded it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provenance: Vec<RuleSource>,
     /// SHA-256 of the mapping text the run used: which version of the mapping made the change.
     #[serde(default)]
     pub mapping_sha256: Option<String>,
@@ -126,33 +132,34 @@ impl AuditOutcome {
     }
 }
 
-/// Where a run came from, as every audit record of it names: the trigger and the mapping.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunOrigin {
-    /// The triggering EventBridge event id, if event-driven.
-    pub event_id: Option<String>,
-    /// What started the run (see [`AuditRecord::trigger`]).
-    pub trigger: Option<String>,
-    /// SHA-256 of the mapping text.
-    pub mapping_sha256: Option<String>,
-}
+/// Where a run came from; the plan defines it, since plans carry it too.
+pub use crate::plan::RunOrigin;
 
 impl AuditRecord {
-    /// The audit record for `operation` on `cluster`, made by the rules `rules` in a run from
-    /// `origin`, with the given outcome.
+    /// The audit record for `operation` on `cluster`, made by the rules `provenance` in a run
+    /// from `origin`, with the given outcome.
     pub fn new(
         cluster: &ClusterRef,
         operation: &Operation,
         origin: &RunOrigin,
-        rules: Vec<String>,
+        provenance: Vec<RuleSource>,
         outcome: &super::Outcome,
     ) -> Self {
         let (outcome, outcome_detail) = AuditOutcome::of(outcome);
         let (before, after, reason) = describe(operation);
-        let reason = match (rules.is_empty(), operation) {
-            (true, _) | (_, Operation::CreateEntry { .. }) => reason,
-            (false, _) => format!("{reason} (rules {})", rules.join(", ")),
+        let reason = if provenance.is_empty() {
+            reason
+        } else {
+            // The sources say more than the rules tag a create's reason quotes.
+            let base = match operation {
+                Operation::CreateEntry { .. } => "granted by the mapping".to_owned(),
+                _ => reason,
+            };
+            let why: Vec<String> = provenance.iter().map(RuleSource::describe).collect();
+            format!("{base}; rules {}", why.join("; "))
         };
+        let mut rules: Vec<RuleName> = provenance.iter().map(|s| s.rule.clone()).collect();
+        rules.dedup();
         Self {
             time: now_rfc3339(),
             cluster: cluster.clone(),
@@ -164,6 +171,7 @@ impl AuditRecord {
             trigger_event_id: origin.event_id.clone(),
             trigger: origin.trigger.clone(),
             rules,
+            provenance,
             mapping_sha256: origin.mapping_sha256.clone(),
             outcome,
             outcome_detail,
@@ -181,7 +189,8 @@ impl AuditRecord {
             before = %self.before,
             after = %self.after,
             reason = %self.reason,
-            rules = %self.rules.join(","),
+            rules = %self.rule_list(),
+            provenance = %serde_json::to_string(&self.provenance).unwrap_or_default(),
             trigger_event_id = self.trigger_event_id.as_deref(),
             trigger = self.trigger.as_deref(),
             mapping_sha256 = self.mapping_sha256.as_deref(),
@@ -189,6 +198,14 @@ impl AuditRecord {
             outcome_detail = self.outcome_detail.as_deref(),
             "access change"
         );
+    }
+}
+
+impl AuditRecord {
+    /// `a,b`: the rule names as one log field.
+    fn rule_list(&self) -> String {
+        let names: Vec<&str> = self.rules.iter().map(RuleName::as_str).collect();
+        names.join(",")
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::apply::{ApplyReport, OperationResult, Outcome};
 use crate::desired::Problem;
-use crate::domain::ClusterRef;
+use crate::domain::{ClusterRef, RuleName};
 use crate::plan::{DeleteReason, Operation};
 use crate::ports::ErrorKind;
 
@@ -43,7 +43,7 @@ pub(super) fn refused_removal_problems(
             };
             tracing::warn!(cluster = %cluster, creator = %who, %error, "creator entry removal refused by IAM");
             Problem {
-                rule: "options.remove_creator_admin".to_owned(),
+                rule: RuleName::option("remove_creator_admin"),
                 account: Some(cluster.account.clone()),
                 permission_set: None,
                 message: format!(

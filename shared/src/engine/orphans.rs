@@ -54,7 +54,10 @@ pub(super) async fn handle(
     plan_options.allow_mass_deletion = options.allow_mass_deletion;
     let nothing = crate::desired::ClusterDesired::nothing(info);
     check_admin_principals(ctx, &nothing, &plan_options, &mut actual).await?;
-    let planned = plan::plan_orphans(info, &actual, &plan_options, policy);
+    let planned = plan::plan_orphans(info, &actual, &plan_options, policy).map(|mut p| {
+        p.origin = Some(options.origin(&ctx.mapping));
+        p
+    });
     tracing::warn!(
         cluster = %cluster.arn(),
         orphaned = orphaned.len(),
@@ -63,15 +66,7 @@ pub(super) async fn handle(
     );
     let apply = match &planned {
         Some(p) if !options.dry_run && !p.operations.is_empty() => {
-            apply_plan(
-                eks.as_ref(),
-                p,
-                &actual,
-                &ctx.retry,
-                ctx.concurrency,
-                &options.origin(&ctx.mapping),
-            )
-            .await
+            apply_plan(eks.as_ref(), p, &actual, &ctx.retry, ctx.concurrency).await
         }
         _ => ApplyReport::default(),
     };

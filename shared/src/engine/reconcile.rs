@@ -340,7 +340,8 @@ async fn reconcile_in_span(
     check_admin_principals(ctx, &cluster_desired, &plan_options, &mut actual)
         .await
         .map_err(read_err)?;
-    let cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &plan_options);
+    let mut cluster_plan = plan::plan_cluster(&cluster_desired, &actual, &plan_options);
+    cluster_plan.origin = Some(options.origin(&ctx.mapping));
     problems.extend(plan::confirmed_problems(
         &cluster_desired,
         &cluster_plan.withheld,
@@ -357,7 +358,6 @@ async fn reconcile_in_span(
         &actual,
         &ctx.retry,
         ctx.concurrency,
-        &options.origin(&ctx.mapping),
     )
     .await;
     let status = post_apply_status(&cluster_plan, &applied);

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::Mapping;
+use crate::desired::RuleSource;
 use crate::domain::{
     AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterName, ClusterRef,
     ClusterStatus, EntryType, ManagedTags, NamespacePattern, PolicyArn, PrincipalArn, Region,
-    RoleId,
+    RoleId, RuleName,
 };
 use crate::memory::MemoryAws;
 use crate::plan::{ClusterPlan, Operation};
@@ -329,21 +330,17 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
         conflicts: vec![],
         withheld: vec![],
         refused: None,
-        provenance: BTreeMap::from([(gone.arn.clone(), BTreeSet::from(["old-rule".to_owned()]))]),
-    };
-    let report = apply_plan(
-        eks.as_ref(),
-        &plan,
-        &[],
-        &RetryPolicy::fast(),
-        4,
-        &RunOrigin {
+        provenance: BTreeMap::from([(
+            gone.arn.clone(),
+            vec![RuleSource::recorded(RuleName::new("old-rule").unwrap())],
+        )]),
+        origin: Some(RunOrigin {
             event_id: Some("evt-1".to_owned()),
             trigger: Some("membership_added".to_owned()),
             mapping_sha256: Some("abc123".to_owned()),
-        },
-    )
-    .await;
+        }),
+    };
+    let report = apply_plan(eks.as_ref(), &plan, &[], &RetryPolicy::fast(), 4).await;
     assert!(
         matches!(report.results[0].outcome, Outcome::AlreadyDone { .. }),
         "{report:#?}"
@@ -362,8 +359,17 @@ async fn create_conflict_with_our_own_entry_converges_and_delete_404_is_done() {
     assert!(audit.outcome_detail.is_some(), "what was found: {audit:?}");
     let removal = &report.audit[1];
     assert_eq!(removal.operation, super::OperationKind::DeleteEntry);
-    assert_eq!(removal.rules, ["old-rule"]);
-    assert!(removal.reason.contains("(rules old-rule)"), "{removal:?}");
+    assert_eq!(removal.rules, [RuleName::new("old-rule").unwrap()]);
+    assert_eq!(
+        removal.provenance,
+        [RuleSource::recorded(RuleName::new("old-rule").unwrap())]
+    );
+    assert!(
+        removal
+            .reason
+            .ends_with("; rules old-rule (recorded on the entry)"),
+        "{removal:?}"
+    );
 }
 
 #[tokio::test]
@@ -407,16 +413,9 @@ async fn a_failed_grant_defers_removal_of_admin_access() {
         withheld: vec![],
         refused: None,
         provenance: Default::default(),
+        origin: None,
     };
-    let report = apply_plan(
-        eks.as_ref(),
-        &plan,
-        &[old_entry],
-        &RetryPolicy::fast(),
-        4,
-        &RunOrigin::default(),
-    )
-    .await;
+    let report = apply_plan(eks.as_ref(), &plan, &[old_entry], &RetryPolicy::fast(), 4).await;
     assert!(
         matches!(report.results[2].outcome, Outcome::NotAttempted { .. }),
         "{report:#?}"

@@ -55,6 +55,7 @@ fn plan_of(cluster: &ClusterRef, operations: Vec<Operation>) -> ClusterPlan {
         withheld: vec![],
         refused: None,
         provenance: Default::default(),
+        origin: None,
     }
 }
 
@@ -79,8 +80,7 @@ async fn apply(
     plan: &ClusterPlan,
     snapshot: &[ActualEntry],
 ) -> ApplyReport {
-    let origin = crate::engine::RunOrigin::default();
-    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4, &origin).await
+    apply_plan(eks, plan, snapshot, &RetryPolicy::fast(), 4).await
 }
 
 fn assert_refused_as_lockout(result: &OperationResult, cluster: &ClusterRef) {

@@ -8,10 +8,7 @@ use serde::Serialize;
 
 use super::translate::{Draft, RuleKey};
 use super::{ImportError, ImportSettings, RBAC_ONLY_NAMESPACE};
-use crate::domain::{AccountId, PrincipalKind, Region};
-
-/// Rule names are at most this long (they are recorded in entry tags).
-const MAX_RULE_NAME: usize = 64;
+use crate::domain::{AccountId, MAX_RULE_NAME_LEN as MAX_RULE_NAME, PrincipalKind, Region};
 
 /// Names every rule: `sso-<permission set>`, `principal-<role>` or `user-<user>`, lowercased,
 /// with characters a rule name cannot hold turned into `-`, and `-2`, `-3`… on collisions.

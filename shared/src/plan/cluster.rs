@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::desired::{ClusterDesired, DesiredEntry};
 use crate::domain::{
-    AccessScope, ActualEntry, AuthenticationMode, ClusterStatus, EntryType, PrincipalArn,
+    AccessScope, ActualEntry, AuthenticationMode, ClusterStatus, EntryType, PrincipalArn, RuleName,
 };
 
 use super::creator::is_creator_entry;
@@ -39,6 +39,7 @@ pub fn plan_cluster(
         withheld: Vec::new(),
         refused: None,
         provenance: Default::default(),
+        origin: None,
     };
     if let Some((operations, skipped)) = cluster_gate(desired, options) {
         plan.operations = operations;
@@ -227,7 +228,7 @@ fn decide<'a>(
         };
     }
     if let Some(conflict) = desired.held.get(principal) {
-        let rules: Vec<&str> = conflict.rules.iter().map(String::as_str).collect();
+        let rules: Vec<&str> = conflict.rules.iter().map(RuleName::as_str).collect();
         let held = if have.is_some() {
             "the entry is held as it is until they agree"
         } else {

@@ -13,7 +13,7 @@ pub fn new_entry(desired: &DesiredEntry) -> NewEntry {
         principal: desired.principal.clone(),
         kubernetes_groups: desired.kubernetes_groups.clone(),
         username: desired.username.clone(),
-        tags: ManagedTags::for_entry(&desired.rules, &desired.role_id),
+        tags: ManagedTags::for_entry(desired.rules(), &desired.role_id),
     }
 }
 
@@ -43,7 +43,7 @@ pub fn recreate(desired: &DesiredEntry, actual: &ActualEntry) -> Vec<Operation> 
 /// creation times: from now on the role id settles it). `entry_arn` is needed to tag; without
 /// it the tags are left as they are.
 pub fn converge_managed(desired: &DesiredEntry, actual: &ActualEntry) -> Vec<Operation> {
-    let tags = ManagedTags::for_entry(&desired.rules, &desired.role_id);
+    let tags = ManagedTags::for_entry(desired.rules(), &desired.role_id);
     let mut ops = Vec::new();
     if actual.tags.get(ManagedTags::RULES) != tags.get(ManagedTags::RULES)
         || actual.recorded_role_id().is_none()
@@ -66,7 +66,7 @@ pub fn adopt(desired: &DesiredEntry, actual: &ActualEntry, entry_arn: &str) -> V
     let mut ops = vec![Operation::TagEntry {
         principal: desired.principal.clone(),
         entry_arn: entry_arn.to_owned(),
-        tags: ManagedTags::for_entry(&desired.rules, &desired.role_id),
+        tags: ManagedTags::for_entry(desired.rules(), &desired.role_id),
     }];
     ops.extend(converge_in_place(desired, actual));
     ops

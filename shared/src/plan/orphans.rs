@@ -76,6 +76,7 @@ fn release(cluster: &ClusterInfo, actual: &[ActualEntry]) -> ClusterPlan {
         withheld: Vec::new(),
         refused: None,
         provenance: Default::default(),
+        origin: None,
     };
     super::provenance::record(&mut plan, &BTreeMap::new(), actual);
     plan

@@ -159,7 +159,13 @@ fn desired_entry(i: usize, parts: &DesiredParts) -> DesiredEntry {
             .collect(),
         username: username.map(|u| Username::new(u).unwrap()),
         policies: policy_map(policies),
-        rules: rules.clone(),
+        sources: rules
+            .iter()
+            .map(|r| crate::desired::RuleSource {
+                rule: crate::domain::RuleName::new(r.as_str()).unwrap(),
+                via: crate::desired::RuleVia::Principal,
+            })
+            .collect(),
         role_created_at: role_created_at(*role_age),
     }
 }
@@ -275,7 +281,7 @@ type Unknowns = (
 
 fn problem(rule: &str) -> crate::desired::Problem {
     crate::desired::Problem {
-        rule: rule.to_owned(),
+        rule: crate::domain::RuleName::new(rule).unwrap(),
         account: None,
         permission_set: None,
         message: "permission set Typo does not exist".into(),
@@ -301,7 +307,7 @@ fn build(
         entries: BTreeMap::new(),
         held: BTreeMap::new(),
         problem_rules: problem_rule
-            .map(|r| (r.to_owned(), vec![problem(r)]))
+            .map(|r| (crate::domain::RuleName::new(r).unwrap(), vec![problem(r)]))
             .into_iter()
             .collect(),
         problem_principals: problem_principal
@@ -326,7 +332,7 @@ fn build(
         if *held {
             let conflict = Conflict {
                 principal: principal(i),
-                rules: BTreeSet::from(["rule-a".to_owned(), "rule-b".to_owned()]),
+                rules: crate::domain::rule_names(["rule-a", "rule-b"]),
                 detail: "different policies".into(),
             };
             // A held principal has no desired entry: desired-state computation holds it instead.
@@ -403,7 +409,7 @@ fn held_by_problem(s: &Scenario, e: &ActualEntry) -> bool {
         .desired
         .unconfirmed
         .get(&e.principal)
-        .is_some_and(|problem| tag_names(&|r| r == problem.rule));
+        .is_some_and(|problem| tag_names(&|r| problem.rule == r));
     tagged || unconfirmed || s.desired.problem_principals.contains_key(&e.principal)
 }
 

@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::desired::DesiredEntry;
-use crate::domain::{ActualEntry, PrincipalArn};
+use crate::desired::{DesiredEntry, RuleSource};
+use crate::domain::{ActualEntry, PrincipalArn, RuleName};
 
 use super::{ClusterPlan, same_principal};
 
 /// Fills `plan.provenance` for every principal its operations and withheld operations name:
-/// the rules of the principal's desired entry, else the rules its entry's tag recorded.
+/// the rule sources of the principal's desired entry (with the permission set, captures and
+/// groups that made each apply), else the rules its entry's tag recorded.
 pub(super) fn record(
     plan: &mut ClusterPlan,
     desired: &BTreeMap<PrincipalArn, DesiredEntry>,
@@ -33,13 +34,15 @@ fn rules_behind(
     principal: &PrincipalArn,
     desired: &BTreeMap<PrincipalArn, DesiredEntry>,
     actual: &[ActualEntry],
-) -> BTreeSet<String> {
+) -> Vec<RuleSource> {
     if let Some(entry) = desired.get(principal) {
-        return entry.rules.clone();
+        return entry.sources.clone();
     }
-    actual
+    // A tag someone else edited may hold a name no rule could have: it is not provenance.
+    let recorded: BTreeSet<RuleName> = actual
         .iter()
         .filter(|e| e.is_managed() && same_principal(&e.principal, principal))
-        .flat_map(|e| e.recorded_rules().map(str::to_owned))
-        .collect()
+        .flat_map(|e| e.recorded_rules().filter_map(|r| RuleName::new(r).ok()))
+        .collect();
+    recorded.into_iter().map(RuleSource::recorded).collect()
 }

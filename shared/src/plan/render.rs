@@ -5,12 +5,15 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::domain::{KubernetesGroup, PrincipalArn, Username};
+use crate::desired::{RuleSource, RuleVia};
+use crate::domain::{KubernetesGroup, PrincipalArn, RuleName, Username};
 
-use super::{AccessPlan, ClusterPlan, DeleteReason, Operation, SkipReason, WithholdReason};
+use super::{
+    AccessPlan, ClusterPlan, DeleteReason, Operation, RunOrigin, SkipReason, WithholdReason,
+};
 
 /// The version of the JSON document [`to_json`] writes; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The JSON document: the schema version, then the per-cluster plans.
 #[derive(Serialize)]
@@ -21,10 +24,10 @@ struct PlanDocument<'a> {
 
 /// The plan as pretty-printed JSON, for CI gates and audit logs. Same plan, same bytes.
 ///
-/// Schema (version 3):
+/// Schema (version 4):
 ///
 /// ```text
-/// { "schema_version": 3,
+/// { "schema_version": 4,
 ///   "clusters": [ {
 ///     "cluster":   { "account": "111122223333", "region": "eu-west-1", "name": "prod-1" },
 ///     "operations": [ { "op": <kind>, ...fields } ],   // in apply order: what is safe to apply
@@ -32,12 +35,20 @@ struct PlanDocument<'a> {
 ///     "conflicts": [ { "principal": <arn>, "rules": [<rule>...], "detail": <text> } ],
 ///     "withheld":  [ { "operation": { "op": <kind>, ... }, "reason": { "kind": <why> }, "detail": <text> } ],
 ///     "refused":   null | <what the lockout guard withheld, and why>,
-///     "provenance": { <principal>: [<rule>...] } } ] }       // absent when empty
+///     "provenance": { <principal>: [<source>...] },      // absent when empty
+///     "origin": { "event_id": <id>|null, "trigger": <kind>|null,
+///                 "mapping_sha256": <hex>|null } } ] }  // absent outside a run
 /// ```
 ///
-/// Version 3 adds `provenance`: per principal of `operations` and `withheld`, the mapping rules
-/// behind it (those producing its desired entry, or for a removal those its rules tag recorded).
-/// Readers of version 2 only need to ignore the new key.
+/// A source is `{"rule": <name>, "via": "permission_set", "permission_set": <name>,
+/// "captures": {<capture>: <value>}, "groups_filter": [<group>...], "assigned_to":
+/// [<group>...]}` (captures, groups_filter and assigned_to absent when empty or unset),
+/// `{"rule": <name>, "via": "principal"}`, or `{"rule": <name>, "via": "recorded"}` for a rule
+/// only the entry's `eks-sso-sync:rules` tag names (a removal).
+///
+/// Version 4 makes each provenance value a list of sources instead of rule names (a reader of
+/// version 3 takes `source.rule` where it took the name) and adds `origin`: the trigger and the
+/// mapping's SHA-256. Version 3 added `provenance`.
 ///
 /// Withhold reasons: `problem` (with `rule`), `deletion_limit` (with `planned`, `allowed`),
 /// `empty_account`, `lockout`. Version 1 emptied `operations` when `refused` was set; since
@@ -96,6 +107,10 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
         "cluster {}: {grants} to add, {changes} to change, {removals} to remove",
         plan.cluster
     );
+    let changes_something = !plan.operations.is_empty() || !plan.withheld.is_empty();
+    if let (Some(origin), true) = (&plan.origin, changes_something) {
+        let _ = writeln!(out, "  origin: {}", describe_origin(origin));
+    }
     if let Some(reason) = &plan.refused {
         let _ = writeln!(out, "  ! REFUSED: {reason}");
     }
@@ -131,7 +146,7 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
         );
     }
     for conflict in &plan.conflicts {
-        let rules: Vec<&str> = conflict.rules.iter().map(String::as_str).collect();
+        let rules: Vec<&str> = conflict.rules.iter().map(RuleName::as_str).collect();
         let _ = writeln!(
             out,
             "  ! conflict {}: rules {} - {}",
@@ -139,6 +154,18 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
             rules.join(", "),
             conflict.detail
         );
+    }
+    // The rule names are on every operation line already; a `why` line adds the permission
+    // set, captures and groups that made a `rules:` item apply, once per principal.
+    for (principal, sources) in &plan.provenance {
+        let why: Vec<String> = sources
+            .iter()
+            .filter(|s| matches!(s.via, RuleVia::PermissionSet { .. }))
+            .map(RuleSource::describe)
+            .collect();
+        if !why.is_empty() {
+            let _ = writeln!(out, "  why {principal}: {}", why.join("; "));
+        }
     }
     if plan.operations.is_empty() && plan.refused.is_none() && plan.withheld.is_empty() {
         let _ = writeln!(out, "  (no changes)");
@@ -149,11 +176,29 @@ fn render_cluster(out: &mut String, plan: &ClusterPlan) {
 fn rules_note(plan: &ClusterPlan, op: &Operation) -> String {
     op.principal()
         .and_then(|p| plan.provenance.get(p))
-        .map(|rules| {
-            let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+        .map(|sources| {
+            let mut rules: Vec<&str> = sources.iter().map(|s| s.rule.as_str()).collect();
+            rules.dedup();
             format!(" (rules {})", rules.join(", "))
         })
         .unwrap_or_default()
+}
+
+/// `operator, mapping sha256 3f2a…` or `membership_added (event 1a2b…), mapping sha256 3f2a…`.
+fn describe_origin(origin: &RunOrigin) -> String {
+    let mut line = origin
+        .trigger
+        .clone()
+        .unwrap_or_else(|| "unknown trigger".to_owned());
+    if let Some(event) = &origin.event_id {
+        let _ = write!(line, " (event {event})");
+    }
+    if let Some(sha) = &origin.mapping_sha256 {
+        // Twelve hex digits tell mapping versions apart; the JSON has all of them.
+        let short: String = sha.chars().take(12).collect();
+        let _ = write!(line, ", mapping sha256 {short}");
+    }
+    line
 }
 
 fn withhold_label(reason: &WithholdReason) -> &'static str {

@@ -77,7 +77,7 @@ fn want(name: &str, id: u32, groups: &[&str], policies: &[(&str, AccessScope)]) 
             .iter()
             .map(|(p, s)| (policy(p), s.clone()))
             .collect(),
-        rules: BTreeSet::from(["rule-a".to_owned()]),
+        sources: crate::desired::sources_named(["rule-a"]),
         role_created_at: Some(ROLE_CREATED_AT),
     }
 }
@@ -94,7 +94,7 @@ fn managed(desired: &DesiredEntry) -> ActualEntry {
             .map(|g| g.to_string())
             .collect(),
         username: Some(default_username(&desired.principal)),
-        tags: ManagedTags::for_entry(&desired.rules, &desired.role_id),
+        tags: ManagedTags::for_entry(desired.rules(), &desired.role_id),
         policies: desired.policies.clone(),
         created_at: Some(CLUSTER_CREATED_AT + 86_400),
         // As the engine reports an admin entry no rule desires: looked up, and it works.

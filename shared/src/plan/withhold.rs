@@ -54,7 +54,7 @@ fn unconfirmed_by<'d>(entry: &ActualEntry, desired: &'d ClusterDesired) -> Optio
         .unconfirmed
         .iter()
         .find(|(p, _)| same_principal(p, &entry.principal))?;
-    let made_by_rule = entry.recorded_rules().any(|r| r == problem.rule);
+    let made_by_rule = entry.recorded_rules().any(|r| r == problem.rule.as_str());
     (made_by_rule || entry.recorded_rules_truncated()).then_some(problem)
 }
 

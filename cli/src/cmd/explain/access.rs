@@ -176,7 +176,7 @@ impl<'a> Lookup<'a> {
             groups,
             kubernetes_groups: sorted(&entry.kubernetes_groups),
             policies: policy_lines(&entry.policies),
-            rules: sorted(&entry.rules),
+            rules: sorted(entry.rules()),
             held: None,
         })
     }

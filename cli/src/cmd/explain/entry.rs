@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use eks_sso_sync::config::Mapping;
-use eks_sso_sync::desired::{self, Conflict, DesiredEntry};
-use eks_sso_sync::domain::{ClusterRef, ManagedTags, PrincipalArn};
+use eks_sso_sync::desired::{self, Conflict, DesiredEntry, RuleSource, RuleVia};
+use eks_sso_sync::domain::{ClusterRef, ManagedTags, PrincipalArn, RuleName};
 use eks_sso_sync::engine::{self, ReconcileOptions};
 use eks_sso_sync::inventory::Inventory;
 use serde::Serialize;
@@ -45,7 +45,7 @@ pub struct EntryView {
 #[derive(Debug, Serialize)]
 pub struct RuleContribution {
     /// The rule's name.
-    pub rule: String,
+    pub rule: RuleName,
     /// `permission_set` (a `rules:` item) or `principal` (a `principals:` item).
     pub kind: &'static str,
     /// The permission set, exactly or as its convention pattern (`rules:` only).
@@ -54,6 +54,10 @@ pub struct RuleContribution {
     pub groups_filter: Option<Vec<String>>,
     /// The values its pattern captured from this role's permission set.
     pub captures: BTreeMap<String, String>,
+    /// The groups holding the assignment that the rule is meant for: whose membership gives
+    /// it (`rules:` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assigned_to: Vec<String>,
     /// The policies and namespaces this rule alone gives.
     pub policies: Vec<PolicyLine>,
     /// The Kubernetes groups this rule alone gives.
@@ -160,6 +164,7 @@ async fn planned_for(
 
 /// What each rule behind `entry` gives on its own: the desired state of a mapping holding only
 /// that rule, over the same inventory (the planner's merge of rules is then visible per rule).
+/// The captures and groups come from the entry's provenance, as the planner recorded them.
 fn contributions(
     mapping: &Mapping,
     inventory: &Inventory,
@@ -167,10 +172,10 @@ fn contributions(
     entry: &DesiredEntry,
 ) -> Vec<RuleContribution> {
     entry
-        .rules
+        .sources
         .iter()
-        .filter_map(|name| {
-            let (only, mut contribution) = single_rule(mapping, name, entry)?;
+        .filter_map(|source| {
+            let (only, mut contribution) = single_rule(mapping, source)?;
             let state = desired::compute(&only, inventory);
             let alone = state.clusters.get(cluster)?.entries.get(&entry.principal)?;
             contribution.policies = policy_lines(&alone.policies);
@@ -180,17 +185,21 @@ fn contributions(
         .collect()
 }
 
-/// `mapping` with only the rule (or principal rule) `name`, and what the view says about it.
-fn single_rule(
-    mapping: &Mapping,
-    name: &str,
-    entry: &DesiredEntry,
-) -> Option<(Mapping, RuleContribution)> {
+/// `mapping` with only the rule (or principal rule) of `source`, and what the view says about
+/// it.
+fn single_rule(mapping: &Mapping, source: &RuleSource) -> Option<(Mapping, RuleContribution)> {
     let mut only = mapping.clone();
-    only.rules.retain(|r| r.name == name);
-    only.principals.retain(|p| p.name == name);
-    let contribution = match (only.rules.first(), only.principals.first()) {
-        (Some(rule), _) => RuleContribution {
+    only.rules.retain(|r| r.name == source.rule);
+    only.principals.retain(|p| p.name == source.rule);
+    let contribution = match (only.rules.first(), &source.via) {
+        (
+            Some(rule),
+            RuleVia::PermissionSet {
+                captures,
+                assigned_to,
+                ..
+            },
+        ) => RuleContribution {
             rule: rule.name.clone(),
             kind: "permission_set",
             permission_set: Some(rule.permission_set.to_string()),
@@ -198,24 +207,22 @@ fn single_rule(
                 .groups
                 .as_ref()
                 .map(|g| g.iter().map(|t| t.as_str().to_owned()).collect()),
-            captures: entry
-                .principal
-                .sso_permission_set_name()
-                .and_then(|ps| rule.permission_set.matches(&ps))
-                .unwrap_or_default(),
+            captures: captures.clone(),
+            assigned_to: sorted(assigned_to),
             policies: Vec::new(),
             kubernetes_groups: Vec::new(),
         },
-        (None, Some(principal)) => RuleContribution {
-            rule: principal.name.clone(),
+        (None, RuleVia::Principal) => RuleContribution {
+            rule: only.principals.first()?.name.clone(),
             kind: "principal",
             permission_set: None,
             groups_filter: None,
             captures: BTreeMap::new(),
+            assigned_to: Vec::new(),
             policies: Vec::new(),
             kubernetes_groups: Vec::new(),
         },
-        (None, None) => return None,
+        _ => return None,
     };
     Some((only, contribution))
 }
@@ -225,7 +232,7 @@ fn single_rule(
 /// audit record is the line whose message is `access change`.
 fn audit_query(cluster: &ClusterRef, principal: &PrincipalArn) -> String {
     format!(
-        "fields @timestamp, fields.operation, fields.outcome, fields.reason, fields.rules, \
+        "fields @timestamp, fields.operation, fields.outcome, fields.reason, fields.rules, fields.provenance, \
          fields.trigger, fields.trigger_event_id, fields.mapping_sha256 \
          | filter fields.message = \"access change\" and fields.cluster = \"{}\" \
          and fields.principal = \"{principal}\" | sort @timestamp desc | limit 20",

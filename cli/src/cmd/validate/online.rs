@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use eks_sso_sync::config::PermissionSetMatcher;
 use eks_sso_sync::desired::{closest_names, did_you_mean};
-use eks_sso_sync::domain::PermissionSetName;
+use eks_sso_sync::domain::{PermissionSetName, RuleName};
 use serde::Serialize;
 
 use crate::args::{GlobalArgs, OutputFormat};
@@ -16,7 +16,7 @@ use crate::{connect, exit, output};
 #[derive(Debug, Serialize)]
 struct UnknownName {
     /// The rule naming it.
-    rule: String,
+    rule: RuleName,
     /// `permission_set` or `groups`.
     field: &'static str,
     /// The name as written.
@@ -50,7 +50,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<(ExitCode, Option<serde_
         for name in names {
             if let Some(hints) = groups.get(&name) {
                 unknown.push(UnknownName {
-                    rule: rule.to_owned(),
+                    rule: rule.clone(),
                     field: "groups",
                     name: name.to_string(),
                     did_you_mean: hints.clone(),

@@ -17,7 +17,7 @@ fn missing_entry_is_created_then_associated() {
     };
     assert_eq!(
         entry.tags,
-        ManagedTags::for_entry(&alice.rules, &alice.role_id)
+        ManagedTags::for_entry(alice.rules(), &alice.role_id)
     );
     assert_eq!(entry.username, None);
     assert!(
@@ -143,7 +143,7 @@ fn unmanaged_entry_is_a_conflict_unless_adopted() {
         panic!("{:?}", plan.operations);
     };
     assert_eq!(entry_arn, "Dev-entry");
-    assert_eq!(tags, &ManagedTags::for_entry(&dev.rules, &dev.role_id));
+    assert_eq!(tags, &ManagedTags::for_entry(dev.rules(), &dev.role_id));
     let after = apply_to_actual(&[existing], &plan.operations);
     assert!(after[0].is_managed());
     assert_eq!(after[0].tags["team"], "platform", "other tags are kept");
@@ -180,7 +180,7 @@ fn held_principal_is_left_exactly_as_it_is() {
     let mut desired = cluster(vec![want("Shared", 1, &["y"], &[])]);
     let conflict = Conflict {
         principal: arn("Shared"),
-        rules: BTreeSet::from(["payments".to_owned(), "search".to_owned()]),
+        rules: crate::domain::rule_names(["payments", "search"]),
         detail: "payments gives Edit, search gives View".into(),
     };
     desired.held.insert(arn("Shared"), conflict.clone());
@@ -195,7 +195,7 @@ fn held_principal_is_left_exactly_as_it_is() {
 fn rules_tag_is_refreshed_only_when_it_differs() {
     let dev = want("Dev", 1, &[], &[]);
     let mut renamed = dev.clone();
-    renamed.rules = BTreeSet::from(["rule-a".to_owned(), "rule-b".to_owned()]);
+    renamed.sources = crate::desired::sources_named(["rule-a", "rule-b"]);
     let same = plan_cluster(
         &cluster(vec![dev.clone()]),
         &[managed(&dev)],

@@ -79,8 +79,17 @@ fn json_has_a_versioned_stable_shape() {
     let json = to_json(&plan);
     assert_eq!(json, to_json(&sample_plan()), "same plan, same bytes");
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema_version"], 3);
+    assert_eq!(value["schema_version"], 4);
     let first = &value["clusters"][0];
+    assert_eq!(
+        first["provenance"][arn("Gone").as_str()],
+        serde_json::json!([{"rule": "rule-a", "via": "recorded"}]),
+        "version 4: sources, not names"
+    );
+    assert_eq!(
+        first["provenance"][arn("Dev").as_str()][0]["via"],
+        "principal"
+    );
     assert_eq!(first["cluster"]["name"], "prod-1");
     assert_eq!(first["operations"][0]["op"], "create_entry");
     assert_eq!(
@@ -130,14 +139,14 @@ fn rendered_table_marks_recreate_tag_username_skips_conflicts_and_refusal() {
     let mut named = want("Named", 2, &[], &[]);
     let old_named = named.clone();
     named.username = Some(Username::new("alice").unwrap());
-    named.rules.insert("rule-b".into());
+    named.sources = crate::desired::sources_named(["rule-a", "rule-b"]);
     let new_role = want("Dev", 3, &[], &[]);
     let mut desired = cluster(vec![admin.clone(), named, new_role]);
     desired.held.insert(
         arn("Shared"),
         Conflict {
             principal: arn("Shared"),
-            rules: BTreeSet::from(["a".to_owned(), "b".to_owned()]),
+            rules: crate::domain::rule_names(["a", "b"]),
             detail: "Edit vs View".into(),
         },
     );
@@ -209,10 +218,20 @@ fn every_planned_principal_carries_the_rules_behind_it() {
     // A desired entry names the rules producing it; an entry no rule produces any more names
     // the rules its tag recorded; an unmanaged admin nobody named has none.
     let mut dev = want("Dev", 2, &[], &[("Edit", ns(&["a"]))]);
-    dev.rules = BTreeSet::from(["payments".to_owned(), "oncall".to_owned()]);
+    let group = |g: &str| crate::domain::GroupName::new(g).unwrap();
+    dev.sources = crate::desired::sources_named(["oncall"]);
+    dev.sources.push(crate::desired::RuleSource {
+        rule: RuleName::new("payments").unwrap(),
+        via: crate::desired::RuleVia::PermissionSet {
+            permission_set: crate::domain::PermissionSetName::new("EKSTeam-payments").unwrap(),
+            captures: BTreeMap::from([("team".to_owned(), "payments".to_owned())]),
+            groups_filter: Some(BTreeSet::from([group("payments-devs")])),
+            assigned_to: BTreeSet::from([group("payments-devs")]),
+        },
+    });
     let admin = want("Admin", 1, &[], &[(ADMIN, AccessScope::Cluster)]);
     let mut gone = want("Gone", 3, &[], &[]);
-    gone.rules = BTreeSet::from(["retired-rule".to_owned()]);
+    gone.sources = crate::desired::sources_named(["retired-rule"]);
     let options = PlanOptions {
         prune: true,
         ..PlanOptions::default()
@@ -225,7 +244,7 @@ fn every_planned_principal_carries_the_rules_behind_it() {
     let rules = |name: &str| {
         plan.provenance
             .get(&arn(name))
-            .map(|r| r.iter().map(String::as_str).collect::<Vec<_>>())
+            .map(|r| r.iter().map(|s| s.rule.as_str()).collect::<Vec<_>>())
     };
     assert_eq!(rules("Dev"), Some(vec!["oncall", "payments"]));
     assert_eq!(rules("Gone"), Some(vec!["retired-rule"]));
@@ -235,10 +254,21 @@ fn every_planned_principal_carries_the_rules_behind_it() {
     });
     assert!(table.contains("(rules oncall, payments)"), "{table}");
     assert!(table.contains("(rules retired-rule)"), "{table}");
-    assert!(
-        to_json(&AccessPlan {
-            clusters: vec![plan]
-        })
-        .contains("\"provenance\"")
+    let why = format!(
+        "  why {}: payments (EKSTeam-payments: team=payments; groups payments-devs)\n",
+        arn("Dev")
+    );
+    assert!(table.contains(&why), "{table}");
+    assert!(!table.contains(&format!("why {}", arn("Gone"))), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&to_json(&AccessPlan {
+        clusters: vec![plan],
+    }))
+    .unwrap();
+    let payments = &json["clusters"][0]["provenance"][arn("Dev").as_str()][1];
+    assert_eq!(payments["permission_set"], "EKSTeam-payments");
+    assert_eq!(payments["captures"]["team"], "payments");
+    assert_eq!(
+        payments["groups_filter"],
+        serde_json::json!(["payments-devs"])
     );
 }

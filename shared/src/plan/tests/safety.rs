@@ -114,7 +114,7 @@ fn lockout_guard_refuses_a_plan_that_removes_the_last_admin() {
         arn("Shared"),
         Conflict {
             principal: arn("Shared"),
-            rules: BTreeSet::from(["a".to_owned(), "b".to_owned()]),
+            rules: crate::domain::rule_names(["a", "b"]),
             detail: "different policies".into(),
         },
     );

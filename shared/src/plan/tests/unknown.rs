@@ -14,7 +14,7 @@ fn prune() -> PlanOptions {
 
 fn problem(rule: &str, permission_set: Option<&str>) -> Problem {
     Problem {
-        rule: rule.to_owned(),
+        rule: RuleName::new(rule).unwrap(),
         account: None,
         permission_set: permission_set.map(|p| crate::domain::PermissionSetName::new(p).unwrap()),
         message: "permission set PaymentsDevloper does not exist".into(),
@@ -44,9 +44,10 @@ fn an_entry_whose_rule_has_a_problem_is_held_not_pruned() {
     );
     let other = with_rules(managed(&want("Other", 3, &[], &[])), "gone-rule");
     let mut desired = cluster(vec![admin.clone()]);
-    desired
-        .problem_rules
-        .insert("payments".into(), vec![problem("payments", None)]);
+    desired.problem_rules.insert(
+        RuleName::new("payments").unwrap(),
+        vec![problem("payments", None)],
+    );
     let plan = plan_cluster(&desired, &[managed(&admin), payments, other], &prune());
     // The rule that is really gone still prunes; the one that could not be resolved holds.
     assert_eq!(kinds(&plan), ["delete"]);
@@ -55,7 +56,7 @@ fn an_entry_whose_rule_has_a_problem_is_held_not_pruned() {
     assert_eq!(
         plan.withheld[0].reason,
         WithholdReason::Problem {
-            rule: "payments".into()
+            rule: RuleName::new("payments").unwrap()
         }
     );
     assert!(plan.withheld[0].detail.contains("PaymentsDevloper"));
@@ -89,7 +90,7 @@ fn a_problem_about_one_permission_set_holds_only_that_one() {
     let good = team("EKSTeam-search", 2);
     let mut desired = cluster(vec![]);
     desired.problem_rules.insert(
-        "teams".into(),
+        RuleName::new("teams").unwrap(),
         vec![problem("teams", Some("EKSTeam-Bad_Name"))],
     );
     let options = PlanOptions {
