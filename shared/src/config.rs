@@ -42,7 +42,8 @@ pub use rule::{Grant, GrantScope, PolicyGrant, PrincipalRule, Rule, RuleMatch};
 pub use selector::{ClusterScope, ClusterSelector};
 
 use crate::domain::{
-    AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, Region, RuleName,
+    AccountId, ClusterInfo, GroupName, IdentityStoreId, InstanceArn, PermissionSetName,
+    PrincipalArn, Region, RuleName,
 };
 
 /// The role each member account offers to eks-sso-sync when its entry names no `role`.
@@ -87,9 +88,9 @@ pub struct IdentityCenterSettings {
     /// The instance's home region (its SSO roles' path carries it, except for us-east-1).
     pub region: Region,
     /// The instance ARN; discovered with `ListInstances` when absent.
-    pub instance_arn: Option<String>,
+    pub instance_arn: Option<InstanceArn>,
     /// The identity store id; discovered with `ListInstances` when absent.
-    pub identity_store_id: Option<String>,
+    pub identity_store_id: Option<IdentityStoreId>,
 }
 
 /// One `accounts:` item.

@@ -38,7 +38,7 @@ use serde_json::Value;
 
 pub use access_entry::OWN_SESSION_PREFIX;
 pub use error::EventError;
-pub use trigger::{Handler, PrincipalType, Trigger};
+pub use trigger::{AssignedPrincipal, Handler, PrincipalType, Trigger};
 
 /// `detail-type` of every CloudTrail management event delivered by EventBridge.
 pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";

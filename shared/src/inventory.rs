@@ -5,13 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AccountId, ClusterInfo, GroupName, PermissionSetName, PrincipalArn, RoleInfo};
+use crate::domain::{
+    AccountId, ClusterInfo, GroupName, PermissionSetArn, PermissionSetName, PrincipalArn, RoleInfo,
+};
 
 /// Where a permission set is provisioned and who holds its assignments there.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionSetInventory {
     /// The permission set ARN.
-    pub arn: String,
+    pub arn: PermissionSetArn,
     /// Accounts with at least one assignment of this permission set → display names of the
     /// groups holding an assignment there (empty when only users are assigned directly).
     pub accounts: BTreeMap<AccountId, BTreeSet<GroupName>>,

@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 use crate::desired::{Conflict, DesiredState, RuleSource};
 use crate::domain::NewEntry;
 use crate::domain::{
-    AccessScope, ActualEntry, AuthenticationMode, ClusterRef, KubernetesGroup, PolicyArn,
-    PrincipalArn, RoleId, RuleName, Username,
+    AccessEntryArn, AccessScope, ActualEntry, AuthenticationMode, ClusterRef, KubernetesGroup,
+    PolicyArn, PrincipalArn, RoleId, RuleName, Username,
 };
 
 /// Whether `set` holds `principal` as IAM compares principals: role and user names are unique in
@@ -114,7 +114,7 @@ pub enum Operation {
         /// The principal.
         principal: PrincipalArn,
         /// The entry ARN to tag.
-        entry_arn: String,
+        entry_arn: AccessEntryArn,
         /// Tags to set.
         tags: BTreeMap<String, String>,
     },

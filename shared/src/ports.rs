@@ -10,9 +10,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName, ClusterRef,
-    EntryChange, GroupName, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn, Region,
-    RoleInfo, Username,
+    AccessEntryArn, AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo,
+    ClusterName, ClusterRef, EntryChange, GroupId, GroupName, IdentityStoreId, InstanceArn,
+    KubernetesGroup, PermissionSetArn, PermissionSetName, PolicyArn, PrincipalArn, Region,
+    RoleInfo, UserId, Username,
 };
 
 /// What kind of failure a port call met, decided from the AWS error *code* (never message text
@@ -151,7 +152,7 @@ pub trait EksApi: Send + Sync {
     /// `TagResource` on an access entry ARN.
     async fn tag_resource(
         &self,
-        resource_arn: &str,
+        resource_arn: &AccessEntryArn,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), PortError>;
 }
@@ -176,16 +177,16 @@ pub trait IamApi: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct IdentityCenterInstance {
     /// `arn:aws:sso:::instance/ssoins-…`
-    pub instance_arn: String,
+    pub instance_arn: InstanceArn,
     /// `d-…`
-    pub identity_store_id: String,
+    pub identity_store_id: IdentityStoreId,
 }
 
 /// A permission set's ARN and name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PermissionSetInfo {
     /// `arn:aws:sso:::permissionSet/ssoins-…/ps-…`
-    pub arn: String,
+    pub arn: PermissionSetArn,
     /// Its name, which the SSO role name embeds.
     pub name: PermissionSetName,
 }
@@ -200,17 +201,68 @@ pub enum PrincipalType {
     User,
 }
 
+/// Who an account assignment is for, by Identity Store id. Serialized as the two fields AWS
+/// uses, `principal_type` (`GROUP`/`USER`) and `principal_id`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(
+    tag = "principal_type",
+    content = "principal_id",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+pub enum AssignedPrincipal {
+    /// An Identity Store group.
+    Group(GroupId),
+    /// An Identity Store user.
+    User(UserId),
+}
+
+impl AssignedPrincipal {
+    /// The principal from AWS's two fields, or why they do not make one.
+    pub fn new(
+        principal_type: PrincipalType,
+        id: impl Into<String>,
+    ) -> Result<Self, crate::domain::InvalidValue> {
+        Ok(match principal_type {
+            PrincipalType::Group => Self::Group(GroupId::new(id)?),
+            PrincipalType::User => Self::User(UserId::new(id)?),
+        })
+    }
+
+    /// Group or user.
+    pub fn principal_type(&self) -> PrincipalType {
+        match self {
+            Self::Group(_) => PrincipalType::Group,
+            Self::User(_) => PrincipalType::User,
+        }
+    }
+
+    /// The id, whichever kind it is.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Group(id) => id.as_str(),
+            Self::User(id) => id.as_str(),
+        }
+    }
+
+    /// The group id, when the principal is a group.
+    pub fn group(&self) -> Option<&GroupId> {
+        match self {
+            Self::Group(id) => Some(id),
+            Self::User(_) => None,
+        }
+    }
+}
+
 /// One account assignment: principal → permission set in an account.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AccountAssignment {
     /// The account.
     pub account: AccountId,
     /// The permission set ARN.
-    pub permission_set_arn: String,
-    /// Group or user.
-    pub principal_type: PrincipalType,
-    /// The Identity Store group or user id.
-    pub principal_id: String,
+    pub permission_set_arn: PermissionSetArn,
+    /// The group or user it is for.
+    #[serde(flatten)]
+    pub principal: AssignedPrincipal,
 }
 
 /// IAM Identity Center administration (`sso-admin`), in the Identity Center home region.
@@ -221,33 +273,32 @@ pub trait SsoAdminApi: Send + Sync {
     /// `ListPermissionSets` + `DescribePermissionSet` for each.
     async fn list_permission_sets(
         &self,
-        instance_arn: &str,
+        instance_arn: &InstanceArn,
     ) -> Result<Vec<PermissionSetInfo>, PortError>;
     /// `ListPermissionSetsProvisionedToAccount`: permission set ARNs provisioned to `account`.
     async fn permission_sets_provisioned_to_account(
         &self,
-        instance_arn: &str,
+        instance_arn: &InstanceArn,
         account: &AccountId,
-    ) -> Result<Vec<String>, PortError>;
+    ) -> Result<Vec<PermissionSetArn>, PortError>;
     /// `ListAccountsForProvisionedPermissionSet`.
     async fn accounts_for_permission_set(
         &self,
-        instance_arn: &str,
-        permission_set_arn: &str,
+        instance_arn: &InstanceArn,
+        permission_set_arn: &PermissionSetArn,
     ) -> Result<Vec<AccountId>, PortError>;
     /// `ListAccountAssignments` for one account and permission set.
     async fn account_assignments(
         &self,
-        instance_arn: &str,
+        instance_arn: &InstanceArn,
         account: &AccountId,
-        permission_set_arn: &str,
+        permission_set_arn: &PermissionSetArn,
     ) -> Result<Vec<AccountAssignment>, PortError>;
     /// `ListAccountAssignmentsForPrincipal`: everything a group or user is assigned.
     async fn assignments_for_principal(
         &self,
-        instance_arn: &str,
-        principal_type: PrincipalType,
-        principal_id: &str,
+        instance_arn: &InstanceArn,
+        principal: &AssignedPrincipal,
     ) -> Result<Vec<AccountAssignment>, PortError>;
 }
 
@@ -257,36 +308,39 @@ pub trait IdentityStoreApi: Send + Sync {
     /// `GetGroupId` by display name; `Ok(None)` when no such group exists.
     async fn group_id(
         &self,
-        identity_store_id: &str,
+        identity_store_id: &IdentityStoreId,
         name: &GroupName,
-    ) -> Result<Option<String>, PortError>;
+    ) -> Result<Option<GroupId>, PortError>;
     /// `GetUserId` by user name; `Ok(None)` when no such user exists.
     async fn user_id(
         &self,
-        identity_store_id: &str,
+        identity_store_id: &IdentityStoreId,
         user_name: &str,
-    ) -> Result<Option<String>, PortError>;
+    ) -> Result<Option<UserId>, PortError>;
     /// `DescribeGroup`: the display name of a group id; `Ok(None)` when it is gone.
     async fn group_name(
         &self,
-        identity_store_id: &str,
-        group_id: &str,
+        identity_store_id: &IdentityStoreId,
+        group_id: &GroupId,
     ) -> Result<Option<GroupName>, PortError>;
     /// `ListGroups`: every group's display name, in name order. Read only to suggest the
     /// closest names for one that does not exist.
-    async fn list_group_names(&self, identity_store_id: &str) -> Result<Vec<GroupName>, PortError>;
+    async fn list_group_names(
+        &self,
+        identity_store_id: &IdentityStoreId,
+    ) -> Result<Vec<GroupName>, PortError>;
     /// `ListGroupMembershipsForMember`: the group ids a user belongs to.
     async fn groups_of_user(
         &self,
-        identity_store_id: &str,
-        user_id: &str,
-    ) -> Result<Vec<String>, PortError>;
+        identity_store_id: &IdentityStoreId,
+        user_id: &UserId,
+    ) -> Result<Vec<GroupId>, PortError>;
     /// `ListGroupMemberships`: the user ids in a group.
     async fn members_of_group(
         &self,
-        identity_store_id: &str,
-        group_id: &str,
-    ) -> Result<Vec<String>, PortError>;
+        identity_store_id: &IdentityStoreId,
+        group_id: &GroupId,
+    ) -> Result<Vec<UserId>, PortError>;
 }
 
 /// Reaches the per-account, per-region APIs, assuming the member-account role where needed.

@@ -342,12 +342,12 @@ async fn a_fresh_role_is_an_invalid_principal_until_iam_has_propagated() {
     // Assigning Admin in the member account makes Identity Center create its role there now.
     aws_sdk_ssoadmin::Client::new(&config)
         .create_account_assignment()
-        .instance_arn(&instance.instance_arn)
+        .instance_arn(instance.instance_arn.as_str())
         .target_id(MEMBER)
         .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&admin.arn)
+        .permission_set_arn(admin.arn.as_str())
         .principal_type(SdkPrincipalType::Group)
-        .principal_id(&platform)
+        .principal_id(platform.as_str())
         .send()
         .await
         .expect("CreateAccountAssignment");

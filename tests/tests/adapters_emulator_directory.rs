@@ -12,7 +12,7 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use eks_sso_sync::aws::{SdkIdentityStore, SdkJobQueue, SdkSsoAdmin, caller_account};
 use eks_sso_sync::domain::ClusterRef;
 use eks_sso_sync::ports::{
-    AccountConnector, IdentityStoreApi, JobQueue, PrincipalType, ReconcileJob, SsoAdminApi,
+    AccountConnector, AssignedPrincipal, IdentityStoreApi, JobQueue, ReconcileJob, SsoAdminApi,
 };
 
 #[tokio::test]
@@ -80,10 +80,12 @@ async fn identity_center_ports_read_the_directory() {
         .await
         .expect("assignments");
     assert_eq!(assignments.len(), 1);
-    assert_eq!(assignments[0].principal_type, PrincipalType::Group);
-    assert_eq!(assignments[0].principal_id, group_id);
+    assert_eq!(
+        assignments[0].principal,
+        AssignedPrincipal::Group(group_id.clone())
+    );
     let for_group = sso
-        .assignments_for_principal(instance, PrincipalType::Group, &group_id)
+        .assignments_for_principal(instance, &AssignedPrincipal::Group(group_id.clone()))
         .await
         .expect("for principal");
     let targets: Vec<&str> = for_group.iter().map(|a| a.account.as_str()).collect();
@@ -129,7 +131,10 @@ async fn identity_center_ports_read_the_directory() {
 
     // A deleted (or never existing) group is `None`, not an error.
     let unknown = store
-        .group_name(store_id, "00000000-0000-0000-0000-000000000000")
+        .group_name(
+            store_id,
+            &"00000000-0000-0000-0000-000000000000".parse().unwrap(),
+        )
         .await;
     assert_eq!(unknown.expect("DescribeGroup"), None);
     emulator.shutdown().await;

@@ -54,7 +54,7 @@ async fn onboard_permission_set(emulator: &eks_sso_sync_emulator::RunningEmulato
     let group_id = adapters_support::ports(&config)
         .await
         .identity_store
-        .group_id("d-1111111111", &group_name("platform"))
+        .group_id(&"d-1111111111".parse().unwrap(), &group_name("platform"))
         .await
         .expect("GetGroupId")
         .expect("the platform group exists");

@@ -490,7 +490,10 @@ async fn an_assigned_group_that_describe_group_does_not_find_fails_the_run() {
     let group_id = adapters_support::ports(&config)
         .await
         .identity_store
-        .group_id("d-1111111111", &group_name("payments-devs"))
+        .group_id(
+            &"d-1111111111".parse().unwrap(),
+            &group_name("payments-devs"),
+        )
         .await
         .expect("GetGroupId")
         .expect("the group exists");
@@ -498,7 +501,7 @@ async fn an_assigned_group_that_describe_group_does_not_find_fails_the_run() {
     store
         .delete_group()
         .identity_store_id("d-1111111111")
-        .group_id(&group_id)
+        .group_id(group_id.as_str())
         .send()
         .await
         .expect("DeleteGroup");
@@ -511,7 +514,7 @@ async fn an_assigned_group_that_describe_group_does_not_find_fails_the_run() {
 
     let message = err.to_string();
     assert!(
-        message.contains(&group_id) && message.contains("PaymentsDeveloper"),
+        message.contains(group_id.as_str()) && message.contains("PaymentsDeveloper"),
         "{message}"
     );
     assert!(

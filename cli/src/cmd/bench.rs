@@ -284,8 +284,11 @@ async fn retarget(
     Ok(vec![
         (SAMPLE_ACCOUNT.to_owned(), account.clone()),
         (SAMPLE_CLUSTER.to_owned(), org::cluster_name(0)),
-        (SAMPLE_IDENTITY_STORE.to_owned(), instance.identity_store_id),
-        (SAMPLE_GROUP_ID.to_owned(), group_id),
+        (
+            SAMPLE_IDENTITY_STORE.to_owned(),
+            instance.identity_store_id.to_string(),
+        ),
+        (SAMPLE_GROUP_ID.to_owned(), group_id.to_string()),
     ])
 }
 

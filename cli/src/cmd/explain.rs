@@ -45,7 +45,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use eks_sso_sync::desired::Conflict;
-use eks_sso_sync::domain::{AccessScope, PolicyArn};
+use eks_sso_sync::domain::{AccessScope, GroupId, PermissionSetArn, PolicyArn, UserId};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, GlobalArgs, OutputFormat};
@@ -74,7 +74,7 @@ pub struct GroupView {
     /// Its display name.
     pub group: String,
     /// Its Identity Store id.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// Every cluster it reaches, through which role, with which access.
     pub access: Vec<AccessLine>,
 }
@@ -85,7 +85,7 @@ pub struct UserView {
     /// The Identity Store user name.
     pub user_name: String,
     /// The Identity Store user id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Display names of the groups the user belongs to.
     pub groups: Vec<String>,
     /// Access through permission sets assigned to the user directly.
@@ -98,7 +98,7 @@ pub struct PermissionSetView {
     /// Its name.
     pub permission_set: String,
     /// Its ARN.
-    pub arn: String,
+    pub arn: PermissionSetArn,
     /// Whether some mapping rule matches it.
     pub wanted: bool,
     /// The accounts it is provisioned to, with who holds it there.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use eks_sso_sync::domain::{AccountId, ClusterRef, Region};
+use eks_sso_sync::domain::{AccountId, ClusterRef, GroupId, Region, UserId};
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext, Scope};
 use eks_sso_sync::events::{Classified, Trigger};
 use eks_sso_sync::invocation::{self, FailureKind, InvocationError, TriggerFunction, TriggerInput};
@@ -31,9 +31,9 @@ pub struct GroupSyncOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Onboarding {
     /// The Identity Store user id.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// The group joined.
-    pub group_id: String,
+    pub group_id: GroupId,
     /// The clusters, roles, policies and namespaces the user now reaches through that group.
     pub access: Vec<GroupAccess>,
 }
@@ -259,8 +259,8 @@ async fn scope_of(ctx: &ReconcileContext, trigger: &Trigger) -> Result<Scope, Po
 
 async fn onboarding(
     ctx: &ReconcileContext,
-    group_id: &str,
-    user_id: Option<String>,
+    group_id: &GroupId,
+    user_id: Option<UserId>,
     clusters: &[ClusterRef],
     event_id: &str,
 ) -> Result<Onboarding, PortError> {
@@ -274,8 +274,8 @@ async fn onboarding(
         tracing::info!(
             target: "audit",
             event_id,
-            user_id = user_id.as_deref(),
-            group_id,
+            user_id = user_id.as_ref().map(UserId::as_str),
+            group_id = group_id.as_str(),
             cluster = %grant.cluster.arn(),
             principal = %grant.principal,
             permission_set = %grant.permission_set,
@@ -285,7 +285,7 @@ async fn onboarding(
     }
     Ok(Onboarding {
         user_id,
-        group_id: group_id.to_owned(),
+        group_id: group_id.clone(),
         access,
     })
 }

@@ -13,8 +13,8 @@ pub use convert::{access_scope, actual_entry, cluster_info, sdk_access_scope};
 
 use crate::aws::errors::{port_error, unexpected_response};
 use crate::domain::{
-    AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName,
-    KubernetesGroup, PolicyArn, PrincipalArn, Region, Username,
+    AccessEntryArn, AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo,
+    ClusterName, KubernetesGroup, PolicyArn, PrincipalArn, Region, Username,
 };
 use crate::ports::{EksApi, NewEntry, PortError};
 
@@ -302,12 +302,12 @@ impl EksApi for SdkEks {
 
     async fn tag_resource(
         &self,
-        resource_arn: &str,
+        resource_arn: &AccessEntryArn,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), PortError> {
         self.client
             .tag_resource()
-            .resource_arn(resource_arn)
+            .resource_arn(resource_arn.as_str())
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await

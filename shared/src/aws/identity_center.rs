@@ -8,10 +8,13 @@ use aws_smithy_types::Document;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::aws::errors::{port_error, unexpected_response};
-use crate::domain::{AccountId, GroupName, PermissionSetName};
+use crate::domain::{
+    AccountId, GroupId, GroupName, IdentityStoreId, InstanceArn, InvalidValue, PermissionSetArn,
+    PermissionSetName, UserId,
+};
 use crate::ports::{
-    AccountAssignment, ErrorKind, IdentityCenterInstance, IdentityStoreApi, PermissionSetInfo,
-    PortError, PrincipalType, SsoAdminApi,
+    AccountAssignment, AssignedPrincipal, ErrorKind, IdentityCenterInstance, IdentityStoreApi,
+    PermissionSetInfo, PortError, PrincipalType, SsoAdminApi,
 };
 
 /// Concurrent `DescribePermissionSet` calls: well under sso-admin's ≈20 requests/s shared by
@@ -45,14 +48,14 @@ impl SdkSsoAdmin {
     /// reject, so one odd permission set cannot block every rule.
     async fn describe(
         &self,
-        instance_arn: &str,
-        arn: String,
+        instance_arn: &InstanceArn,
+        arn: PermissionSetArn,
     ) -> Result<Option<PermissionSetInfo>, PortError> {
         const OP: &str = "DescribePermissionSet";
         let out = self
             .client
             .describe_permission_set()
-            .instance_arn(instance_arn)
+            .instance_arn(instance_arn.as_str())
             .permission_set_arn(arn.as_str())
             .send()
             .await
@@ -91,9 +94,8 @@ fn assignment(
     let converted = (|| {
         Some(AccountAssignment {
             account: AccountId::new(account?).ok()?,
-            permission_set_arn: permission_set_arn?.to_owned(),
-            principal_type: principal_type(kind)?,
-            principal_id: principal_id?.to_owned(),
+            permission_set_arn: PermissionSetArn::new(permission_set_arn?).ok()?,
+            principal: AssignedPrincipal::new(principal_type(kind)?, principal_id?).ok()?,
         })
     })();
     if converted.is_none() {
@@ -108,11 +110,22 @@ fn assignment(
     converted
 }
 
-/// Account ids as listed, rejecting malformed ones loudly (they would be a service bug).
-fn account_ids(op: &str, ids: Vec<String>) -> Result<Vec<AccountId>, PortError> {
+/// Ids as listed, rejecting malformed ones loudly (they would be a service bug).
+fn parse_ids<T>(op: &str, ids: Vec<String>) -> Result<Vec<T>, PortError>
+where
+    T: TryFrom<String, Error = InvalidValue>,
+{
     ids.into_iter()
-        .map(|id| AccountId::new(id).map_err(|e| unexpected_response(op, e)))
+        .map(|id| T::try_from(id).map_err(|e| unexpected_response(op, e)))
         .collect()
+}
+
+/// One id of a response, rejected loudly when malformed.
+fn parse_id<T>(op: &str, id: &str) -> Result<T, PortError>
+where
+    T: TryFrom<String, Error = InvalidValue>,
+{
+    T::try_from(id.to_owned()).map_err(|e| unexpected_response(op, e))
 }
 
 #[async_trait]
@@ -128,34 +141,38 @@ impl SsoAdminApi for SdkSsoAdmin {
             .collect::<Result<_, _>>()
             .await
             .map_err(|e| port_error("ListInstances", e))?;
-        let mut found: Vec<_> = instances
-            .iter()
-            .filter_map(|i| {
-                Some(IdentityCenterInstance {
-                    instance_arn: i.instance_arn()?.to_owned(),
-                    identity_store_id: i.identity_store_id()?.to_owned(),
-                })
-            })
-            .collect();
+        let mut found = Vec::with_capacity(instances.len());
+        for instance in &instances {
+            let (Some(arn), Some(store)) = (instance.instance_arn(), instance.identity_store_id())
+            else {
+                continue;
+            };
+            found.push(IdentityCenterInstance {
+                instance_arn: parse_id("ListInstances", arn)?,
+                identity_store_id: parse_id("ListInstances", store)?,
+            });
+        }
         found.sort();
         Ok(found)
     }
 
     async fn list_permission_sets(
         &self,
-        instance_arn: &str,
+        instance_arn: &InstanceArn,
     ) -> Result<Vec<PermissionSetInfo>, PortError> {
+        const OP: &str = "ListPermissionSets";
         let arns: Vec<String> = self
             .client
             .list_permission_sets()
-            .instance_arn(instance_arn)
+            .instance_arn(instance_arn.as_str())
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
             .collect::<Result<_, _>>()
             .await
-            .map_err(|e| port_error("ListPermissionSets", e))?;
+            .map_err(|e| port_error(OP, e))?;
+        let arns: Vec<PermissionSetArn> = parse_ids(OP, arns)?;
         let described: Vec<Option<PermissionSetInfo>> = futures::stream::iter(arns)
             .map(|arn| self.describe(instance_arn, arn))
             .buffer_unordered(DESCRIBE_CONCURRENCY)
@@ -168,36 +185,15 @@ impl SsoAdminApi for SdkSsoAdmin {
 
     async fn permission_sets_provisioned_to_account(
         &self,
-        instance_arn: &str,
+        instance_arn: &InstanceArn,
         account: &AccountId,
-    ) -> Result<Vec<String>, PortError> {
-        let mut arns: Vec<String> = self
+    ) -> Result<Vec<PermissionSetArn>, PortError> {
+        const OP: &str = "ListPermissionSetsProvisionedToAccount";
+        let arns: Vec<String> = self
             .client
             .list_permission_sets_provisioned_to_account()
-            .instance_arn(instance_arn)
+            .instance_arn(instance_arn.as_str())
             .account_id(account.as_str())
-            .set_max_results(self.page_size)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| port_error("ListPermissionSetsProvisionedToAccount", e))?;
-        arns.sort();
-        Ok(arns)
-    }
-
-    async fn accounts_for_permission_set(
-        &self,
-        instance_arn: &str,
-        permission_set_arn: &str,
-    ) -> Result<Vec<AccountId>, PortError> {
-        const OP: &str = "ListAccountsForProvisionedPermissionSet";
-        let ids: Vec<String> = self
-            .client
-            .list_accounts_for_provisioned_permission_set()
-            .instance_arn(instance_arn)
-            .permission_set_arn(permission_set_arn)
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
@@ -205,23 +201,46 @@ impl SsoAdminApi for SdkSsoAdmin {
             .collect::<Result<_, _>>()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let mut accounts = account_ids(OP, ids)?;
+        let mut arns: Vec<PermissionSetArn> = parse_ids(OP, arns)?;
+        arns.sort();
+        Ok(arns)
+    }
+
+    async fn accounts_for_permission_set(
+        &self,
+        instance_arn: &InstanceArn,
+        permission_set_arn: &PermissionSetArn,
+    ) -> Result<Vec<AccountId>, PortError> {
+        const OP: &str = "ListAccountsForProvisionedPermissionSet";
+        let ids: Vec<String> = self
+            .client
+            .list_accounts_for_provisioned_permission_set()
+            .instance_arn(instance_arn.as_str())
+            .permission_set_arn(permission_set_arn.as_str())
+            .set_max_results(self.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let mut accounts: Vec<AccountId> = parse_ids(OP, ids)?;
         accounts.sort();
         Ok(accounts)
     }
 
     async fn account_assignments(
         &self,
-        instance_arn: &str,
+        instance_arn: &InstanceArn,
         account: &AccountId,
-        permission_set_arn: &str,
+        permission_set_arn: &PermissionSetArn,
     ) -> Result<Vec<AccountAssignment>, PortError> {
         let listed: Vec<_> = self
             .client
             .list_account_assignments()
-            .instance_arn(instance_arn)
+            .instance_arn(instance_arn.as_str())
             .account_id(account.as_str())
-            .permission_set_arn(permission_set_arn)
+            .permission_set_arn(permission_set_arn.as_str())
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
@@ -246,20 +265,19 @@ impl SsoAdminApi for SdkSsoAdmin {
 
     async fn assignments_for_principal(
         &self,
-        instance_arn: &str,
-        principal_type: PrincipalType,
-        principal_id: &str,
+        instance_arn: &InstanceArn,
+        principal: &AssignedPrincipal,
     ) -> Result<Vec<AccountAssignment>, PortError> {
-        let kind = match principal_type {
+        let kind = match principal.principal_type() {
             PrincipalType::Group => SdkPrincipalType::Group,
             PrincipalType::User => SdkPrincipalType::User,
         };
         let listed: Vec<_> = self
             .client
             .list_account_assignments_for_principal()
-            .instance_arn(instance_arn)
+            .instance_arn(instance_arn.as_str())
             .principal_type(kind)
-            .principal_id(principal_id)
+            .principal_id(principal.id())
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
@@ -333,53 +351,55 @@ fn unique_attribute(
 impl IdentityStoreApi for SdkIdentityStore {
     async fn group_id(
         &self,
-        identity_store_id: &str,
+        identity_store_id: &IdentityStoreId,
         name: &GroupName,
-    ) -> Result<Option<String>, PortError> {
+    ) -> Result<Option<GroupId>, PortError> {
         const OP: &str = "GetGroupId";
         let by_name = unique_attribute(OP, "displayName", name.as_str())?;
         let result = self
             .client
             .get_group_id()
-            .identity_store_id(identity_store_id)
+            .identity_store_id(identity_store_id.as_str())
             .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name))
             .send()
             .await
-            .map(|out| out.group_id().to_owned())
             .map_err(|e| port_error(OP, e));
-        none_if_not_found(result)
+        none_if_not_found(result)?
+            .map(|out| parse_id(OP, out.group_id()))
+            .transpose()
     }
 
     async fn user_id(
         &self,
-        identity_store_id: &str,
+        identity_store_id: &IdentityStoreId,
         user_name: &str,
-    ) -> Result<Option<String>, PortError> {
+    ) -> Result<Option<UserId>, PortError> {
         const OP: &str = "GetUserId";
         let by_name = unique_attribute(OP, "userName", user_name)?;
         let result = self
             .client
             .get_user_id()
-            .identity_store_id(identity_store_id)
+            .identity_store_id(identity_store_id.as_str())
             .alternate_identifier(AlternateIdentifier::UniqueAttribute(by_name))
             .send()
             .await
-            .map(|out| out.user_id().to_owned())
             .map_err(|e| port_error(OP, e));
-        none_if_not_found(result)
+        none_if_not_found(result)?
+            .map(|out| parse_id(OP, out.user_id()))
+            .transpose()
     }
 
     async fn group_name(
         &self,
-        identity_store_id: &str,
-        group_id: &str,
+        identity_store_id: &IdentityStoreId,
+        group_id: &GroupId,
     ) -> Result<Option<GroupName>, PortError> {
         const OP: &str = "DescribeGroup";
         let result = self
             .client
             .describe_group()
-            .identity_store_id(identity_store_id)
-            .group_id(group_id)
+            .identity_store_id(identity_store_id.as_str())
+            .group_id(group_id.as_str())
             .send()
             .await
             .map_err(|e| port_error(OP, e));
@@ -394,11 +414,14 @@ impl IdentityStoreApi for SdkIdentityStore {
             .map_err(|e| unexpected_response(OP, e))
     }
 
-    async fn list_group_names(&self, identity_store_id: &str) -> Result<Vec<GroupName>, PortError> {
+    async fn list_group_names(
+        &self,
+        identity_store_id: &IdentityStoreId,
+    ) -> Result<Vec<GroupName>, PortError> {
         let groups: Vec<_> = self
             .client
             .list_groups()
-            .identity_store_id(identity_store_id)
+            .identity_store_id(identity_store_id.as_str())
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
@@ -417,25 +440,27 @@ impl IdentityStoreApi for SdkIdentityStore {
 
     async fn groups_of_user(
         &self,
-        identity_store_id: &str,
-        user_id: &str,
-    ) -> Result<Vec<String>, PortError> {
+        identity_store_id: &IdentityStoreId,
+        user_id: &UserId,
+    ) -> Result<Vec<GroupId>, PortError> {
+        const OP: &str = "ListGroupMembershipsForMember";
         let memberships: Vec<_> = self
             .client
             .list_group_memberships_for_member()
-            .identity_store_id(identity_store_id)
-            .member_id(MemberId::UserId(user_id.to_owned()))
+            .identity_store_id(identity_store_id.as_str())
+            .member_id(MemberId::UserId(user_id.to_string()))
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
             .collect::<Result<_, _>>()
             .await
-            .map_err(|e| port_error("ListGroupMembershipsForMember", e))?;
-        let mut groups: Vec<String> = memberships
+            .map_err(|e| port_error(OP, e))?;
+        let ids = memberships
             .iter()
             .filter_map(|m| m.group_id().map(str::to_owned))
             .collect();
+        let mut groups: Vec<GroupId> = parse_ids(OP, ids)?;
         groups.sort();
         groups.dedup();
         Ok(groups)
@@ -443,25 +468,27 @@ impl IdentityStoreApi for SdkIdentityStore {
 
     async fn members_of_group(
         &self,
-        identity_store_id: &str,
-        group_id: &str,
-    ) -> Result<Vec<String>, PortError> {
+        identity_store_id: &IdentityStoreId,
+        group_id: &GroupId,
+    ) -> Result<Vec<UserId>, PortError> {
+        const OP: &str = "ListGroupMemberships";
         let memberships: Vec<_> = self
             .client
             .list_group_memberships()
-            .identity_store_id(identity_store_id)
-            .group_id(group_id)
+            .identity_store_id(identity_store_id.as_str())
+            .group_id(group_id.as_str())
             .set_max_results(self.page_size)
             .into_paginator()
             .items()
             .send()
             .collect::<Result<_, _>>()
             .await
-            .map_err(|e| port_error("ListGroupMemberships", e))?;
-        let mut users: Vec<String> = memberships
+            .map_err(|e| port_error(OP, e))?;
+        let ids = memberships
             .iter()
             .filter_map(|m| m.member_id().and_then(|id| id.as_user_id().ok()).cloned())
             .collect();
+        let mut users: Vec<UserId> = parse_ids(OP, ids)?;
         users.sort();
         users.dedup();
         Ok(users)
@@ -481,7 +508,18 @@ mod tests {
             Some("g-1"),
         )
         .expect("converts");
-        assert_eq!(group.principal_type, PrincipalType::Group);
+        assert_eq!(group.principal.principal_type(), PrincipalType::Group);
+        assert_eq!(group.principal.id(), "g-1");
+        // A permission set ARN that is not one is an odd assignment: skipped like the others.
+        assert!(
+            assignment(
+                Some("111122223333"),
+                Some("ps"),
+                Some(&SdkPrincipalType::Group),
+                Some("g-1")
+            )
+            .is_none()
+        );
         assert_eq!(group.account.as_str(), "111122223333");
         let unknown = SdkPrincipalType::from("ROBOT");
         assert!(assignment(Some("111122223333"), Some("ps"), Some(&unknown), Some("x")).is_none());
@@ -508,7 +546,9 @@ mod tests {
 
     #[test]
     fn malformed_account_ids_are_errors() {
-        assert!(account_ids("X", vec!["111122223333".into()]).is_ok());
-        assert!(account_ids("X", vec!["1111".into()]).is_err());
+        assert!(parse_ids::<AccountId>("X", vec!["111122223333".into()]).is_ok());
+        assert!(parse_ids::<AccountId>("X", vec!["1111".into()]).is_err());
+        let wrong = parse_ids::<PermissionSetArn>("X", vec!["ps-1".into()]).unwrap_err();
+        assert!(wrong.message.contains("permission set ARN"), "{wrong}");
     }
 }

@@ -12,7 +12,7 @@ use super::{
     AccountRole, AccountSettings, DEFAULT_MEMBER_ROLE_NAME, DeletionLimit, IdentityCenterSettings,
     Mapping, Options, UnmanagedClusterPolicy,
 };
-use crate::domain::{AccountId, PrincipalArn, PrincipalKind, Region};
+use crate::domain::{AccountId, IdentityStoreId, InstanceArn, PrincipalArn, PrincipalKind, Region};
 
 const TOP_KEYS: &[&str] = &[
     "version",
@@ -122,6 +122,8 @@ fn read_identity_center(
             "instance ARN",
             hint,
         )
+        // The pattern is stricter than the type, so this keeps every value it let through.
+        .and_then(|arn| InstanceArn::new(arn).ok())
     });
     let identity_store_id = fields.get("identity_store_id").and_then(|n| {
         let hint = "d-<10 hex digits> (see `aws sso-admin list-instances`)";
@@ -133,6 +135,7 @@ fn read_identity_center(
             "identity store id",
             hint,
         )
+        .and_then(|id| IdentityStoreId::new(id).ok())
     });
     Some(IdentityCenterSettings {
         region: region?,

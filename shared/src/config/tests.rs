@@ -320,7 +320,9 @@ fn inventory_with(region: &str, permission_set: &str) -> crate::inventory::Inven
     inventory.permission_sets.insert(
         ps(permission_set),
         crate::inventory::PermissionSetInventory {
-            arn: format!("arn:{partition}:sso:::permissionSet/ssoins-1/ps-1"),
+            arn: format!("arn:{partition}:sso:::permissionSet/ssoins-1/ps-1")
+                .parse()
+                .unwrap(),
             accounts: BTreeMap::from([(account.clone(), BTreeSet::new())]),
         },
     );

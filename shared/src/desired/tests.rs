@@ -91,7 +91,9 @@ impl World {
             .permission_sets
             .entry(PermissionSetName::new(ps).unwrap())
             .or_insert_with(|| PermissionSetInventory {
-                arn: format!("arn:aws:sso:::permissionSet/ssoins-1/ps-{ps}"),
+                arn: format!("arn:aws:sso:::permissionSet/ssoins-1/ps-{ps}")
+                    .parse()
+                    .unwrap(),
                 accounts: BTreeMap::new(),
             });
         set.accounts.insert(

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccessScope, KubernetesGroup, PolicyArn, PrincipalArn, RoleId, Username};
+use super::{
+    AccessEntryArn, AccessScope, KubernetesGroup, PolicyArn, PrincipalArn, RoleId, Username,
+};
 
 /// The access entry type. Only `STANDARD` entries take groups, usernames and policies; the others
 /// are how nodes join the cluster and are never touched.
@@ -43,7 +45,7 @@ pub struct ActualEntry {
     /// The IAM principal (full path).
     pub principal: PrincipalArn,
     /// The access entry ARN (needed to tag it).
-    pub arn: Option<String>,
+    pub arn: Option<AccessEntryArn>,
     /// `STANDARD` or a node type.
     pub entry_type: EntryType,
     /// Kubernetes groups, as EKS returned them (not re-validated: EKS already did).

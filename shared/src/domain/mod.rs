@@ -1,11 +1,15 @@
 //! Domain types: validated newtypes for every identifier that crosses a boundary, and the plain
 //! values (clusters, access entries, roles) the engine reasons about. No SDK types live here.
 
+#[macro_use]
+mod validated;
+
 mod arn;
 mod arn_syntax;
 mod change;
 mod cluster;
 mod entry;
+mod identity_ids;
 mod ids;
 mod partition;
 mod policy;
@@ -18,6 +22,9 @@ pub use arn_syntax::Arn;
 pub use change::EntryChange;
 pub use cluster::{AuthenticationMode, ClusterInfo, ClusterRef, ClusterStatus};
 pub use entry::{ActualEntry, EntryType, ManagedTags, NewEntry, PrincipalStatus, RoleInfo};
+pub use identity_ids::{
+    AccessEntryArn, GroupId, IdentityStoreId, InstanceArn, PermissionSetArn, UserId,
+};
 pub(crate) use ids::names_the_session;
 #[cfg(test)]
 pub(crate) use ids::rule_names;

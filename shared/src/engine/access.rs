@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::reconcile::ReconcileContext;
 use crate::desired;
 use crate::domain::{
-    AccessScope, ClusterRef, KubernetesGroup, PermissionSetName, PolicyArn, PrincipalArn, RuleName,
+    AccessScope, ClusterRef, GroupId, KubernetesGroup, PermissionSetArn, PermissionSetName,
+    PolicyArn, PrincipalArn, RuleName,
 };
-use crate::ports::{PortError, PrincipalType};
+use crate::ports::{AssignedPrincipal, PortError};
 
 /// One way a group reaches a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,24 +40,27 @@ pub struct GroupAccess {
 /// grants it through the group's account assignments.
 pub async fn access_via_group(
     ctx: &ReconcileContext,
-    group_id: &str,
+    group_id: &GroupId,
     clusters: &[ClusterRef],
 ) -> Result<Vec<GroupAccess>, PortError> {
     let instance = ctx.reader().instance().await?;
     let assignments = ctx
         .sso_admin
-        .assignments_for_principal(&instance.instance_arn, PrincipalType::Group, group_id)
+        .assignments_for_principal(
+            &instance.instance_arn,
+            &AssignedPrincipal::Group(group_id.clone()),
+        )
         .await?;
-    let names: BTreeMap<&str, &PermissionSetName> = ctx
+    let names: BTreeMap<&PermissionSetArn, &PermissionSetName> = ctx
         .reader()
         .wanted_permission_sets()
         .await?
         .iter()
-        .map(|ps| (ps.arn.as_str(), &ps.name))
+        .map(|ps| (&ps.arn, &ps.name))
         .collect();
     let mut held: BTreeSet<(&crate::domain::AccountId, &PermissionSetName)> = BTreeSet::new();
     for a in &assignments {
-        if let Some(name) = names.get(a.permission_set_arn.as_str()) {
+        if let Some(name) = names.get(&a.permission_set_arn) {
             held.insert((&a.account, *name));
         }
     }

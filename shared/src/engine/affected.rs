@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::reconcile::ReconcileContext;
 use super::sweep::list_managed_clusters;
-use crate::domain::{AccountId, ClusterRef, PermissionSetName, Region};
-use crate::ports::{PortError, PrincipalType};
+use crate::domain::{AccountId, ClusterRef, GroupId, PermissionSetArn, PermissionSetName, Region};
+use crate::ports::{AssignedPrincipal, PortError};
 
 /// The part of the world a trigger may have changed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,11 +33,17 @@ pub enum Scope {
 }
 
 /// The accounts where a group holds an assignment of a permission set some rule wants.
-pub async fn scope_for_group(ctx: &ReconcileContext, group_id: &str) -> Result<Scope, PortError> {
+pub async fn scope_for_group(
+    ctx: &ReconcileContext,
+    group_id: &GroupId,
+) -> Result<Scope, PortError> {
     let instance = ctx.reader().instance().await?;
     let assignments = ctx
         .sso_admin
-        .assignments_for_principal(&instance.instance_arn, PrincipalType::Group, group_id)
+        .assignments_for_principal(
+            &instance.instance_arn,
+            &AssignedPrincipal::Group(group_id.clone()),
+        )
         .await?;
     let wanted = ctx.reader().wanted_permission_sets().await?;
     let accounts: BTreeSet<AccountId> = assignments
@@ -52,10 +58,10 @@ pub async fn scope_for_group(ctx: &ReconcileContext, group_id: &str) -> Result<S
 pub async fn scope_for_assignment(
     ctx: &ReconcileContext,
     account: &AccountId,
-    permission_set_arn: &str,
+    permission_set_arn: &PermissionSetArn,
 ) -> Result<Scope, PortError> {
     let wanted = ctx.reader().wanted_permission_sets().await?;
-    if wanted.iter().any(|ps| ps.arn == permission_set_arn) {
+    if wanted.iter().any(|ps| &ps.arn == permission_set_arn) {
         Ok(accounts_scope(ctx, BTreeSet::from([account.clone()])))
     } else {
         Ok(Scope::Nothing)
@@ -67,7 +73,7 @@ pub async fn scope_for_assignment(
 /// cluster: its entries must go wherever they are.
 pub async fn scope_for_permission_set(
     ctx: &ReconcileContext,
-    permission_set_arn: &str,
+    permission_set_arn: &PermissionSetArn,
     account: Option<&AccountId>,
     deleted: bool,
 ) -> Result<Scope, PortError> {
@@ -75,7 +81,7 @@ pub async fn scope_for_permission_set(
         return Ok(Scope::Everything);
     }
     let wanted = ctx.reader().wanted_permission_sets().await?;
-    if !wanted.iter().any(|ps| ps.arn == permission_set_arn) {
+    if !wanted.iter().any(|ps| &ps.arn == permission_set_arn) {
         return Ok(Scope::Nothing);
     }
     if let Some(account) = account {

@@ -82,8 +82,10 @@ mod tests {
 
     fn instance(n: u8) -> IdentityCenterInstance {
         IdentityCenterInstance {
-            instance_arn: format!("arn:aws:sso:::instance/ssoins-000000000000000{n}"),
-            identity_store_id: format!("d-000000000{n}"),
+            instance_arn: format!("arn:aws:sso:::instance/ssoins-000000000000000{n}")
+                .parse()
+                .unwrap(),
+            identity_store_id: format!("d-000000000{n}").parse().unwrap(),
         }
     }
 

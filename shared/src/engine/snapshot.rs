@@ -13,10 +13,13 @@ use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::Mapping;
 use crate::desired::closest_names;
-use crate::domain::{AccountId, GroupName, PermissionSetName, PrincipalArn, RoleInfo};
+use crate::domain::{
+    AccountId, GroupId, GroupName, IdentityStoreId, PermissionSetArn, PermissionSetName,
+    PrincipalArn, RoleInfo,
+};
 use crate::ports::{
-    AccountConnector, ErrorKind, IdentityCenterInstance, IdentityStoreApi, PermissionSetInfo,
-    PortError, PrincipalType, SsoAdminApi,
+    AccountConnector, AssignedPrincipal, ErrorKind, IdentityCenterInstance, IdentityStoreApi,
+    PermissionSetInfo, PortError, SsoAdminApi,
 };
 
 /// Identity Center and IAM reads of one snapshot in flight at once per account: independent
@@ -27,13 +30,14 @@ const READ_CONCURRENCY: usize = 8;
 const GROUP_NOT_FOUND: &str = "DescribeGroup (not found)";
 
 /// A wanted permission set assigned in an account: its name, ARN and the groups holding it.
-type AssignedSet = (PermissionSetName, (String, BTreeSet<GroupName>));
+type AssignedSet = (PermissionSetName, (PermissionSetArn, BTreeSet<GroupName>));
 
 /// What one account contributes to the inventory, read once per snapshot.
 #[derive(Debug, Clone, Default)]
 pub(super) struct AccountSlice {
     /// Permission set name → groups holding an assignment in this account (present = assigned).
-    pub(super) permission_sets: BTreeMap<PermissionSetName, (String, BTreeSet<GroupName>)>,
+    pub(super) permission_sets:
+        BTreeMap<PermissionSetName, (PermissionSetArn, BTreeSet<GroupName>)>,
     /// The account's `AWSReservedSSO_*` roles.
     pub(super) sso_roles: Vec<RoleInfo>,
 }
@@ -54,7 +58,7 @@ pub struct IdentitySnapshot {
     principal_roles: OnceCell<BTreeMap<PrincipalArn, RoleInfo>>,
     accounts: Mutex<BTreeMap<AccountId, Arc<OnceCell<AccountSlice>>>>,
     /// Names of groups found; a group not found is not remembered (it is an error to retry).
-    group_names: Mutex<BTreeMap<String, Arc<OnceCell<GroupName>>>>,
+    group_names: Mutex<BTreeMap<GroupId, Arc<OnceCell<GroupName>>>>,
 }
 
 impl IdentitySnapshot {
@@ -212,10 +216,11 @@ impl IdentitySnapshot {
     async fn read_assignments(
         &self,
         account: &AccountId,
-    ) -> Result<BTreeMap<PermissionSetName, (String, BTreeSet<GroupName>)>, PortError> {
+    ) -> Result<BTreeMap<PermissionSetName, (PermissionSetArn, BTreeSet<GroupName>)>, PortError>
+    {
         let instance = self.instance().await?;
         let wanted = self.wanted_permission_sets().await?;
-        let provisioned: BTreeSet<String> = self
+        let provisioned: BTreeSet<PermissionSetArn> = self
             .sso_admin
             .permission_sets_provisioned_to_account(&instance.instance_arn, account)
             .await?
@@ -251,11 +256,13 @@ impl IdentitySnapshot {
         if assignments.is_empty() {
             return Ok(None);
         }
-        let store = instance.identity_store_id.as_str();
-        let group_ids: Vec<String> = assignments
+        let store = &instance.identity_store_id;
+        let group_ids: Vec<GroupId> = assignments
             .into_iter()
-            .filter(|a| a.principal_type == PrincipalType::Group)
-            .map(|a| a.principal_id)
+            .filter_map(|a| match a.principal {
+                AssignedPrincipal::Group(id) => Some(id),
+                AssignedPrincipal::User(_) => None,
+            })
             .collect();
         let groups: Vec<GroupName> = stream::iter(group_ids)
             .map(|group_id| async move {
@@ -278,19 +285,21 @@ impl IdentitySnapshot {
     /// not found is not remembered (the caller reports it, and the next read asks again).
     async fn group_name(
         &self,
-        store: &str,
-        group_id: &str,
+        store: &IdentityStoreId,
+        group_id: &GroupId,
     ) -> Result<Option<GroupName>, PortError> {
         let cell = {
             let mut names = self.group_names.lock().await;
-            names.entry(group_id.to_owned()).or_default().clone()
+            names.entry(group_id.clone()).or_default().clone()
         };
         let found = cell
             .get_or_try_init(|| async {
                 self.identity_store
                     .group_name(store, group_id)
                     .await?
-                    .ok_or_else(|| PortError::new(ErrorKind::NotFound, GROUP_NOT_FOUND, group_id))
+                    .ok_or_else(|| {
+                        PortError::new(ErrorKind::NotFound, GROUP_NOT_FOUND, group_id.as_str())
+                    })
             })
             .await;
         match found {
@@ -326,7 +335,7 @@ impl IdentitySnapshot {
 /// cause is the Identity Store catching up with a change, and the run is retried; should it
 /// persist, the message says what to check.
 fn assigned_group_not_found(
-    group_id: &str,
+    group_id: &GroupId,
     permission_set: &PermissionSetName,
     account: &AccountId,
 ) -> PortError {

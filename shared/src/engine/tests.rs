@@ -8,9 +8,9 @@ use super::*;
 use crate::config::Mapping;
 use crate::desired::RuleSource;
 use crate::domain::{
-    AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterName, ClusterRef,
-    ClusterStatus, EntryType, ManagedTags, NamespacePattern, PolicyArn, PrincipalArn, Region,
-    RoleId, RuleName,
+    AccessEntryArn, AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterName,
+    ClusterRef, ClusterStatus, EntryType, ManagedTags, NamespacePattern, PolicyArn, PrincipalArn,
+    Region, RoleId, RuleName,
 };
 use crate::memory::MemoryAws;
 use crate::plan::{ClusterPlan, Operation};
@@ -284,10 +284,11 @@ pub(super) fn managed_entry(
     }
     ActualEntry {
         principal: principal.clone(),
-        arn: Some(format!(
+        arn: AccessEntryArn::new(format!(
             "arn:aws:eks:eu-west-1:{ACCOUNT}:access-entry/prod/{}",
             principal.name()
-        )),
+        ))
+        .ok(),
         entry_type: EntryType::Standard,
         kubernetes_groups: BTreeSet::new(),
         username: None,

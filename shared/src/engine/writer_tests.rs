@@ -362,7 +362,7 @@ impl crate::ports::EksApi for YieldingEks {
     }
     async fn tag_resource(
         &self,
-        resource_arn: &str,
+        resource_arn: &crate::domain::AccessEntryArn,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), crate::ports::PortError> {
         tokio::task::yield_now().await;

@@ -97,9 +97,17 @@ impl<'a> Fields<'a> {
 /// The first of several optional string fields that is present, in order of preference. Used
 /// where console, API and SCIM records put the same id in different places.
 pub(crate) fn first_of(candidates: &[(Fields<'_>, &str)]) -> Result<Option<String>, EventError> {
+    first_parsed(candidates, |found| Ok(found.to_owned()))
+}
+
+/// Like [`first_of`], the value validated by `parse` (an error names the field it came from).
+pub(crate) fn first_parsed<T>(
+    candidates: &[(Fields<'_>, &str)],
+    parse: impl Fn(&str) -> Result<T, InvalidValue>,
+) -> Result<Option<T>, EventError> {
     for (fields, key) in candidates {
-        if let Some(found) = fields.opt_str(key)? {
-            return Ok(Some(found.to_owned()));
+        if let Some(found) = fields.opt(key, &parse)? {
+            return Ok(Some(found));
         }
     }
     Ok(None)

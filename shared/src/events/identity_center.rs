@@ -8,8 +8,9 @@
 use serde_json::Value;
 
 use super::cloudtrail::CloudTrailDetail;
-use super::fields::{Fields, first_of};
+use super::fields::{Fields, first_parsed};
 use super::{EventError, Trigger};
+use crate::domain::{GroupId, IdentityStoreId, UserId};
 
 /// Which front door of Identity Center the call came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +25,8 @@ pub(crate) enum Origin {
 
 /// The ids a group or membership record may carry.
 struct GroupIds {
-    identity_store_id: Option<String>,
-    group_id: Option<String>,
+    identity_store_id: Option<IdentityStoreId>,
+    group_id: Option<GroupId>,
 }
 
 /// Classifies a group or membership CloudTrail record.
@@ -58,19 +59,19 @@ pub(crate) fn classify_call(
         (Origin::Console, "AddMemberToGroup") => Trigger::MembershipAdded {
             identity_store_id: ids.identity_store_id,
             group_id: ids.group_id,
-            user_id: request.opt_string("member.memberId")?,
+            user_id: request.opt("member.memberId", UserId::new)?,
             membership_id: response.opt_string("membershipId")?,
         },
         (Origin::Console, "RemoveMemberFromGroup") => Trigger::MembershipRemoved {
             identity_store_id: ids.identity_store_id,
             group_id: ids.group_id,
-            user_id: request.opt_string("member.memberId")?,
+            user_id: request.opt("member.memberId", UserId::new)?,
             membership_id: None,
         },
         (Origin::Api, "CreateGroupMembership") => Trigger::MembershipAdded {
             identity_store_id: ids.identity_store_id,
             group_id: ids.group_id,
-            user_id: request.opt_string("memberId.userId")?,
+            user_id: request.opt("memberId.userId", UserId::new)?,
             membership_id: response.opt_string("membershipId")?,
         },
         // Carries only the membership id: the group is unknown by design.
@@ -91,18 +92,24 @@ pub(crate) fn classify_call(
 /// SCIM's resource `id`, or the response of a create.
 fn group_ids(request: Fields<'_>, response: Fields<'_>) -> Result<GroupIds, EventError> {
     Ok(GroupIds {
-        identity_store_id: first_of(&[
-            (request, "identityStoreId"),
-            (response, "identityStoreId"),
-            (response, "group.identityStoreId"),
-        ])?,
-        group_id: first_of(&[
-            (request, "groupId"),
-            (request, "id"),
-            (response, "groupId"),
-            (response, "group.groupId"),
-            (response, "id"),
-        ])?,
+        identity_store_id: first_parsed(
+            &[
+                (request, "identityStoreId"),
+                (response, "identityStoreId"),
+                (response, "group.identityStoreId"),
+            ],
+            |id| IdentityStoreId::new(id),
+        )?,
+        group_id: first_parsed(
+            &[
+                (request, "groupId"),
+                (request, "id"),
+                (response, "groupId"),
+                (response, "group.groupId"),
+                (response, "id"),
+            ],
+            |id| GroupId::new(id),
+        )?,
     })
 }
 
@@ -115,9 +122,11 @@ pub(crate) fn classify_native(detail_type: &str, detail: &Value) -> Result<Trigg
     }
     let context = format!("aws.identitystore {detail_type}");
     let fields = Fields::new(Some(detail), "detail", &context);
-    let identity_store_id = fields.opt_string("identityStoreId")?;
-    let group_id = fields.opt_string("groupId")?;
-    let user_id = first_of(&[(fields, "userId"), (fields, "memberId.userId")])?;
+    let identity_store_id = fields.opt("identityStoreId", IdentityStoreId::new)?;
+    let group_id = fields.opt("groupId", GroupId::new)?;
+    let user_id = first_parsed(&[(fields, "userId"), (fields, "memberId.userId")], |id| {
+        UserId::new(id)
+    })?;
     let membership_id = fields.opt_string("membershipId")?;
     let trigger = match detail_type {
         "Group Created" => Trigger::GroupCreated {

@@ -2,7 +2,8 @@
 
 use super::cloudtrail::CloudTrailDetail;
 use super::{EventError, PrincipalType, Trigger};
-use crate::domain::AccountId;
+use crate::domain::{AccountId, InstanceArn, PermissionSetArn};
+use crate::ports::AssignedPrincipal;
 
 /// Classifies an Identity Center admin record. Assignment records must name the account,
 /// permission set and principal: without them no cluster can be chosen.
@@ -14,41 +15,41 @@ pub(crate) fn classify_call(
     let request = detail.request(context);
     let trigger = match name {
         "CreateAccountAssignment" | "DeleteAccountAssignment" => {
-            let instance_arn = request.req_str("instanceArn")?.to_owned();
+            let instance_arn = request.req("instanceArn", InstanceArn::new)?;
             let account = request.req("targetId", AccountId::new)?;
-            let permission_set_arn = request.req_str("permissionSetArn")?.to_owned();
+            let permission_set_arn = request.req("permissionSetArn", PermissionSetArn::new)?;
             let principal_type =
                 principal_type(request.req_str("principalType")?).ok_or_else(|| {
                     EventError::invalid(request.path_of("principalType"), "expected GROUP or USER")
                 })?;
-            let principal_id = request.req_str("principalId")?.to_owned();
+            let principal = request.req("principalId", |id| {
+                AssignedPrincipal::new(principal_type, id)
+            })?;
             if name == "CreateAccountAssignment" {
                 Trigger::AccountAssignmentCreated {
                     instance_arn,
                     account,
                     permission_set_arn,
-                    principal_type,
-                    principal_id,
+                    principal,
                 }
             } else {
                 Trigger::AccountAssignmentDeleted {
                     instance_arn,
                     account,
                     permission_set_arn,
-                    principal_type,
-                    principal_id,
+                    principal,
                 }
             }
         }
         "ProvisionPermissionSet" => Trigger::PermissionSetProvisioned {
-            instance_arn: request.req_str("instanceArn")?.to_owned(),
-            permission_set_arn: request.req_str("permissionSetArn")?.to_owned(),
+            instance_arn: request.req("instanceArn", InstanceArn::new)?,
+            permission_set_arn: request.req("permissionSetArn", PermissionSetArn::new)?,
             // Absent for targetType ALL_PROVISIONED_ACCOUNTS.
             account: request.opt("targetId", AccountId::new)?,
         },
         "DeletePermissionSet" => Trigger::PermissionSetDeleted {
-            instance_arn: request.req_str("instanceArn")?.to_owned(),
-            permission_set_arn: request.req_str("permissionSetArn")?.to_owned(),
+            instance_arn: request.req("instanceArn", InstanceArn::new)?,
+            permission_set_arn: request.req("permissionSetArn", PermissionSetArn::new)?,
             account: None,
         },
         other => Trigger::ignored(format!(

@@ -164,9 +164,9 @@ fn samples_route_to_the_function_that_handles_them() {
 #[test]
 fn membership_ids_come_from_where_each_origin_keeps_them() {
     let added = Trigger::MembershipAdded {
-        identity_store_id: Some(STORE.into()),
-        group_id: Some(GROUP.into()),
-        user_id: Some(USER.into()),
+        identity_store_id: Some(STORE.parse().unwrap()),
+        group_id: Some(GROUP.parse().unwrap()),
+        user_id: Some(USER.parse().unwrap()),
         membership_id: None,
     };
     assert_eq!(sample("sso-directory-add-member-to-group.json"), added);
@@ -183,7 +183,7 @@ fn membership_ids_come_from_where_each_origin_keeps_them() {
     assert_eq!(
         sample("identitystore-delete-group-membership.json"),
         Trigger::MembershipRemoved {
-            identity_store_id: Some(STORE.into()),
+            identity_store_id: Some(STORE.parse().unwrap()),
             group_id: None,
             user_id: None,
             membership_id: Some("d4a2c3b1-7071-70aa-1234-56789abcdef0".into()),
@@ -202,13 +202,13 @@ fn group_ids_are_found_in_requests_responses_and_scim_resource_ids() {
         let Trigger::GroupCreated { group_id, .. } = sample(name) else {
             panic!("{name}: expected group_created");
         };
-        assert_eq!(group_id.as_deref(), Some(GROUP), "{name}");
+        assert_eq!(group_id.as_ref().map(|g| g.as_str()), Some(GROUP), "{name}");
     }
     assert_eq!(
         sample("scim-patch-group.json"),
         Trigger::GroupMembersPatched {
             identity_store_id: None,
-            group_id: Some(GROUP.into()),
+            group_id: Some(GROUP.parse().unwrap()),
         }
     );
 }
@@ -218,12 +218,15 @@ fn account_assignment_names_account_permission_set_and_principal() {
     assert_eq!(
         sample("sso-create-account-assignment.json"),
         Trigger::AccountAssignmentCreated {
-            instance_arn: "arn:aws:sso:::instance/ssoins-6804c1a2b3c4d5e6".into(),
+            instance_arn: "arn:aws:sso:::instance/ssoins-6804c1a2b3c4d5e6"
+                .parse()
+                .unwrap(),
             account: AccountId::new("222222222222").unwrap(),
             permission_set_arn:
-                "arn:aws:sso:::permissionSet/ssoins-6804c1a2b3c4d5e6/ps-2f3e4d5c6b7a8901".into(),
-            principal_type: PrincipalType::Group,
-            principal_id: GROUP.into(),
+                "arn:aws:sso:::permissionSet/ssoins-6804c1a2b3c4d5e6/ps-2f3e4d5c6b7a8901"
+                    .parse()
+                    .unwrap(),
+            principal: AssignedPrincipal::Group(GROUP.parse().unwrap()),
         }
     );
     let Trigger::PermissionSetProvisioned { account, .. } =
@@ -433,6 +436,23 @@ fn invalid_values_are_named_by_their_full_path() {
         "{short_account}"
     );
 
+    // Ids are typed too: a permission set ARN that is an instance ARN, a group id with a '/'.
+    let ps_arn = edited("sso-create-account-assignment.json", |v| {
+        v["detail"]["requestParameters"]["permissionSetArn"] =
+            json!("arn:aws:sso:::instance/ssoins-6804c1a2b3c4d5e6");
+    })
+    .unwrap_err();
+    assert_eq!(
+        ps_arn.field_path(),
+        Some("detail.requestParameters.permissionSetArn")
+    );
+    assert!(ps_arn.to_string().contains("permissionSet/"), "{ps_arn}");
+    let group = edited("identitystore-create-group-membership.json", |v| {
+        v["detail"]["requestParameters"]["groupId"] = json!("../etc");
+    })
+    .unwrap_err();
+    assert_eq!(group.field_path(), Some("detail.requestParameters.groupId"));
+
     let principal = edited("sso-create-account-assignment.json", |v| {
         v["detail"]["requestParameters"]["principalType"] = json!("ROLE");
     })
@@ -497,8 +517,8 @@ fn lenient_shapes_of_real_records_are_accepted() {
     assert_eq!(
         classified.trigger,
         Trigger::GroupUpdated {
-            identity_store_id: Some(STORE.into()),
-            group_id: Some(GROUP.into()),
+            identity_store_id: Some(STORE.parse().unwrap()),
+            group_id: Some(GROUP.parse().unwrap()),
         }
     );
     let detail = cloudtrail::CloudTrailDetail::from_value(

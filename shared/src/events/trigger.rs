@@ -2,8 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AccountId, ClusterRef, ClusterStatus, EntryChange, PrincipalArn};
-pub use crate::ports::PrincipalType;
+use crate::domain::{
+    AccountId, ClusterRef, ClusterStatus, EntryChange, GroupId, IdentityStoreId, InstanceArn,
+    PermissionSetArn, PrincipalArn, UserId,
+};
+pub use crate::ports::{AssignedPrincipal, PrincipalType};
 
 /// What an event says happened, reduced to what decides which clusters to reconcile.
 ///
@@ -15,32 +18,32 @@ pub enum Trigger {
     /// A group was created (console, API or SCIM). Display names are masked in CloudTrail.
     GroupCreated {
         /// The identity store, when the record carries it (SCIM records do not).
-        identity_store_id: Option<String>,
+        identity_store_id: Option<IdentityStoreId>,
         /// The new group's id, when the record carries it.
-        group_id: Option<String>,
+        group_id: Option<GroupId>,
     },
     /// A group's attributes changed.
     GroupUpdated {
         /// The identity store, when known.
-        identity_store_id: Option<String>,
+        identity_store_id: Option<IdentityStoreId>,
         /// The group's id, when known.
-        group_id: Option<String>,
+        group_id: Option<GroupId>,
     },
     /// A group was deleted.
     GroupDeleted {
         /// The identity store, when known.
-        identity_store_id: Option<String>,
+        identity_store_id: Option<IdentityStoreId>,
         /// The deleted group's id, when known.
-        group_id: Option<String>,
+        group_id: Option<GroupId>,
     },
     /// A user joined a group.
     MembershipAdded {
         /// The identity store, when known.
-        identity_store_id: Option<String>,
+        identity_store_id: Option<IdentityStoreId>,
         /// The group joined, when known.
-        group_id: Option<String>,
+        group_id: Option<GroupId>,
         /// The user who joined, when known.
-        user_id: Option<String>,
+        user_id: Option<UserId>,
         /// The membership's id (API records only).
         membership_id: Option<String>,
     },
@@ -48,62 +51,60 @@ pub enum Trigger {
     /// then unknown and the handler must treat every group as possibly affected.
     MembershipRemoved {
         /// The identity store, when known.
-        identity_store_id: Option<String>,
+        identity_store_id: Option<IdentityStoreId>,
         /// The group left; `None` for `DeleteGroupMembership`.
-        group_id: Option<String>,
+        group_id: Option<GroupId>,
         /// The user who left, when known.
-        user_id: Option<String>,
+        user_id: Option<UserId>,
         /// The membership's id, when known.
         membership_id: Option<String>,
     },
     /// SCIM `PatchGroup`: some members of a group changed, but CloudTrail masks which.
     GroupMembersPatched {
         /// The identity store, when known (SCIM records usually lack it).
-        identity_store_id: Option<String>,
+        identity_store_id: Option<IdentityStoreId>,
         /// The group's id (`requestParameters.id`), when known.
-        group_id: Option<String>,
+        group_id: Option<GroupId>,
     },
     /// A permission set was assigned to a group or user in an account (asynchronous on AWS).
     AccountAssignmentCreated {
         /// The Identity Center instance ARN.
-        instance_arn: String,
+        instance_arn: InstanceArn,
         /// The account the assignment targets.
         account: AccountId,
         /// The permission set assigned.
-        permission_set_arn: String,
-        /// Group or user.
-        principal_type: PrincipalType,
-        /// The group or user id.
-        principal_id: String,
+        permission_set_arn: PermissionSetArn,
+        /// The group or user it is for (`principal_type`, `principal_id`).
+        #[serde(flatten)]
+        principal: AssignedPrincipal,
     },
     /// An assignment was removed; when it was the last one, Identity Center deletes the role.
     AccountAssignmentDeleted {
         /// The Identity Center instance ARN.
-        instance_arn: String,
+        instance_arn: InstanceArn,
         /// The account the assignment targeted.
         account: AccountId,
         /// The permission set unassigned.
-        permission_set_arn: String,
-        /// Group or user.
-        principal_type: PrincipalType,
-        /// The group or user id.
-        principal_id: String,
+        permission_set_arn: PermissionSetArn,
+        /// The group or user it is for (`principal_type`, `principal_id`).
+        #[serde(flatten)]
+        principal: AssignedPrincipal,
     },
     /// A permission set was (re)provisioned, to one account or to all its accounts.
     PermissionSetProvisioned {
         /// The Identity Center instance ARN.
-        instance_arn: String,
+        instance_arn: InstanceArn,
         /// The permission set provisioned.
-        permission_set_arn: String,
+        permission_set_arn: PermissionSetArn,
         /// The single target account, or `None` for `ALL_PROVISIONED_ACCOUNTS`.
         account: Option<AccountId>,
     },
     /// A permission set was deleted.
     PermissionSetDeleted {
         /// The Identity Center instance ARN.
-        instance_arn: String,
+        instance_arn: InstanceArn,
         /// The deleted permission set.
-        permission_set_arn: String,
+        permission_set_arn: PermissionSetArn,
         /// Always `None` today: deletion is instance-wide.
         account: Option<AccountId>,
     },

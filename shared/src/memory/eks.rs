@@ -6,8 +6,9 @@ use async_trait::async_trait;
 
 use super::{MemoryAws, StoredCluster, StoredEntry, World};
 use crate::domain::{
-    AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName, ClusterRef,
-    ClusterStatus, EntryType, KubernetesGroup, PolicyArn, PrincipalArn, Region, Username,
+    AccessEntryArn, AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo,
+    ClusterName, ClusterRef, ClusterStatus, EntryType, KubernetesGroup, PolicyArn, PrincipalArn,
+    Region, Username,
 };
 use crate::ports::{EksApi, ErrorKind, NewEntry, PortError};
 
@@ -204,13 +205,14 @@ impl EksApi for MemoryEks {
         }
         let entry = ActualEntry {
             principal: new.principal.clone(),
-            arn: Some(format!(
+            arn: AccessEntryArn::new(format!(
                 "arn:aws:eks:{}:{}:access-entry/{}/{}",
                 self.region,
                 self.account,
                 cluster,
                 new.principal.name()
-            )),
+            ))
+            .ok(),
             entry_type: EntryType::Standard,
             kubernetes_groups: new
                 .kubernetes_groups
@@ -311,7 +313,7 @@ impl EksApi for MemoryEks {
 
     async fn tag_resource(
         &self,
-        resource_arn: &str,
+        resource_arn: &AccessEntryArn,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), PortError> {
         let op = "TagResource";
@@ -321,7 +323,7 @@ impl EksApi for MemoryEks {
             .clusters
             .values_mut()
             .flat_map(|c| c.entries.values_mut())
-            .find(|e| e.entry.arn.as_deref() == Some(resource_arn))
+            .find(|e| e.entry.arn.as_ref() == Some(resource_arn))
             .ok_or_else(|| not_found(op, "resource"))?;
         stored.entry.tags.extend(tags.clone());
         Ok(())

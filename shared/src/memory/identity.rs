@@ -3,10 +3,12 @@
 use async_trait::async_trait;
 
 use super::{MemoryAws, memory_instance};
-use crate::domain::{AccountId, GroupName};
+use crate::domain::{
+    AccountId, GroupId, GroupName, IdentityStoreId, InstanceArn, PermissionSetArn, UserId,
+};
 use crate::ports::{
-    AccountAssignment, IdentityCenterInstance, IdentityStoreApi, PermissionSetInfo, PortError,
-    PrincipalType, SsoAdminApi,
+    AccountAssignment, AssignedPrincipal, IdentityCenterInstance, IdentityStoreApi,
+    PermissionSetInfo, PortError, SsoAdminApi,
 };
 
 #[async_trait]
@@ -18,7 +20,7 @@ impl SsoAdminApi for MemoryAws {
 
     async fn list_permission_sets(
         &self,
-        _instance_arn: &str,
+        _instance_arn: &InstanceArn,
     ) -> Result<Vec<PermissionSetInfo>, PortError> {
         let mut w = self.world();
         w.call("ListPermissionSets")?;
@@ -33,12 +35,12 @@ impl SsoAdminApi for MemoryAws {
 
     async fn permission_sets_provisioned_to_account(
         &self,
-        _instance_arn: &str,
+        _instance_arn: &InstanceArn,
         account: &AccountId,
-    ) -> Result<Vec<String>, PortError> {
+    ) -> Result<Vec<PermissionSetArn>, PortError> {
         let mut w = self.world();
         w.call("ListPermissionSetsProvisionedToAccount")?;
-        let mut arns: Vec<String> = w
+        let mut arns: Vec<PermissionSetArn> = w
             .assignments
             .iter()
             .filter(|a| &a.account == account)
@@ -50,15 +52,15 @@ impl SsoAdminApi for MemoryAws {
 
     async fn accounts_for_permission_set(
         &self,
-        _instance_arn: &str,
-        permission_set_arn: &str,
+        _instance_arn: &InstanceArn,
+        permission_set_arn: &PermissionSetArn,
     ) -> Result<Vec<AccountId>, PortError> {
         let mut w = self.world();
         w.call("ListAccountsForProvisionedPermissionSet")?;
         let mut accounts: Vec<AccountId> = w
             .assignments
             .iter()
-            .filter(|a| a.permission_set_arn == permission_set_arn)
+            .filter(|a| &a.permission_set_arn == permission_set_arn)
             .map(|a| a.account.clone())
             .collect();
         accounts.sort();
@@ -68,30 +70,29 @@ impl SsoAdminApi for MemoryAws {
 
     async fn account_assignments(
         &self,
-        _instance_arn: &str,
+        _instance_arn: &InstanceArn,
         account: &AccountId,
-        permission_set_arn: &str,
+        permission_set_arn: &PermissionSetArn,
     ) -> Result<Vec<AccountAssignment>, PortError> {
         let mut w = self.world();
         w.call("ListAccountAssignments")?;
         Ok(w.assignments
             .iter()
-            .filter(|a| &a.account == account && a.permission_set_arn == permission_set_arn)
+            .filter(|a| &a.account == account && &a.permission_set_arn == permission_set_arn)
             .cloned()
             .collect())
     }
 
     async fn assignments_for_principal(
         &self,
-        _instance_arn: &str,
-        principal_type: PrincipalType,
-        principal_id: &str,
+        _instance_arn: &InstanceArn,
+        principal: &AssignedPrincipal,
     ) -> Result<Vec<AccountAssignment>, PortError> {
         let mut w = self.world();
         w.call("ListAccountAssignmentsForPrincipal")?;
         Ok(w.assignments
             .iter()
-            .filter(|a| a.principal_type == principal_type && a.principal_id == principal_id)
+            .filter(|a| &a.principal == principal)
             .cloned()
             .collect())
     }
@@ -99,7 +100,11 @@ impl SsoAdminApi for MemoryAws {
 
 #[async_trait]
 impl IdentityStoreApi for MemoryAws {
-    async fn group_id(&self, _store: &str, name: &GroupName) -> Result<Option<String>, PortError> {
+    async fn group_id(
+        &self,
+        _store: &IdentityStoreId,
+        name: &GroupName,
+    ) -> Result<Option<GroupId>, PortError> {
         let mut w = self.world();
         w.call("GetGroupId")?;
         Ok(w.groups
@@ -109,7 +114,11 @@ impl IdentityStoreApi for MemoryAws {
     }
 
     /// The in-memory store keeps memberships by user id only; it has no user names.
-    async fn user_id(&self, _store: &str, _user_name: &str) -> Result<Option<String>, PortError> {
+    async fn user_id(
+        &self,
+        _store: &IdentityStoreId,
+        _user_name: &str,
+    ) -> Result<Option<UserId>, PortError> {
         let mut w = self.world();
         w.call("GetUserId")?;
         Ok(None)
@@ -117,22 +126,29 @@ impl IdentityStoreApi for MemoryAws {
 
     async fn group_name(
         &self,
-        _store: &str,
-        group_id: &str,
+        _store: &IdentityStoreId,
+        group_id: &GroupId,
     ) -> Result<Option<GroupName>, PortError> {
         let mut w = self.world();
         w.call("DescribeGroup")?;
         Ok(w.groups.get(group_id).cloned())
     }
 
-    async fn list_group_names(&self, _store: &str) -> Result<Vec<GroupName>, PortError> {
+    async fn list_group_names(
+        &self,
+        _store: &IdentityStoreId,
+    ) -> Result<Vec<GroupName>, PortError> {
         let mut w = self.world();
         w.call("ListGroups")?;
         let names: std::collections::BTreeSet<GroupName> = w.groups.values().cloned().collect();
         Ok(names.into_iter().collect())
     }
 
-    async fn groups_of_user(&self, _store: &str, user_id: &str) -> Result<Vec<String>, PortError> {
+    async fn groups_of_user(
+        &self,
+        _store: &IdentityStoreId,
+        user_id: &UserId,
+    ) -> Result<Vec<GroupId>, PortError> {
         let mut w = self.world();
         w.call("ListGroupMembershipsForMember")?;
         Ok(w.memberships
@@ -144,9 +160,9 @@ impl IdentityStoreApi for MemoryAws {
 
     async fn members_of_group(
         &self,
-        _store: &str,
-        group_id: &str,
-    ) -> Result<Vec<String>, PortError> {
+        _store: &IdentityStoreId,
+        group_id: &GroupId,
+    ) -> Result<Vec<UserId>, PortError> {
         let mut w = self.world();
         w.call("ListGroupMemberships")?;
         Ok(w.memberships

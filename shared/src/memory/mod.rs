@@ -13,12 +13,12 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterRef,
-    ClusterStatus, GroupName, PermissionSetName, PolicyArn, PrincipalArn, Region, RoleId, RoleInfo,
-    sso_role_path,
+    ClusterStatus, GroupId, GroupName, IdentityStoreId, InstanceArn, PermissionSetArn,
+    PermissionSetName, PolicyArn, PrincipalArn, Region, RoleId, RoleInfo, UserId, sso_role_path,
 };
 use crate::ports::{
-    AccountAssignment, AccountConnector, EksApi, ErrorKind, IamApi, IdentityCenterInstance,
-    JobQueue, PortError, PrincipalType, ReconcileJob,
+    AccountAssignment, AccountConnector, AssignedPrincipal, EksApi, ErrorKind, IamApi,
+    IdentityCenterInstance, JobQueue, PortError, ReconcileJob,
 };
 
 pub use eks::MemoryEks;
@@ -45,10 +45,10 @@ const RECREATED_ROLES_CREATED_AT: i64 = 1_800_000_000;
 #[derive(Debug, Default)]
 pub(crate) struct World {
     pub home_region: Option<Region>,
-    pub permission_sets: BTreeMap<String, PermissionSetName>,
+    pub permission_sets: BTreeMap<PermissionSetArn, PermissionSetName>,
     pub assignments: BTreeSet<AccountAssignment>,
-    pub groups: BTreeMap<String, GroupName>,
-    pub memberships: BTreeSet<(String, String)>,
+    pub groups: BTreeMap<GroupId, GroupName>,
+    pub memberships: BTreeSet<(GroupId, UserId)>,
     pub roles: BTreeMap<AccountId, BTreeMap<String, RoleInfo>>,
     pub users: BTreeMap<AccountId, BTreeMap<String, RoleInfo>>,
     pub clusters: BTreeMap<ClusterRef, StoredCluster>,
@@ -113,10 +113,13 @@ impl MemoryAws {
     }
 
     /// Creates a permission set and returns its ARN.
-    pub fn add_permission_set(&self, name: &str) -> String {
+    pub fn add_permission_set(&self, name: &str) -> PermissionSetArn {
         let mut w = self.world();
         let n = w.fresh_id();
-        let arn = format!("arn:aws:sso:::permissionSet/ssoins-memory/ps-{n:016x}");
+        let arn = PermissionSetArn::new(format!(
+            "arn:aws:sso:::permissionSet/ssoins-memory/ps-{n:016x}"
+        ))
+        .unwrap_or_else(|e| panic!("test permission set ARN: {e}"));
         let name =
             PermissionSetName::new(name).unwrap_or_else(|e| panic!("test permission set: {e}"));
         w.permission_sets.insert(arn.clone(), name);
@@ -124,9 +127,10 @@ impl MemoryAws {
     }
 
     /// Creates a group and returns its id.
-    pub fn add_group(&self, name: &str) -> String {
+    pub fn add_group(&self, name: &str) -> GroupId {
         let mut w = self.world();
-        let id = format!("group-{}", w.fresh_id());
+        let id = GroupId::new(format!("group-{}", w.fresh_id()))
+            .unwrap_or_else(|e| panic!("test group id: {e}"));
         w.groups.insert(
             id.clone(),
             GroupName::new(name).unwrap_or_else(|e| panic!("test group: {e}")),
@@ -136,15 +140,19 @@ impl MemoryAws {
 
     /// Assigns the permission set to the group in `account`; like Identity Center, the first
     /// assignment in an account creates the `AWSReservedSSO_<name>_<hex>` role.
-    pub fn assign(&self, group_id: &str, permission_set_arn: &str, account: &str) -> RoleInfo {
+    pub fn assign(
+        &self,
+        group_id: &GroupId,
+        permission_set_arn: &PermissionSetArn,
+        account: &str,
+    ) -> RoleInfo {
         let account = AccountId::new(account).unwrap_or_else(|e| panic!("test account: {e}"));
         let mut w = self.world();
         let name = w.permission_sets[permission_set_arn].clone();
         w.assignments.insert(AccountAssignment {
             account: account.clone(),
-            permission_set_arn: permission_set_arn.to_owned(),
-            principal_type: PrincipalType::Group,
-            principal_id: group_id.to_owned(),
+            permission_set_arn: permission_set_arn.clone(),
+            principal: AssignedPrincipal::Group(group_id.clone()),
         });
         let existing = w.roles.get(&account).and_then(|roles| {
             roles
@@ -435,7 +443,9 @@ impl JobQueue for MemoryAws {
 /// The fixed instance of the in-memory Identity Center.
 pub(crate) fn memory_instance() -> IdentityCenterInstance {
     IdentityCenterInstance {
-        instance_arn: "arn:aws:sso:::instance/ssoins-memory".to_owned(),
-        identity_store_id: "d-memory".to_owned(),
+        instance_arn: InstanceArn::new("arn:aws:sso:::instance/ssoins-memory")
+            .unwrap_or_else(|e| panic!("memory instance: {e}")),
+        identity_store_id: IdentityStoreId::new("d-memory")
+            .unwrap_or_else(|e| panic!("memory instance: {e}")),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::desired::DesiredEntry;
 use crate::domain::NewEntry;
-use crate::domain::{ActualEntry, ManagedTags};
+use crate::domain::{AccessEntryArn, ActualEntry, ManagedTags};
 
 use super::Operation;
 
@@ -62,10 +62,14 @@ pub fn converge_managed(desired: &DesiredEntry, actual: &ActualEntry) -> Vec<Ope
 
 /// An unmanaged entry taken over (`adopt_existing`): tag it as managed for the current role id,
 /// then fix what differs in place. The caller made sure the entry ARN is known.
-pub fn adopt(desired: &DesiredEntry, actual: &ActualEntry, entry_arn: &str) -> Vec<Operation> {
+pub fn adopt(
+    desired: &DesiredEntry,
+    actual: &ActualEntry,
+    entry_arn: &AccessEntryArn,
+) -> Vec<Operation> {
     let mut ops = vec![Operation::TagEntry {
         principal: desired.principal.clone(),
-        entry_arn: entry_arn.to_owned(),
+        entry_arn: entry_arn.clone(),
         tags: ManagedTags::for_entry(desired.rules(), &desired.role_id),
     }];
     ops.extend(converge_in_place(desired, actual));

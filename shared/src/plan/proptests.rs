@@ -184,7 +184,11 @@ fn actual_entry(i: usize, parts: &ActualParts) -> ActualEntry {
     }
     ActualEntry {
         principal: principal(i),
-        arn: parts.has_arn.then(|| format!("entry-{i}")),
+        arn: parts.has_arn.then(|| {
+            format!("arn:aws:eks:eu-west-1:111122223333:access-entry/prod-1/role/{i}")
+                .parse()
+                .unwrap()
+        }),
         entry_type: if parts.standard {
             EntryType::Standard
         } else {

@@ -86,7 +86,7 @@ fn want(name: &str, id: u32, groups: &[&str], policies: &[(&str, AccessScope)]) 
 fn managed(desired: &DesiredEntry) -> ActualEntry {
     ActualEntry {
         principal: desired.principal.clone(),
-        arn: Some(format!("{}-entry", desired.principal)),
+        arn: Some(entry_arn(desired.principal.name())),
         entry_type: EntryType::Standard,
         kubernetes_groups: desired
             .kubernetes_groups
@@ -104,10 +104,18 @@ fn managed(desired: &DesiredEntry) -> ActualEntry {
     }
 }
 
+/// The access entry ARN of the role `name` on the test cluster.
+fn entry_arn(name: &str) -> crate::domain::AccessEntryArn {
+    crate::domain::AccessEntryArn::new(format!(
+        "arn:aws:eks:eu-west-1:111122223333:access-entry/prod-1/role/111122223333/{name}/0"
+    ))
+    .unwrap()
+}
+
 fn unmanaged(name: &str, policies: &[(&str, AccessScope)]) -> ActualEntry {
     ActualEntry {
         principal: arn(name),
-        arn: Some(format!("{name}-entry")),
+        arn: Some(entry_arn(name)),
         entry_type: EntryType::Standard,
         kubernetes_groups: BTreeSet::new(),
         username: Some(default_username(&arn(name))),

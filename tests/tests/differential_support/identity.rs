@@ -6,9 +6,11 @@ use aws_config::SdkConfig;
 use aws_sdk_identitystore::types::{MemberId, Name};
 use aws_sdk_ssoadmin::types::{PrincipalType as SdkPrincipalType, TargetType};
 use eks_sso_sync::aws::{SdkConnector, SdkIdentityStore, SdkSsoAdmin, caller_account};
-use eks_sso_sync::domain::GroupName;
+use eks_sso_sync::domain::{
+    GroupId, GroupName, IdentityStoreId, InstanceArn, PermissionSetArn, UserId,
+};
 use eks_sso_sync::ports::{
-    AccountAssignment, IamApi, IdentityStoreApi, PrincipalType, SsoAdminApi,
+    AccountAssignment, AssignedPrincipal, IamApi, IdentityStoreApi, SsoAdminApi,
 };
 
 use super::{ACCOUNT, SSO_PATH, Transcript, account, arn, create_role, outcome};
@@ -187,7 +189,7 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
     let instances = sso.list_instances().await.expect("ListInstances");
     t.insert("sso-admin: instances", instances.len().to_string());
     let instance = &instances[0];
-    let (user, group) = directory(config, &instance.identity_store_id).await;
+    let (user, group) = directory(config, instance.identity_store_id.as_str()).await;
     let names = Names::from([(user.clone(), "alice"), (group.clone(), "payments-devs")]);
     directory_reads(
         config,
@@ -213,46 +215,43 @@ pub async fn identity_center(config: &SdkConfig, t: &mut Transcript) {
 /// The Identity Store port's reads of the directory `directory` created.
 async fn directory_reads(
     config: &SdkConfig,
-    store_id: &str,
+    store_id: &IdentityStoreId,
     (user, group): (&str, &str),
     names: &Names,
     t: &mut Transcript,
 ) {
     let store = SdkIdentityStore::new(aws_sdk_identitystore::Client::new(config));
-    let named = |ids: Vec<String>| -> Vec<&str> {
-        ids.iter()
-            .map(|id| names.get(id).copied().unwrap_or("<unknown id>"))
-            .collect()
-    };
+    let name_of = |id: &str| names.get(id).copied().unwrap_or("<unknown id>");
+    let user: UserId = user.parse().expect("the created user's id");
+    let group: GroupId = group.parse().expect("the created group's id");
     let payments = GroupName::new("payments-devs").expect("group");
     let found = store.group_id(store_id, &payments).await;
-    let found = found.map(|g| g.as_deref() == Some(group));
+    let found = found.map(|g| g.as_ref() == Some(&group));
     t.insert("identitystore: group id by name", outcome(found));
     let absent = GroupName::new("nobody").expect("group");
     let absent = store.group_id(store_id, &absent).await;
     t.insert("identitystore: missing group", outcome(absent));
-    let name = store.group_name(store_id, group).await;
+    let name = store.group_name(store_id, &group).await;
     t.insert("identitystore: group name", outcome(name));
-    let of_user = store.groups_of_user(store_id, user).await;
-    t.insert("identitystore: groups of user", outcome(of_user.map(named)));
-    let members = store.members_of_group(store_id, group).await;
-    t.insert(
-        "identitystore: members of group",
-        outcome(members.map(named)),
-    );
+    let of_user = store.groups_of_user(store_id, &user).await;
+    let of_user = of_user.map(|ids| ids.iter().map(|g| name_of(g.as_str())).collect::<Vec<_>>());
+    t.insert("identitystore: groups of user", outcome(of_user));
+    let members = store.members_of_group(store_id, &group).await;
+    let members = members.map(|ids| ids.iter().map(|u| name_of(u.as_str())).collect::<Vec<_>>());
+    t.insert("identitystore: members of group", outcome(members));
 }
 
 /// Creates permission set `Admin` and assigns it to `group` in [`ACCOUNT`]; returns its ARN.
 async fn permission_set_and_assignment(
     config: &SdkConfig,
-    instance_arn: &str,
+    instance_arn: &InstanceArn,
     group: &str,
     t: &mut Transcript,
 ) -> String {
     let admin = aws_sdk_ssoadmin::Client::new(config);
     let created = admin
         .create_permission_set()
-        .instance_arn(instance_arn)
+        .instance_arn(instance_arn.as_str())
         .name("Admin")
         .send()
         .await;
@@ -263,7 +262,7 @@ async fn permission_set_and_assignment(
     // The ARN from ListPermissionSets, whose answer the SDK reads from every emulator.
     let listed = admin
         .list_permission_sets()
-        .instance_arn(instance_arn)
+        .instance_arn(instance_arn.as_str())
         .send()
         .await
         .expect("ListPermissionSets");
@@ -271,7 +270,7 @@ async fn permission_set_and_assignment(
     t.insert("sso-admin: permission set ARN shape", ps_arn_shape(&ps_arn));
     admin
         .create_account_assignment()
-        .instance_arn(instance_arn)
+        .instance_arn(instance_arn.as_str())
         .permission_set_arn(&ps_arn)
         .target_id(ACCOUNT)
         .target_type(TargetType::AwsAccount)
@@ -286,13 +285,17 @@ async fn permission_set_and_assignment(
 /// The SSO Admin port's reads of permission sets and assignments.
 async fn assignment_reads(
     sso: &SdkSsoAdmin,
-    instance_arn: &str,
+    instance_arn: &InstanceArn,
     ps_arn: &str,
     (group, names): (&str, &Names),
     t: &mut Transcript,
 ) {
-    let ps_name = |arn: &str| {
-        if arn == ps_arn {
+    // The typed port takes only a real permission set ARN; an emulator that answers another
+    // shape has the reads that need one refused here, as the adapter refuses its answers.
+    let typed = PermissionSetArn::new(ps_arn);
+    let refused = |e: &eks_sso_sync::domain::InvalidValue| format!("refused: {}", e.reason);
+    let ps_name = |arn: &PermissionSetArn| {
+        if arn.as_str() == ps_arn {
             "Admin".to_owned()
         } else {
             format!("<other {arn}>")
@@ -305,12 +308,15 @@ async fn assignment_reads(
             .collect::<Vec<_>>()
     });
     t.insert("sso-admin: permission sets", outcome(sets));
-    let accounts = sso.accounts_for_permission_set(instance_arn, ps_arn).await;
-    t.insert("sso-admin: accounts of permission set", outcome(accounts));
+    let accounts = match &typed {
+        Ok(arn) => outcome(sso.accounts_for_permission_set(instance_arn, arn).await),
+        Err(e) => refused(e),
+    };
+    t.insert("sso-admin: accounts of permission set", accounts);
     let provisioned = sso
         .permission_sets_provisioned_to_account(instance_arn, &account())
         .await;
-    let provisioned = provisioned.map(|v| v.iter().map(|a| ps_name(a)).collect::<Vec<_>>());
+    let provisioned = provisioned.map(|v| v.iter().map(&ps_name).collect::<Vec<_>>());
     t.insert("sso-admin: provisioned to account", outcome(provisioned));
     let normalize = |list: Vec<AccountAssignment>| -> Vec<String> {
         let principal = |id: &str| names.get(id).copied().unwrap_or("?");
@@ -320,21 +326,26 @@ async fn assignment_reads(
                     "{} {} {:?} {}",
                     a.account,
                     ps_name(&a.permission_set_arn),
-                    a.principal_type,
-                    principal(&a.principal_id)
+                    a.principal.principal_type(),
+                    principal(a.principal.id())
                 )
             })
             .collect()
     };
-    let assignments = sso
-        .account_assignments(instance_arn, &account(), ps_arn)
-        .await;
-    t.insert(
-        "sso-admin: account assignments",
-        outcome(assignments.map(normalize)),
-    );
+    let assignments = match &typed {
+        Ok(arn) => outcome(
+            sso.account_assignments(instance_arn, &account(), arn)
+                .await
+                .map(normalize),
+        ),
+        Err(e) => refused(e),
+    };
+    t.insert("sso-admin: account assignments", assignments);
     let for_group = sso
-        .assignments_for_principal(instance_arn, PrincipalType::Group, group)
+        .assignments_for_principal(
+            instance_arn,
+            &AssignedPrincipal::Group(group.parse().expect("a group id")),
+        )
         .await;
     t.insert(
         "sso-admin: assignments of group",

@@ -148,11 +148,11 @@ impl Containers {
                 .pointer_mut(place)
                 .with_context(|| format!("the sample event has no {place}"))?;
             params["targetId"] = account.into();
-            params["permissionSetArn"] = assignment.permission_set_arn.clone().into();
-            params["principalId"] = assignment.group_id.clone().into();
+            params["permissionSetArn"] = assignment.permission_set_arn.as_str().into();
+            params["principalId"] = assignment.group_id.as_str().into();
         }
         event["detail"]["requestParameters"]["instanceArn"] =
-            assignment.instance_arn.clone().into();
+            assignment.instance_arn.as_str().into();
         self.group_sync
             .handle(event)
             .await

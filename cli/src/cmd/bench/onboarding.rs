@@ -4,7 +4,7 @@
 use anyhow::Context;
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
 use eks_sso_sync::aws::{sdk_config_for_endpoint, static_credentials};
-use eks_sso_sync::domain::{GroupName, Region};
+use eks_sso_sync::domain::{GroupId, GroupName, InstanceArn, PermissionSetArn, Region};
 use eks_sso_sync::engine::ReconcileContext;
 
 use super::org::{ONBOARDING_GROUP, ONBOARDING_PERMISSION_SET, REGION};
@@ -13,11 +13,11 @@ use super::org::{ONBOARDING_GROUP, ONBOARDING_PERMISSION_SET, REGION};
 #[derive(Debug, Clone)]
 pub struct NewAssignment {
     /// The Identity Center instance.
-    pub instance_arn: String,
+    pub instance_arn: InstanceArn,
     /// The new permission set.
-    pub permission_set_arn: String,
+    pub permission_set_arn: PermissionSetArn,
     /// The group it was assigned to.
-    pub group_id: String,
+    pub group_id: GroupId,
 }
 
 /// Creates the onboarding permission set and assigns it to the onboarding group in `account`.
@@ -47,7 +47,7 @@ pub async fn assign_new_permission_set(
     let sso = aws_sdk_ssoadmin::Client::new(&sdk);
     let created = sso
         .create_permission_set()
-        .instance_arn(&instance.instance_arn)
+        .instance_arn(instance.instance_arn.as_str())
         .name(ONBOARDING_PERMISSION_SET)
         .send()
         .await
@@ -55,15 +55,15 @@ pub async fn assign_new_permission_set(
     let arn = created
         .permission_set()
         .and_then(|ps| ps.permission_set_arn())
-        .context("CreatePermissionSet answered no ARN")?
-        .to_owned();
+        .context("CreatePermissionSet answered no ARN")?;
+    let arn = PermissionSetArn::new(arn).context("CreatePermissionSet")?;
     sso.create_account_assignment()
-        .instance_arn(&instance.instance_arn)
+        .instance_arn(instance.instance_arn.as_str())
         .target_id(account)
         .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&arn)
+        .permission_set_arn(arn.as_str())
         .principal_type(PrincipalType::Group)
-        .principal_id(&group_id)
+        .principal_id(group_id.as_str())
         .send()
         .await
         .context("CreateAccountAssignment")?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use eks_sso_sync::domain::{AccountId, ClusterRef};
+use eks_sso_sync::domain::{AccountId, ClusterRef, PermissionSetArn};
 use eks_sso_sync::engine::{self, ClusterReport, ReconcileContext, ReconcileOptions};
 use eks_sso_sync_emulator::{RequestRecord, RunningEmulator};
 use futures::stream::{self, StreamExt};
@@ -132,7 +132,7 @@ async fn sweep(
 async fn onboard(
     ctx: &ReconcileContext,
     account: &str,
-    permission_set_arn: &str,
+    permission_set_arn: &PermissionSetArn,
     concurrency: usize,
     progress: &Progress,
 ) -> anyhow::Result<PhaseRun> {

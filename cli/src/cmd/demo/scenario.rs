@@ -103,13 +103,15 @@ pub async fn sweep(world: &DemoWorld, n: &mut Narrator, why: &str) -> anyhow::Re
 
 async fn group_id(world: &DemoWorld, name: &str) -> anyhow::Result<String> {
     let group = eks_sso_sync::domain::GroupName::new(name)?;
-    world
+    let store = eks_sso_sync::domain::IdentityStoreId::new(IDENTITY_STORE)?;
+    let id = world
         .session
         .ports
         .identity_store
-        .group_id(IDENTITY_STORE, &group)
+        .group_id(&store, &group)
         .await?
-        .with_context(|| format!("group {name}"))
+        .with_context(|| format!("group {name}"))?;
+    Ok(id.to_string())
 }
 
 /// Step: a person joins a group; group-sync records who now reaches what.

@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, bail};
 use eks_sso_sync::desired::{self, DesiredEntry};
-use eks_sso_sync::domain::{AccountId, ClusterRef, GroupName, PermissionSetName, PrincipalArn};
+use eks_sso_sync::domain::{
+    AccountId, ClusterRef, GroupId, GroupName, PermissionSetArn, PermissionSetName, PrincipalArn,
+};
 use eks_sso_sync::engine::{self, GroupAccess, ReconcileContext};
-use eks_sso_sync::ports::{PermissionSetInfo, PrincipalType};
+use eks_sso_sync::ports::{AssignedPrincipal, PermissionSetInfo};
 
 use super::{
     AccessLine, AccountHolders, GroupView, PermissionSetView, UserView, policy_lines, sorted,
@@ -19,8 +21,8 @@ pub struct Lookup<'a> {
     ctx: &'a ReconcileContext,
     permission_sets: Option<Vec<PermissionSetInfo>>,
     managed: Option<Vec<ClusterRef>>,
-    group_names: BTreeMap<String, Option<String>>,
-    holders: BTreeMap<(AccountId, String), AccountHolders>,
+    group_names: BTreeMap<GroupId, Option<String>>,
+    holders: BTreeMap<(AccountId, PermissionSetArn), AccountHolders>,
 }
 
 impl<'a> Lookup<'a> {
@@ -51,7 +53,7 @@ impl<'a> Lookup<'a> {
         self.group_by_id(name.to_owned(), group_id).await
     }
 
-    async fn group_by_id(&mut self, group: String, group_id: String) -> anyhow::Result<GroupView> {
+    async fn group_by_id(&mut self, group: String, group_id: GroupId) -> anyhow::Result<GroupView> {
         let clusters = self.managed_clusters().await?;
         let via = engine::access_via_group(self.ctx, &group_id, &clusters).await?;
         let mut access = Vec::with_capacity(via.len());
@@ -82,14 +84,17 @@ impl<'a> Lookup<'a> {
             let group = self
                 .group_name(&group_id)
                 .await?
-                .unwrap_or_else(|| group_id.clone());
+                .unwrap_or_else(|| group_id.to_string());
             groups.push(self.group_by_id(group, group_id).await?);
         }
         groups.sort_by(|a, b| a.group.cmp(&b.group));
         let direct = self
             .ctx
             .sso_admin
-            .assignments_for_principal(&instance.instance_arn, PrincipalType::User, &user_id)
+            .assignments_for_principal(
+                &instance.instance_arn,
+                &AssignedPrincipal::User(user_id.clone()),
+            )
             .await?;
         let mut held = BTreeSet::new();
         for a in direct {
@@ -260,22 +265,22 @@ impl<'a> Lookup<'a> {
 
     async fn permission_set_by_arn(
         &mut self,
-        arn: &str,
+        arn: &PermissionSetArn,
     ) -> anyhow::Result<Option<PermissionSetInfo>> {
         Ok(self
             .permission_sets()
             .await?
             .iter()
-            .find(|ps| ps.arn == arn)
+            .find(|ps| &ps.arn == arn)
             .cloned())
     }
 
     async fn holders(
         &mut self,
         account: &AccountId,
-        permission_set_arn: &str,
+        permission_set_arn: &PermissionSetArn,
     ) -> anyhow::Result<AccountHolders> {
-        let key = (account.clone(), permission_set_arn.to_owned());
+        let key = (account.clone(), permission_set_arn.clone());
         if let Some(known) = self.holders.get(&key) {
             return Ok(known.clone());
         }
@@ -288,13 +293,13 @@ impl<'a> Lookup<'a> {
         let mut groups = BTreeSet::new();
         let mut users = BTreeSet::new();
         for a in assignments {
-            match a.principal_type {
-                PrincipalType::Group => {
-                    let name = self.group_name(&a.principal_id).await?;
-                    groups.insert(name.unwrap_or(a.principal_id));
+            match a.principal {
+                AssignedPrincipal::Group(id) => {
+                    let name = self.group_name(&id).await?;
+                    groups.insert(name.unwrap_or_else(|| id.to_string()));
                 }
-                PrincipalType::User => {
-                    users.insert(a.principal_id);
+                AssignedPrincipal::User(id) => {
+                    users.insert(id.to_string());
                 }
             }
         }
@@ -307,7 +312,7 @@ impl<'a> Lookup<'a> {
         Ok(found)
     }
 
-    async fn group_name(&mut self, group_id: &str) -> anyhow::Result<Option<String>> {
+    async fn group_name(&mut self, group_id: &GroupId) -> anyhow::Result<Option<String>> {
         if let Some(name) = self.group_names.get(group_id) {
             return Ok(name.clone());
         }
@@ -324,7 +329,7 @@ impl<'a> Lookup<'a> {
             .group_name(&store, group_id)
             .await?
             .map(|n| n.to_string());
-        self.group_names.insert(group_id.to_owned(), name.clone());
+        self.group_names.insert(group_id.clone(), name.clone());
         Ok(name)
     }
 }

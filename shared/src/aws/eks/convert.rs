@@ -7,8 +7,9 @@ use aws_sdk_eks::types as sdk;
 
 use crate::aws::errors::unexpected_response;
 use crate::domain::{
-    AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo, ClusterName, ClusterRef,
-    ClusterStatus, EntryType, NamespacePattern, PolicyArn, PrincipalArn, Region,
+    AccessEntryArn, AccessScope, AccountId, ActualEntry, AuthenticationMode, ClusterInfo,
+    ClusterName, ClusterRef, ClusterStatus, EntryType, NamespacePattern, PolicyArn, PrincipalArn,
+    Region,
 };
 use crate::ports::PortError;
 
@@ -60,7 +61,10 @@ pub fn actual_entry(entry: &sdk::AccessEntry) -> Result<ActualEntry, PortError> 
     let principal = PrincipalArn::new(principal).map_err(|e| unexpected_response(OP, e))?;
     Ok(ActualEntry {
         principal,
-        arn: entry.access_entry_arn().map(str::to_owned),
+        // A malformed ARN only means the entry cannot be tagged: nothing else rests on it.
+        arn: entry
+            .access_entry_arn()
+            .and_then(|a| AccessEntryArn::new(a).ok()),
         // EKS always reports a type; a missing one is the API default.
         entry_type: EntryType::parse(entry.r#type().unwrap_or("STANDARD")),
         kubernetes_groups: entry.kubernetes_groups().iter().cloned().collect(),

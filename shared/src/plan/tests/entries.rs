@@ -142,7 +142,7 @@ fn unmanaged_entry_is_a_conflict_unless_adopted() {
     else {
         panic!("{:?}", plan.operations);
     };
-    assert_eq!(entry_arn, "Dev-entry");
+    assert_eq!(*entry_arn, super::entry_arn("Dev"));
     assert_eq!(tags, &ManagedTags::for_entry(dev.rules(), &dev.role_id));
     let after = apply_to_actual(&[existing], &plan.operations);
     assert!(after[0].is_managed());
