@@ -59,7 +59,7 @@ pub use hint::{closest_names, did_you_mean};
 use merge::{Contribution, Merged};
 #[cfg(test)]
 pub(crate) use source::sources_named;
-pub use source::{RuleSource, RuleVia};
+pub use source::{RuleSource, RuleVia, rule_names};
 
 /// One access entry a cluster should have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +86,7 @@ pub struct DesiredEntry {
 impl DesiredEntry {
     /// The names of the rules that produced this entry, in order (what its rules tag records).
     pub fn rules(&self) -> BTreeSet<&RuleName> {
-        self.sources.iter().map(|s| &s.rule).collect()
+        rule_names(&self.sources)
     }
 }
 

@@ -115,17 +115,15 @@ fn parse_ids<T>(op: &str, ids: Vec<String>) -> Result<Vec<T>, PortError>
 where
     T: TryFrom<String, Error = InvalidValue>,
 {
-    ids.into_iter()
-        .map(|id| T::try_from(id).map_err(|e| unexpected_response(op, e)))
-        .collect()
+    ids.into_iter().map(|id| parse_id(op, id)).collect()
 }
 
 /// One id of a response, rejected loudly when malformed.
-fn parse_id<T>(op: &str, id: &str) -> Result<T, PortError>
+fn parse_id<T>(op: &str, id: impl Into<String>) -> Result<T, PortError>
 where
     T: TryFrom<String, Error = InvalidValue>,
 {
-    T::try_from(id.to_owned()).map_err(|e| unexpected_response(op, e))
+    T::try_from(id.into()).map_err(|e| unexpected_response(op, e))
 }
 
 #[async_trait]

@@ -83,6 +83,12 @@ impl RuleSource {
     }
 }
 
+/// The names of the rules `sources` come from, each once, in name order: what an entry's rules
+/// tag, a plan line's `(rules …)` and an audit record's `rules` show.
+pub fn rule_names(sources: &[RuleSource]) -> BTreeSet<&RuleName> {
+    sources.iter().map(|s| &s.rule).collect()
+}
+
 /// Sources for the rules `names`, each as a `principals:` rule (tests that care only about the
 /// names).
 #[cfg(test)]

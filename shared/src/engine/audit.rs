@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::desired::RuleSource;
+use crate::desired::{RuleSource, rule_names};
 use crate::domain::{ClusterRef, PrincipalArn, RuleName};
 use crate::plan::Operation;
 
@@ -158,8 +158,7 @@ impl AuditRecord {
             let why: Vec<String> = provenance.iter().map(RuleSource::describe).collect();
             format!("{base}; rules {}", why.join("; "))
         };
-        let mut rules: Vec<RuleName> = provenance.iter().map(|s| s.rule.clone()).collect();
-        rules.dedup();
+        let rules: Vec<RuleName> = rule_names(&provenance).into_iter().cloned().collect();
         Self {
             time: now_rfc3339(),
             cluster: cluster.clone(),

@@ -18,8 +18,8 @@ use crate::domain::{
     PrincipalArn, RoleInfo,
 };
 use crate::ports::{
-    AccountConnector, AssignedPrincipal, ErrorKind, IdentityCenterInstance, IdentityStoreApi,
-    PermissionSetInfo, PortError, SsoAdminApi,
+    AccountConnector, ErrorKind, IdentityCenterInstance, IdentityStoreApi, PermissionSetInfo,
+    PortError, SsoAdminApi,
 };
 
 /// Identity Center and IAM reads of one snapshot in flight at once per account: independent
@@ -258,11 +258,8 @@ impl IdentitySnapshot {
         }
         let store = &instance.identity_store_id;
         let group_ids: Vec<GroupId> = assignments
-            .into_iter()
-            .filter_map(|a| match a.principal {
-                AssignedPrincipal::Group(id) => Some(id),
-                AssignedPrincipal::User(_) => None,
-            })
+            .iter()
+            .filter_map(|a| a.principal.group().cloned())
             .collect();
         let groups: Vec<GroupName> = stream::iter(group_ids)
             .map(|group_id| async move {

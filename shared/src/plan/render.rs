@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::desired::{RuleSource, RuleVia};
+use crate::desired::{RuleSource, RuleVia, rule_names};
 use crate::domain::{KubernetesGroup, PrincipalArn, RuleName, Username};
 
 use super::{
@@ -177,8 +177,10 @@ fn rules_note(plan: &ClusterPlan, op: &Operation) -> String {
     op.principal()
         .and_then(|p| plan.provenance.get(p))
         .map(|sources| {
-            let mut rules: Vec<&str> = sources.iter().map(|s| s.rule.as_str()).collect();
-            rules.dedup();
+            let rules: Vec<&str> = rule_names(sources)
+                .into_iter()
+                .map(RuleName::as_str)
+                .collect();
             format!(" (rules {})", rules.join(", "))
         })
         .unwrap_or_default()
